@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mxguard XDP entry point.
+ *
+ * Verdict order for an IP packet:
+ *   1. not TCP to a protected port, and the denylist scope is SMTP only:
+ *      pass without any lookup (nothing here could drop it);
+ *   2. source in the allowlist: pass (the allowlist always wins);
+ *   3. source in the denylist and the entry not expired: drop;
+ *   4. TCP SYN without ACK to a protected port: take a token from the bucket
+ *      of (source prefix, port), drop when it is empty;
+ *   5. pass.
+ * In monitor mode steps 3 and 4 count what they would drop and pass.
+ * Anything that does not parse passes untouched and is counted.
+ */
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "mxguard.h"
+#include "maps.h"
+#include "parsing.h"
+#include "ratelimit.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Emit at most one event per MXG_EVENT_INTERVAL_NS for the owner of *last. */
+static __always_inline void emit_event(__u64 *last, __u64 now, __u32 kind,
+				       const struct pkt *pkt, __u32 prefixlen,
+				       __u64 count, bool monitor,
+				       struct mxg_stats *st)
+{
+	struct mxg_event *ev;
+	__u64 prev = READ_ONCE(*last);
+
+	if (prev && now - prev < MXG_EVENT_INTERVAL_NS)
+		return;
+	/* Only the CPU that moves the stamp reports. */
+	if (__sync_val_compare_and_swap(last, prev, now) != prev)
+		return;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		st->events_lost++;
+		return;
+	}
+	ev->ts_ns = now;
+	ev->count = count;
+	ev->kind = kind;
+	ev->family = pkt->family;
+	ev->prefixlen = prefixlen;
+	ev->port = pkt->has_tcp ? pkt->dport : 0;
+	ev->monitor = monitor;
+	__builtin_memcpy(ev->addr, pkt->src, 16);
+	bpf_ringbuf_submit(ev, 0);
+	st->events++;
+}
+
+/* Clear the host bits of a 4-byte word given how many of its bits are network bits. */
+static __always_inline __u32 mask_word(__u32 word_be, __s32 bits)
+{
+	if (bits <= 0)
+		return 0;
+	if (bits >= 32)
+		return word_be;
+	return word_be & bpf_htonl(~(0xffffffffU >> bits));
+}
+
+static __always_inline bool allowed(const struct pkt *pkt)
+{
+	struct mxg_allow *a;
+
+	if (pkt->family == 4) {
+		struct mxg_lpm_v4 k = { .prefixlen = 32 };
+
+		__builtin_memcpy(k.addr, pkt->src, 4);
+		a = bpf_map_lookup_elem(&allow_v4, &k);
+	} else {
+		struct mxg_lpm_v6 k = { .prefixlen = 128 };
+
+		__builtin_memcpy(k.addr, pkt->src, 16);
+		a = bpf_map_lookup_elem(&allow_v6, &k);
+	}
+	if (!a)
+		return false;
+	__sync_fetch_and_add(&a->hits, 1);
+	return true;
+}
+
+static __always_inline struct mxg_deny *deny_lookup(const struct pkt *pkt)
+{
+	if (pkt->family == 4) {
+		struct mxg_lpm_v4 k = { .prefixlen = 32 };
+
+		__builtin_memcpy(k.addr, pkt->src, 4);
+		return bpf_map_lookup_elem(&deny_v4, &k);
+	} else {
+		struct mxg_lpm_v6 k = { .prefixlen = 128 };
+
+		__builtin_memcpy(k.addr, pkt->src, 16);
+		return bpf_map_lookup_elem(&deny_v6, &k);
+	}
+}
+
+/* Bucket of the packet's source prefix and port; NULL if the map is exhausted. */
+static __always_inline struct mxg_bucket *rate_bucket(const struct pkt *pkt,
+						      const struct mxg_config *cfg,
+						      __u32 *prefixlen)
+{
+	__u32 w[4];
+	int i;
+
+	__builtin_memcpy(w, pkt->src, 16);
+	if (pkt->family == 4) {
+		struct mxg_rate_v4 k = { .port = pkt->dport };
+		__u32 plen = cfg->prefix_v4 > 32 ? 32 : cfg->prefix_v4;
+
+		w[0] = mask_word(w[0], plen);
+		__builtin_memcpy(k.addr, w, 4);
+		*prefixlen = plen;
+		return bucket_get(&rate_v4, &k);
+	} else {
+		struct mxg_rate_v6 k = { .port = pkt->dport };
+		__u32 plen = cfg->prefix_v6 > 128 ? 128 : cfg->prefix_v6;
+
+#pragma unroll
+		for (i = 0; i < 4; i++)
+			w[i] = mask_word(w[i], (__s32)plen - 32 * i);
+		__builtin_memcpy(k.addr, w, 16);
+		*prefixlen = plen;
+		return bucket_get(&rate_v6, &k);
+	}
+}
+
+SEC("xdp")
+int mxguard_xdp(struct xdp_md *ctx)
+{
+	const __u32 zero = 0;
+	struct mxg_port_limit *limit = NULL;
+	struct mxg_config *cfg;
+	struct mxg_stats *st;
+	struct mxg_deny *deny;
+	struct mxg_bucket *b;
+	struct pkt pkt = {};
+	int verdict = XDP_PASS;
+	bool monitor, is_syn;
+	__u32 plen;
+	__u64 now;
+	int ret;
+
+	st = bpf_map_lookup_elem(&stats, &zero);
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!st || !cfg)
+		return XDP_PASS;
+	st->packets++;
+
+	ret = parse_packet(ctx, &pkt);
+	if (ret == PARSE_MALFORMED) {
+		st->malformed++;
+		goto out;
+	}
+	if (ret == PARSE_NOT_IP) {
+		st->non_ip++;
+		goto out;
+	}
+
+	if (pkt.has_tcp)
+		limit = bpf_map_lookup_elem(&ports, &pkt.dport);
+	if (!limit && !pkt.l4_opaque && !(cfg->flags & MXG_F_DENY_ALL))
+		goto out;
+
+	monitor = cfg->flags & MXG_F_MONITOR;
+	is_syn = limit && pkt.syn && !pkt.ack;
+	if (is_syn)
+		st->smtp_syn++;
+
+	if (allowed(&pkt)) {
+		st->allowlisted++;
+		goto out;
+	}
+
+	now = bpf_ktime_get_boot_ns();
+	deny = deny_lookup(&pkt);
+	if (deny) {
+		if (deny->expires_ns && now >= deny->expires_ns) {
+			/* Fail safe: an expired ban stops dropping on its own. */
+			st->deny_expired++;
+		} else {
+			__u64 hits = __sync_fetch_and_add(&deny->hits, 1) + 1;
+
+			emit_event(&deny->last_event_ns, now, MXG_EV_DENY, &pkt,
+				   pkt.family == 4 ? 32 : 128, hits, monitor, st);
+			if (monitor) {
+				st->monitor_deny++;
+				goto out;
+			}
+			st->denied++;
+			verdict = XDP_DROP;
+			goto out;
+		}
+	}
+
+	if (!is_syn)
+		goto out;
+	b = rate_bucket(&pkt, cfg, &plen);
+	if (!b)
+		goto out;
+	__sync_fetch_and_add(&b->syns, 1);
+	if (bucket_take(b, now, limit, st))
+		goto out;
+
+	emit_event(&b->last_event_ns, now, MXG_EV_RATE, &pkt, plen,
+		   __sync_fetch_and_add(&b->drops, 1) + 1, monitor, st);
+	if (monitor) {
+		st->monitor_rate++;
+		goto out;
+	}
+	st->rate_limited++;
+	verdict = XDP_DROP;
+out:
+	if (verdict == XDP_DROP)
+		st->dropped++;
+	else
+		st->passed++;
+	return verdict;
+}

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Packet parsing for the XDP program: cursor-style helpers that check every
+ * header against data_end before reading it. A packet that ends inside a
+ * header it announces is MALFORMED and passes untouched: a malformed packet
+ * must never cause a drop.
+ */
+#ifndef MXG_BPF_PARSING_H
+#define MXG_BPF_PARSING_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "mxguard.h"
+
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD 0x88A8
+#endif
+
+/* Fragment offset mask in iphdr.frag_off (network order handled by caller). */
+#define MXG_IP_OFFSET 0x1FFF
+/* Fragment offset mask in the IPv6 fragment header (low 3 bits are flags). */
+#define MXG_IP6_OFFSET 0xFFF8
+
+/* Most VLAN tags walked (802.1Q inside 802.1ad, i.e. QinQ). */
+#define MXG_MAX_VLAN 2
+
+enum parse_result {
+	PARSE_OK = 0,		/* an IP packet, l4 filled in when present */
+	PARSE_NOT_IP = 1,	/* not IPv4/IPv6: not ours */
+	PARSE_MALFORMED = 2,	/* truncated or invalid header */
+};
+
+struct vlan_hdr {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+struct ipv6_frag_hdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;
+	__be32 id;
+};
+
+/* What the verdict needs from a packet. */
+struct pkt {
+	__u32 family;		/* 4 or 6 */
+	__u8 src[16];		/* network order; v4 in the first 4 bytes */
+	__u16 dport;		/* host order; valid when has_tcp */
+	__u8 has_tcp;		/* a TCP header was found (first fragment or unfragmented) */
+	__u8 syn;
+	__u8 ack;
+	__u8 l4_opaque;		/* IPv6 extension chain longer than we walk */
+};
+
+/* Ethernet and up to two VLAN tags; returns the inner EtherType (network order) or 0. */
+static __always_inline int parse_eth(void **cur, void *data_end, __be16 *proto)
+{
+	struct ethhdr *eth = *cur;
+	struct vlan_hdr *vh;
+	__be16 p;
+	int i;
+
+	if ((void *)(eth + 1) > data_end)
+		return PARSE_MALFORMED;
+	p = eth->h_proto;
+	*cur = eth + 1;
+
+#pragma unroll
+	for (i = 0; i < MXG_MAX_VLAN; i++) {
+		if (p != bpf_htons(ETH_P_8021Q) && p != bpf_htons(ETH_P_8021AD))
+			break;
+		vh = *cur;
+		if ((void *)(vh + 1) > data_end)
+			return PARSE_MALFORMED;
+		p = vh->encap_proto;
+		*cur = vh + 1;
+	}
+	*proto = p;
+	return PARSE_OK;
+}
+
+static __always_inline int parse_tcp(void *cur, void *data_end, struct pkt *pkt)
+{
+	struct tcphdr *th = cur;
+
+	if ((void *)(th + 1) > data_end)
+		return PARSE_MALFORMED;
+	if (th->doff < 5)
+		return PARSE_MALFORMED;
+	pkt->has_tcp = 1;
+	pkt->dport = bpf_ntohs(th->dest);
+	pkt->syn = th->syn;
+	pkt->ack = th->ack;
+	return PARSE_OK;
+}
+
+static __always_inline int parse_ipv4(void *cur, void *data_end, struct pkt *pkt)
+{
+	struct iphdr *iph = cur;
+	__u32 hlen;
+
+	if ((void *)(iph + 1) > data_end)
+		return PARSE_MALFORMED;
+	if (iph->version != 4 || iph->ihl < 5)
+		return PARSE_MALFORMED;
+	hlen = iph->ihl * 4;
+	if (cur + hlen > data_end)
+		return PARSE_MALFORMED;
+
+	pkt->family = 4;
+	__builtin_memcpy(pkt->src, &iph->saddr, 4);
+
+	/* A non-first fragment carries no TCP header, only payload bytes. */
+	if (iph->frag_off & bpf_htons(MXG_IP_OFFSET))
+		return PARSE_OK;
+	if (iph->protocol != IPPROTO_TCP)
+		return PARSE_OK;
+	return parse_tcp(cur + hlen, data_end, pkt);
+}
+
+static __always_inline int parse_ipv6(void *cur, void *data_end, struct pkt *pkt)
+{
+	struct ipv6hdr *ip6 = cur;
+	struct ipv6_opt_hdr *opt;
+	struct ipv6_frag_hdr *frag;
+	__u8 nexthdr;
+	int i;
+
+	if ((void *)(ip6 + 1) > data_end)
+		return PARSE_MALFORMED;
+	if (ip6->version != 6)
+		return PARSE_MALFORMED;
+	pkt->family = 6;
+	__builtin_memcpy(pkt->src, &ip6->saddr, 16);
+	nexthdr = ip6->nexthdr;
+	cur = ip6 + 1;
+
+#pragma unroll
+	for (i = 0; i < MXG_MAX_IPV6_EXT; i++) {
+		switch (nexthdr) {
+		case IPPROTO_TCP:
+			return parse_tcp(cur, data_end, pkt);
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+			opt = cur;
+			if ((void *)(opt + 1) > data_end)
+				return PARSE_MALFORMED;
+			nexthdr = opt->nexthdr;
+			cur += (opt->hdrlen + 1) * 8;
+			break;
+		case IPPROTO_AH:
+			opt = cur;
+			if ((void *)(opt + 1) > data_end)
+				return PARSE_MALFORMED;
+			nexthdr = opt->nexthdr;
+			cur += (opt->hdrlen + 2) * 4;
+			break;
+		case IPPROTO_FRAGMENT:
+			frag = cur;
+			if ((void *)(frag + 1) > data_end)
+				return PARSE_MALFORMED;
+			/* Later fragments hold payload, not a TCP header. */
+			if (frag->frag_off & bpf_htons(MXG_IP6_OFFSET))
+				return PARSE_OK;
+			nexthdr = frag->nexthdr;
+			cur = frag + 1;
+			break;
+		default:
+			/* ESP, no next header, ICMPv6, UDP, ...: no TCP to look at. */
+			return PARSE_OK;
+		}
+	}
+	/*
+	 * A chain longer than we walk may still hide a TCP SYN: the verdict
+	 * applies the denylist to it as if it were SMTP, never the rate limit.
+	 */
+	pkt->l4_opaque = 1;
+	return PARSE_OK;
+}
+
+static __always_inline int parse_packet(struct xdp_md *ctx, struct pkt *pkt)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *cur = (void *)(long)ctx->data;
+	__be16 proto = 0;
+	int ret;
+
+	ret = parse_eth(&cur, data_end, &proto);
+	if (ret)
+		return ret;
+	if (proto == bpf_htons(ETH_P_IP))
+		return parse_ipv4(cur, data_end, pkt);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return parse_ipv6(cur, data_end, pkt);
+	return PARSE_NOT_IP;
+}
+
+#endif

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+
+void cli_err(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "mxguard %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_cidr(const char *cmd, const char *arg, struct mxg_cidr *c)
+{
+	int ret = mxg_cidr_parse(arg, c);
+	struct mxg_cidr m;
+	char buf[MXG_CIDR_STRLEN];
+
+	switch (ret) {
+	case 0:
+		return 0;
+	case -EDOM:
+		m = *c;
+		mxg_addr_mask(&m.addr, m.prefixlen);
+		cli_err(cmd, "%s: host bits set below /%u (did you mean %s?)", arg,
+			c->prefixlen, mxg_cidr_str(&m, buf, sizeof(buf)));
+		break;
+	case -ERANGE:
+		cli_err(cmd, "%s: bad prefix length (0-32 for IPv4, 0-128 for IPv6)", arg);
+		break;
+	default:
+		cli_err(cmd, "%s: not an IPv4/IPv6 address or CIDR range", arg);
+	}
+	return EXIT_USAGE;
+}
+
+void json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', f);
+	for (; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
+		case '\r':
+			fputs("\\r", f);
+			break;
+		default:
+			if (*p < 0x20)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+const char *human_duration(uint64_t ns, char *buf, size_t size)
+{
+	static const struct { const char *u; uint64_t s; } units[] = {
+		{ "d", 86400 }, { "h", 3600 }, { "m", 60 }, { "s", 1 },
+	};
+	uint64_t secs = (ns + 999999999ULL) / 1000000000ULL;
+	size_t i, used = 0;
+	int parts = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < 4 && parts < 2; i++) {
+		uint64_t n = secs / units[i].s;
+
+		if (!n && !parts)
+			continue;
+		secs %= units[i].s;
+		if (!n)
+			break;
+		used += (size_t)snprintf(buf + used, size - used, "%s%llu%s",
+					 parts ? " " : "", (unsigned long long)n,
+					 units[i].u);
+		parts++;
+	}
+	if (!parts)
+		snprintf(buf, size, "0s");
+	return buf;
+}
+
+int cli_bad_option(const char *cmd, int c, char **argv)
+{
+	if (c == '?')
+		cli_err(cmd, "unknown option or missing argument (mxguard %s -h)", cmd);
+	return EXIT_USAGE;
+}

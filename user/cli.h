@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Helpers shared by the subcommands: option tables, output, JSON. */
+#ifndef MXG_CLI_H
+#define MXG_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "addr.h"
+
+/* Print "mxguard CMD: ..." to stderr. */
+void cli_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parse a CIDR argument, printing why it is refused. 0 or EXIT_USAGE. */
+int cli_cidr(const char *cmd, const char *arg, struct mxg_cidr *c);
+
+/* Write s as a JSON string (with quotes). */
+void json_str(FILE *f, const char *s);
+
+/* "in 59m 59s", "2d 3h", rounded to the two largest units. */
+const char *human_duration(uint64_t ns, char *buf, size_t size);
+
+/* Unknown option / missing argument message for getopt_long loops. */
+int cli_bad_option(const char *cmd, int c, char **argv);
+
+#endif

@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mxguard run: the daemon. Loads the XDP program (adopting pinned maps and
+ * links), writes the config into the maps, attaches, then serves one epoll
+ * loop: signals, the XDP event ring buffer and a one-second timer.
+ *
+ * Stopping it (SIGINT/SIGTERM) leaves the program attached and every map
+ * pinned: the protection goes on without the daemon, and the next run adopts
+ * it. --detach-on-exit removes everything instead.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "config.h"
+#include "loader.h"
+#include "log.h"
+#include "maps.h"
+#include "mxguard.skel.h"
+
+/* Expired bans stay listed (mxguard list --expired) this long, then go. */
+#define EXPIRED_RETENTION_NS (86400ULL * 1000000000ULL)
+
+struct daemon {
+	struct mxg_options o;
+	const char *conf_path;	/* NULL: the default path, optional */
+	int argc;		/* kept to re-apply flags on reload */
+	char **argv;
+	struct mxguard_bpf *skel;
+	struct mxg_maps m;
+	struct ring_buffer *rb;
+	int lock_fd;
+	int epfd;
+	int sigfd;
+	int timerfd;
+	uint64_t ticks;
+};
+
+enum {
+	OPT_MONITOR = 256,
+	OPT_PIN_DIR,
+	OPT_STATE_DIR,
+	OPT_LOG,
+	OPT_JOURNAL,
+	OPT_XDP_MODE,
+	OPT_DETACH,
+};
+
+static const struct option run_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "option", required_argument, NULL, 'o' },
+	{ "monitor", no_argument, NULL, OPT_MONITOR },
+	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "journal", no_argument, NULL, OPT_JOURNAL },
+	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
+	{ "detach-on-exit", no_argument, NULL, OPT_DETACH },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 }
+};
+
+static void run_usage(void)
+{
+	printf("usage: mxguard run [-c FILE] [-i IFACE]... [--log FILE]... [--journal]\n"
+	       "                   [--monitor] [--pin-dir DIR] [--state-dir DIR]\n"
+	       "                   [--xdp-mode auto|native|generic] [--detach-on-exit]\n"
+	       "                   [-o key=value]... [-v]\n\n"
+	       "Load the XDP program, attach it to each IFACE (default: the interface of\n"
+	       "the default route), and keep it fed. Flags and -o override the config\n"
+	       "file (default %s, optional). SIGHUP reloads the config.\n",
+	       MXG_CONF_DEFAULT);
+}
+
+/* "key=value" for a flag, applied through the config table like -o. */
+static int flag_set(struct mxg_options *o, const char *key, const char *val)
+{
+	char kv[PATH_MAX + 64], err[PATH_MAX + 256];
+
+	snprintf(kv, sizeof(kv), "%s=%s", key, val);
+	if (mxg_config_set(o, kv, err, sizeof(err))) {
+		fprintf(stderr, "mxguard run: %s\n", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Build the options: defaults, then the file, then flags and -o in command
+ * line order. Used at start and on reload.
+ */
+static int build_options(struct daemon *d, struct mxg_options *o, bool quiet)
+{
+	char err[PATH_MAX + 512];
+	const char *path = d->conf_path ? d->conf_path : MXG_CONF_DEFAULT;
+	int opt, ret;
+
+	mxg_config_defaults(o);
+	ret = mxg_config_load(o, path, err, sizeof(err));
+	if (ret == -ENOENT && !d->conf_path) {
+		if (!quiet)
+			mxg_info("no %s, using the built-in defaults", path);
+	} else if (ret) {
+		fprintf(stderr, "mxguard: %s\n", err);
+		return -EINVAL;
+	}
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(d->argc, d->argv, "c:i:o:vh", run_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			ret = flag_set(o, "interface", optarg);
+			break;
+		case 'o':
+			ret = mxg_config_set(o, optarg, err, sizeof(err));
+			if (ret)
+				fprintf(stderr, "mxguard run: %s\n", err);
+			break;
+		case OPT_MONITOR:
+			ret = flag_set(o, "monitor", "yes");
+			break;
+		case OPT_PIN_DIR:
+			ret = flag_set(o, "pin_dir", optarg);
+			break;
+		case OPT_STATE_DIR:
+			ret = flag_set(o, "state_dir", optarg);
+			break;
+		case OPT_LOG:
+			ret = flag_set(o, "log", optarg);
+			break;
+		case OPT_JOURNAL:
+			ret = flag_set(o, "journal", "yes");
+			break;
+		case OPT_XDP_MODE:
+			ret = flag_set(o, "xdp_mode", optarg);
+			break;
+		case OPT_DETACH:
+			ret = flag_set(o, "detach_on_exit", "yes");
+			break;
+		case 'v':
+			ret = flag_set(o, "verbose", "yes");
+			break;
+		default:
+			ret = 0;
+		}
+		if (ret)
+			return -EINVAL;
+	}
+	if (mxg_config_check(o, err, sizeof(err))) {
+		fprintf(stderr, "mxguard run: %s\n", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	const struct mxg_event *ev = data;
+	struct mxg_cidr c;
+	char buf[MXG_CIDR_STRLEN];
+
+	if (size < sizeof(*ev))
+		return 0;
+	memset(&c, 0, sizeof(c));
+	c.addr.family = (uint8_t)ev->family;
+	memcpy(c.addr.a, ev->addr, ev->family == 4 ? 4 : 16);
+	c.prefixlen = ev->prefixlen;
+	mxg_addr_mask(&c.addr, c.prefixlen);
+	mxg_cidr_str(&c, buf, sizeof(buf));
+	if (ev->kind == MXG_EV_RATE)
+		mxg_info("%s %s over the SYN rate on port %u (%llu dropped so far)",
+			 ev->monitor ? "[monitor]" : "rate limit:", buf, ev->port,
+			 (unsigned long long)ev->count);
+	else
+		mxg_debug("%s denylisted %s sent traffic to port %u (%llu hits)",
+			  ev->monitor ? "[monitor]" : "deny:", buf, ev->port,
+			  (unsigned long long)ev->count);
+	return 0;
+}
+
+struct prune_ctx {
+	const struct mxg_maps *m;
+	uint64_t now;
+	unsigned int n;
+	struct mxg_cidr v[256];
+};
+
+static int prune_one(const struct mxg_cidr *c, const struct mxg_deny *v, void *arg)
+{
+	struct prune_ctx *p = arg;
+
+	if (v->expires_ns && v->expires_ns + EXPIRED_RETENTION_NS < p->now) {
+		p->v[p->n++] = *c;
+		if (p->n == sizeof(p->v) / sizeof(p->v[0]))
+			return 1;
+	}
+	return 0;
+}
+
+/* Delete bans that expired more than a day ago (the program ignores them already). */
+static void prune_expired(struct daemon *d)
+{
+	struct prune_ctx p = { .m = &d->m, .now = mxg_boot_ns() };
+	unsigned int i;
+
+	mxg_deny_each(&d->m, prune_one, &p);
+	for (i = 0; i < p.n; i++)
+		mxg_deny_del(&d->m, &p.v[i]);
+	if (p.n)
+		mxg_debug("pruned %u long-expired bans", p.n);
+}
+
+static void reload(struct daemon *d)
+{
+	struct mxg_options o;
+	char err[PATH_MAX + 256];
+
+	if (build_options(d, &o, true)) {
+		mxg_err("reload refused: the new config is invalid; the old one stays in force");
+		return;
+	}
+	if (strcmp(o.pin_dir, d->o.pin_dir) || o.n_ifaces != d->o.n_ifaces ||
+	    memcmp(o.ifaces, d->o.ifaces, sizeof(o.ifaces)) ||
+	    o.xdp_mode != d->o.xdp_mode)
+		mxg_warn("reload: interface, xdp_mode and pin_dir changes need a restart");
+	if (!o.n_ifaces) {
+		/* The default-route interface was resolved at start. */
+		o.n_ifaces = d->o.n_ifaces;
+		memcpy(o.ifaces, d->o.ifaces, sizeof(o.ifaces));
+	}
+	if (mxg_bpf_configure(&d->m, &o, err, sizeof(err))) {
+		mxg_err("reload: %s", err);
+		return;
+	}
+	mxg_log_verbose = o.verbose;
+	d->o = o;
+	mxg_notice("reloaded the config: %u ports, %u allowlisted ranges, %s",
+		   o.n_ports, o.allow.n, o.monitor ? "monitor mode" : "enforcing");
+}
+
+static int setup_loop(struct daemon *d)
+{
+	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL))
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	d->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->sigfd < 0 || d->timerfd < 0 || d->epfd < 0)
+		return -errno;
+	if (timerfd_settime(d->timerfd, 0, &its, NULL))
+		return -errno;
+	d->rb = ring_buffer__new(d->m.events, handle_event, d, NULL);
+	if (!d->rb)
+		return -errno;
+
+	ev.data.fd = d->sigfd;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sigfd, &ev))
+		return -errno;
+	ev.data.fd = d->timerfd;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->timerfd, &ev))
+		return -errno;
+	ev.data.fd = ring_buffer__epoll_fd(d->rb);
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		return -errno;
+	return 0;
+}
+
+/* Returns when told to stop. */
+static void serve(struct daemon *d)
+{
+	struct epoll_event evs[16];
+	struct signalfd_siginfo si;
+	uint64_t expirations;
+	int n, i;
+
+	for (;;) {
+		n = epoll_wait(d->epfd, evs, 16, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			mxg_err("epoll_wait: %s", strerror(errno));
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == d->sigfd) {
+				while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP) {
+						reload(d);
+						continue;
+					}
+					mxg_notice("signal %u: stopping", si.ssi_signo);
+					return;
+				}
+			} else if (fd == d->timerfd) {
+				if (read(d->timerfd, &expirations, sizeof(expirations)) < 0)
+					continue;
+				if (++d->ticks % 60 == 0)
+					prune_expired(d);
+			} else {
+				ring_buffer__consume(d->rb);
+			}
+		}
+	}
+}
+
+static void teardown(struct daemon *d)
+{
+	char err[PATH_MAX + 256];
+
+	if (d->rb)
+		ring_buffer__free(d->rb);
+	if (d->epfd >= 0)
+		close(d->epfd);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+	if (d->timerfd >= 0)
+		close(d->timerfd);
+	if (d->skel)
+		mxguard_bpf__destroy(d->skel);
+	if (d->o.detach_on_exit && d->lock_fd >= 0) {
+		if (mxg_detach_all(d->o.pin_dir, err, sizeof(err)))
+			mxg_err("%s", err);
+		else
+			mxg_notice("detached and removed %s", d->o.pin_dir);
+	}
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct daemon d = {
+		.argc = argc, .argv = argv,
+		.lock_fd = -1, .epfd = -1, .sigfd = -1, .timerfd = -1,
+	};
+	char err[PATH_MAX + 512];
+	const char *mode;
+	unsigned int i;
+	int opt, ret, status = EXIT_RUNTIME;
+
+	/* First pass: help, -c, and options getopt itself refuses. */
+	opterr = 1;
+	while ((opt = getopt_long(argc, argv, "c:i:o:vh", run_opts, NULL)) != -1) {
+		if (opt == 'h') {
+			run_usage();
+			return EXIT_OK;
+		}
+		if (opt == 'c')
+			d.conf_path = optarg;
+		if (opt == '?')
+			return cli_bad_option("run", opt, argv);
+	}
+	if (optind != argc) {
+		cli_err("run", "unexpected argument \"%s\"", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (build_options(&d, &d.o, false))
+		return EXIT_USAGE;
+	mxg_log_verbose = d.o.verbose;
+	mxg_log_prio = getenv("JOURNAL_STREAM") != NULL;
+
+	if (!d.o.n_ifaces) {
+		if (mxg_default_iface(d.o.ifaces[0], sizeof(d.o.ifaces[0]))) {
+			cli_err("run", "no interface given (-i IFACE) and no default route to pick one from");
+			return EXIT_USAGE;
+		}
+		d.o.n_ifaces = 1;
+		mxg_info("protecting %s, the default-route interface", d.o.ifaces[0]);
+	}
+
+	ret = mxg_pin_dir_prepare(d.o.pin_dir, err, sizeof(err));
+	if (ret) {
+		mxg_err("%s", err);
+		return EXIT_RUNTIME;
+	}
+	d.lock_fd = mxg_lock(d.o.pin_dir);
+	if (d.lock_fd < 0) {
+		if (d.lock_fd == -EBUSY)
+			mxg_err("another mxguard daemon is running on %s", d.o.pin_dir);
+		else
+			mxg_err("cannot lock %s: %s", d.o.pin_dir, strerror(-d.lock_fd));
+		return EXIT_RUNTIME;
+	}
+
+	d.skel = mxg_bpf_load(d.o.pin_dir, err, sizeof(err));
+	if (!d.skel) {
+		mxg_err("%s", err);
+		goto out;
+	}
+	mxg_bpf_maps(d.skel, &d.m);
+	if (mxg_bpf_configure(&d.m, &d.o, err, sizeof(err))) {
+		mxg_err("%s", err);
+		goto out;
+	}
+	for (i = 0; i < d.o.n_ifaces; i++) {
+		ret = mxg_xdp_attach(bpf_program__fd(d.skel->progs.mxguard_xdp),
+				     d.o.ifaces[i], d.o.pin_dir, d.o.xdp_mode,
+				     &mode, err, sizeof(err));
+		if (ret) {
+			mxg_err("%s", err);
+			goto out;
+		}
+		mxg_notice("attached to %s (%s XDP)%s", d.o.ifaces[i], mode,
+			   d.o.monitor ? ", monitor mode: nothing is dropped" : "");
+	}
+	ret = setup_loop(&d);
+	if (ret) {
+		mxg_err("cannot set up the event loop: %s", strerror(-ret));
+		goto out;
+	}
+	mxg_notice("running: ports %u, pin dir %s", d.o.n_ports, d.o.pin_dir);
+	serve(&d);
+	status = EXIT_OK;
+out:
+	teardown(&d);
+	return status;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Subcommands of the mxguard binary; each takes argv from its own name on. */
+#ifndef MXG_COMMANDS_H
+#define MXG_COMMANDS_H
+
+/* Exit statuses, as shared/design.md fixes them. */
+#define EXIT_OK		0
+#define EXIT_RUNTIME	1
+#define EXIT_USAGE	2
+
+int cmd_run(int argc, char **argv);
+int cmd_ban(int argc, char **argv);
+int cmd_unban(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
+
+#endif

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Loading, pinning, attaching and detaching the XDP program. */
+#ifndef MXG_LOADER_H
+#define MXG_LOADER_H
+
+#include "config.h"
+#include "maps.h"
+
+struct mxguard_bpf;
+
+/*
+ * Make sure pin_dir exists on a bpf filesystem, mounting bpffs on
+ * /sys/fs/bpf when it is not mounted.
+ */
+int mxg_pin_dir_prepare(const char *pin_dir, char *err, size_t errlen);
+
+/*
+ * Take the daemon lock for pin_dir (a flock on the directory). Returns the
+ * fd holding it, -EBUSY when another daemon holds it.
+ */
+int mxg_lock(const char *pin_dir);
+
+/* Is a daemon holding the lock of pin_dir? */
+bool mxg_daemon_alive(const char *pin_dir);
+
+/*
+ * Open and load the program with its maps pinned under pin_dir; maps already
+ * pinned there are adopted with their contents.
+ */
+struct mxguard_bpf *mxg_bpf_load(const char *pin_dir, char *err, size_t errlen);
+
+/* Fill mxg_maps from the loaded skeleton (fds stay owned by it). */
+void mxg_bpf_maps(struct mxguard_bpf *skel, struct mxg_maps *m);
+
+/*
+ * Write config, ports and the config allowlist into the maps. Ports not in
+ * o are removed; allowlist entries from an older config are replaced,
+ * manual ones kept. Nothing else is touched: bans and buckets survive.
+ */
+int mxg_bpf_configure(const struct mxg_maps *m, const struct mxg_options *o,
+		      char *err, size_t errlen);
+
+/*
+ * Attach prog_fd to ifname through a BPF link pinned as
+ * pin_dir/link_IFNAME. A link already pinned there is adopted and switched
+ * to the new program atomically, so no packet goes unfiltered. mode_out gets
+ * "native" or "generic".
+ */
+int mxg_xdp_attach(int prog_fd, const char *ifname, const char *pin_dir,
+		   int mode, const char **mode_out, char *err, size_t errlen);
+
+/* Remove every link and map pinned under pin_dir, then the directory. */
+int mxg_detach_all(const char *pin_dir, char *err, size_t errlen);
+
+/* The interface of the IPv4 (else IPv6) default route; -ENOENT if none. */
+int mxg_default_iface(char *name, size_t size);
+
+#endif

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+/* mxguard: one binary, one subcommand per operator task. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "run", cmd_run, "load and attach the XDP program, follow the mail logs, ban offenders" },
+	{ "ban", cmd_ban, "denylist an address or range: ban CIDR [--for DURATION]" },
+	{ "unban", cmd_unban, "remove a denylist entry: unban CIDR" },
+	{ "list", cmd_list, "show the denylist: list [--json] [--expired]" },
+	{ "stats", cmd_stats, "show the XDP counters: stats [--json]" },
+	{ "detach", cmd_detach, "remove the XDP program, its links and pinned maps" },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: mxguard COMMAND [OPTIONS]\n\n"
+		"An XDP shield for SMTP servers against AUTH brute force and connection floods.\n\n"
+		"Commands:\n");
+	for (i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nEvery command takes --pin-dir DIR (default /sys/fs/bpf/mxguard) and -h.\n"
+		"Exit status: 0 ok, 1 runtime failure, 2 usage or configuration error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("mxguard %s\n", MXG_VERSION);
+		return EXIT_OK;
+	}
+	for (i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "mxguard: unknown command \"%s\" (mxguard --help lists them)\n",
+		argv[1]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "maps.h"
+
+_Static_assert(sizeof(struct mxg_config) == 16, "mxg_config layout");
+_Static_assert(sizeof(struct mxg_port_limit) == 8, "mxg_port_limit layout");
+_Static_assert(sizeof(struct mxg_lpm_v4) == 8, "mxg_lpm_v4 layout");
+_Static_assert(sizeof(struct mxg_lpm_v6) == 20, "mxg_lpm_v6 layout");
+_Static_assert(sizeof(struct mxg_deny) == 40, "mxg_deny layout");
+_Static_assert(sizeof(struct mxg_allow) == 24, "mxg_allow layout");
+_Static_assert(sizeof(struct mxg_rate_v4) == 8, "mxg_rate_v4 layout");
+_Static_assert(sizeof(struct mxg_rate_v6) == 24, "mxg_rate_v6 layout");
+_Static_assert(sizeof(struct mxg_bucket) == 32, "mxg_bucket layout");
+_Static_assert(sizeof(struct mxg_stats) % 8 == 0, "mxg_stats layout");
+_Static_assert(sizeof(struct mxg_event) == 48, "mxg_event layout");
+
+const char *const mxg_map_names[MXG_N_MAPS] = {
+	"config", "ports", "allow_v4", "allow_v6", "deny_v4", "deny_v6",
+	"rate_v4", "rate_v6", "stats", "events",
+};
+
+#define F(name, help) { #name, offsetof(struct mxg_stats, name), help }
+const struct mxg_stat_field mxg_stat_fields[] = {
+	F(packets, "frames seen by the XDP program"),
+	F(passed, "frames passed to the stack"),
+	F(dropped, "frames dropped"),
+	F(malformed, "truncated or invalid headers, passed"),
+	F(non_ip, "not IPv4 or IPv6, passed"),
+	F(smtp_syn, "new connections to a protected port"),
+	F(allowlisted, "passed because allowlisted"),
+	F(denied, "dropped by the denylist"),
+	F(deny_expired, "matched an expired ban, passed"),
+	F(rate_limited, "SYNs dropped by the rate limit"),
+	F(monitor_deny, "monitor mode: would have been denied"),
+	F(monitor_rate, "monitor mode: would have been rate limited"),
+	F(events, "events sent to the daemon"),
+	F(events_lost, "events lost, ring buffer full"),
+	F(cas_busy, "bucket updates given up under contention, passed"),
+};
+#undef F
+const unsigned int mxg_n_stat_fields =
+	sizeof(mxg_stat_fields) / sizeof(mxg_stat_fields[0]);
+
+int mxg_maps_open(struct mxg_maps *m, const char *pin_dir, char *err,
+		  size_t errlen)
+{
+	int *fds = (int *)m;
+	char path[PATH_MAX];
+	int i, ret;
+
+	for (i = 0; i < MXG_N_MAPS; i++)
+		fds[i] = -1;
+	for (i = 0; i < MXG_N_MAPS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, mxg_map_names[i]);
+		fds[i] = bpf_obj_get(path);
+		if (fds[i] < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot open pinned map %s: %s%s", path,
+				 strerror(errno),
+				 errno == ENOENT ? " (is mxguard running, or was it ever started with this --pin-dir?)" : "");
+			mxg_maps_close(m);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void mxg_maps_close(struct mxg_maps *m)
+{
+	int *fds = (int *)m;
+	int i;
+
+	for (i = 0; i < MXG_N_MAPS; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+uint64_t mxg_boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Key for c in whichever trie its family uses; returns that map's fd. */
+static int lpm_key(int fd4, int fd6, const struct mxg_cidr *c,
+		   struct mxg_lpm_v4 *k4, struct mxg_lpm_v6 *k6, void **key)
+{
+	if (c->addr.family == 4) {
+		k4->prefixlen = c->prefixlen;
+		memcpy(k4->addr, c->addr.a, 4);
+		*key = k4;
+		return fd4;
+	}
+	k6->prefixlen = c->prefixlen;
+	memcpy(k6->addr, c->addr.a, 16);
+	*key = k6;
+	return fd6;
+}
+
+static int ret_errno(int ret)
+{
+	return ret < 0 ? -errno : 0;
+}
+
+int mxg_deny_put(const struct mxg_maps *m, const struct mxg_cidr *c,
+		 const struct mxg_deny *val)
+{
+	struct mxg_lpm_v4 k4;
+	struct mxg_lpm_v6 k6;
+	void *key;
+	int fd = lpm_key(m->deny_v4, m->deny_v6, c, &k4, &k6, &key);
+
+	return ret_errno(bpf_map_update_elem(fd, key, val, BPF_ANY));
+}
+
+/*
+ * Does the trie hold exactly this key? A lookup is a longest-prefix match and
+ * cannot tell. The kernel's get_next_key finds the key itself when present
+ * and answers with its successor (or -ENOENT for the last key); for an
+ * absent key it answers with the first key. The first key is nobody's
+ * successor, so "answer != first key" means "present".
+ */
+static bool lpm_exact(int fd, const void *key, size_t size)
+{
+	union { struct mxg_lpm_v4 v4; struct mxg_lpm_v6 v6; } first, next;
+
+	if (bpf_map_get_next_key(fd, NULL, &first))
+		return false;
+	if (bpf_map_get_next_key(fd, key, &next))
+		return errno == ENOENT;
+	return memcmp(&first, &next, size) != 0;
+}
+
+int mxg_deny_get(const struct mxg_maps *m, const struct mxg_cidr *c,
+		 struct mxg_deny *val)
+{
+	struct mxg_lpm_v4 k4;
+	struct mxg_lpm_v6 k6;
+	void *key;
+	int fd = lpm_key(m->deny_v4, m->deny_v6, c, &k4, &k6, &key);
+
+	if (bpf_map_lookup_elem(fd, key, val))
+		return -errno;
+	if (!lpm_exact(fd, key, c->addr.family == 4 ? sizeof(k4) : sizeof(k6)))
+		return -ENOENT;
+	return 0;
+}
+
+int mxg_deny_del(const struct mxg_maps *m, const struct mxg_cidr *c)
+{
+	struct mxg_lpm_v4 k4;
+	struct mxg_lpm_v6 k6;
+	void *key;
+	int fd = lpm_key(m->deny_v4, m->deny_v6, c, &k4, &k6, &key);
+
+	return ret_errno(bpf_map_delete_elem(fd, key));
+}
+
+int mxg_allow_put(const struct mxg_maps *m, const struct mxg_cidr *c,
+		  const struct mxg_allow *val)
+{
+	struct mxg_lpm_v4 k4;
+	struct mxg_lpm_v6 k6;
+	void *key;
+	int fd = lpm_key(m->allow_v4, m->allow_v6, c, &k4, &k6, &key);
+
+	return ret_errno(bpf_map_update_elem(fd, key, val, BPF_ANY));
+}
+
+int mxg_allow_del(const struct mxg_maps *m, const struct mxg_cidr *c)
+{
+	struct mxg_lpm_v4 k4;
+	struct mxg_lpm_v6 k6;
+	void *key;
+	int fd = lpm_key(m->allow_v4, m->allow_v6, c, &k4, &k6, &key);
+
+	return ret_errno(bpf_map_delete_elem(fd, key));
+}
+
+/* Walk one trie; value_size tells deny from allow. */
+static int trie_each(int fd, int family, void *val,
+		     int (*fn)(const struct mxg_cidr *c, const void *v, void *arg),
+		     void *arg)
+{
+	union { struct mxg_lpm_v4 v4; struct mxg_lpm_v6 v6; } cur, next;
+	struct mxg_cidr c;
+	void *prev = NULL;
+	int ret;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		cur = next;
+		prev = &cur;
+		memset(&c, 0, sizeof(c));
+		c.addr.family = (uint8_t)family;
+		if (family == 4) {
+			c.prefixlen = cur.v4.prefixlen;
+			memcpy(c.addr.a, cur.v4.addr, 4);
+		} else {
+			c.prefixlen = cur.v6.prefixlen;
+			memcpy(c.addr.a, cur.v6.addr, 16);
+		}
+		/* Exact-key read: a trie lookup with the full key returns the entry itself. */
+		if (bpf_map_lookup_elem(fd, &cur, val))
+			continue;	/* deleted meanwhile */
+		ret = fn(&c, val, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int mxg_deny_each(const struct mxg_maps *m, mxg_deny_fn fn, void *arg)
+{
+	struct mxg_deny v;
+	int ret;
+
+	ret = trie_each(m->deny_v4, 4, &v, (void *)fn, arg);
+	if (ret)
+		return ret;
+	return trie_each(m->deny_v6, 6, &v, (void *)fn, arg);
+}
+
+int mxg_allow_each(const struct mxg_maps *m, mxg_allow_fn fn, void *arg)
+{
+	struct mxg_allow v;
+	int ret;
+
+	ret = trie_each(m->allow_v4, 4, &v, (void *)fn, arg);
+	if (ret)
+		return ret;
+	return trie_each(m->allow_v6, 6, &v, (void *)fn, arg);
+}
+
+int mxg_stats_read(const struct mxg_maps *m, struct mxg_stats *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct mxg_stats *per;
+	__u32 zero = 0;
+	unsigned int f;
+	int i, ret = 0;
+
+	if (ncpu < 1)
+		return -EINVAL;
+	per = calloc((size_t)ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(m->stats, &zero, per)) {
+		ret = -errno;
+		goto out;
+	}
+	for (i = 0; i < ncpu; i++) {
+		for (f = 0; f < sizeof(*sum) / sizeof(__u64); f++)
+			((__u64 *)sum)[f] += ((__u64 *)&per[i])[f];
+	}
+out:
+	free(per);
+	return ret;
+}
+
+const char *mxg_reason_str(uint32_t reason)
+{
+	switch (reason) {
+	case MXG_REASON_MANUAL:
+		return "manual";
+	case MXG_REASON_LOG:
+		return "log";
+	case MXG_REASON_RATE:
+		return "rate";
+	case MXG_REASON_IMPORT:
+		return "import";
+	}
+	return "unknown";
+}

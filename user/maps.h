@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Access to the pinned maps, for the daemon and for the operator commands
+ * (which work without a running daemon, as bpftool does).
+ */
+#ifndef MXG_MAPS_H
+#define MXG_MAPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mxguard.h"
+#include "addr.h"
+
+struct mxg_maps {
+	int config;
+	int ports;
+	int allow_v4;
+	int allow_v6;
+	int deny_v4;
+	int deny_v6;
+	int rate_v4;
+	int rate_v6;
+	int stats;
+	int events;
+};
+
+/* Names of the pinned maps, in struct mxg_maps order. */
+extern const char *const mxg_map_names[];
+#define MXG_N_MAPS 10
+
+/* Open every pinned map under pin_dir; err says which one failed. */
+int mxg_maps_open(struct mxg_maps *m, const char *pin_dir, char *err,
+		  size_t errlen);
+void mxg_maps_close(struct mxg_maps *m);
+
+/* CLOCK_BOOTTIME now, in ns: the clock the XDP program compares expiries on. */
+uint64_t mxg_boot_ns(void);
+
+/* Add or replace a deny entry; expires_ns 0 = permanent. */
+int mxg_deny_put(const struct mxg_maps *m, const struct mxg_cidr *c,
+		 const struct mxg_deny *val);
+/* Read the exact entry for c (not a longest-prefix match); -ENOENT. */
+int mxg_deny_get(const struct mxg_maps *m, const struct mxg_cidr *c,
+		 struct mxg_deny *val);
+int mxg_deny_del(const struct mxg_maps *m, const struct mxg_cidr *c);
+
+/* Same for the allowlist. */
+int mxg_allow_put(const struct mxg_maps *m, const struct mxg_cidr *c,
+		  const struct mxg_allow *val);
+int mxg_allow_del(const struct mxg_maps *m, const struct mxg_cidr *c);
+
+/* Call fn for every entry of deny_v4 then deny_v6 (or allow_*); stops on non-zero. */
+typedef int (*mxg_deny_fn)(const struct mxg_cidr *c, const struct mxg_deny *v,
+			   void *arg);
+typedef int (*mxg_allow_fn)(const struct mxg_cidr *c, const struct mxg_allow *v,
+			    void *arg);
+int mxg_deny_each(const struct mxg_maps *m, mxg_deny_fn fn, void *arg);
+int mxg_allow_each(const struct mxg_maps *m, mxg_allow_fn fn, void *arg);
+
+/* Sum the per-CPU stats record. */
+int mxg_stats_read(const struct mxg_maps *m, struct mxg_stats *sum);
+
+/* Names and offsets of struct mxg_stats fields, for printing. */
+struct mxg_stat_field {
+	const char *name;
+	size_t off;
+	const char *help;
+};
+extern const struct mxg_stat_field mxg_stat_fields[];
+extern const unsigned int mxg_n_stat_fields;
+
+const char *mxg_reason_str(uint32_t reason);
+
+#endif
