@@ -27,14 +27,18 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Emit at most one event per MXG_EVENT_INTERVAL_NS for the owner of *last. */
 static __always_inline void emit_event(__u64 *last, __u64 now, __u32 kind,
-				       const struct pkt *pkt, __u32 prefixlen,
-				       __u64 count, bool monitor,
+				       const struct pkt *pkt, const void *addr,
+				       __u32 prefixlen, __u64 count, bool monitor,
 				       struct mxg_stats *st)
 {
 	struct mxg_event *ev;
 	__u64 prev = READ_ONCE(*last);
 
-	if (prev && now - prev < MXG_EVENT_INTERVAL_NS)
+	/*
+	 * Signed: another CPU may have stamped a time later than our "now";
+	 * that must read as "recent", not wrap around to "long ago".
+	 */
+	if (prev && (__s64)(now - prev) < (__s64)MXG_EVENT_INTERVAL_NS)
 		return;
 	/* Only the CPU that moves the stamp reports. */
 	if (__sync_val_compare_and_swap(last, prev, now) != prev)
@@ -51,7 +55,7 @@ static __always_inline void emit_event(__u64 *last, __u64 now, __u32 kind,
 	ev->prefixlen = prefixlen;
 	ev->port = pkt->has_tcp ? pkt->dport : 0;
 	ev->monitor = monitor;
-	__builtin_memcpy(ev->addr, pkt->src, 16);
+	__builtin_memcpy(ev->addr, addr, 16);
 	bpf_ringbuf_submit(ev, 0);
 	st->events++;
 }
@@ -102,12 +106,14 @@ static __always_inline struct mxg_deny *deny_lookup(const struct pkt *pkt)
 	}
 }
 
-/* Bucket of the packet's source prefix and port; NULL if the map is exhausted. */
+/*
+ * Bucket of the packet's source prefix and port; NULL if the map is
+ * exhausted. w gets the masked prefix, the address events report.
+ */
 static __always_inline struct mxg_bucket *rate_bucket(const struct pkt *pkt,
 						      const struct mxg_config *cfg,
-						      __u32 *prefixlen)
+						      __u32 w[4], __u32 *prefixlen)
 {
-	__u32 w[4];
 	int i;
 
 	__builtin_memcpy(w, pkt->src, 16);
@@ -116,6 +122,7 @@ static __always_inline struct mxg_bucket *rate_bucket(const struct pkt *pkt,
 		__u32 plen = cfg->prefix_v4 > 32 ? 32 : cfg->prefix_v4;
 
 		w[0] = mask_word(w[0], plen);
+		w[1] = w[2] = w[3] = 0;
 		__builtin_memcpy(k.addr, w, 4);
 		*prefixlen = plen;
 		return bucket_get(&rate_v4, &k);
@@ -144,6 +151,7 @@ int mxguard_xdp(struct xdp_md *ctx)
 	struct pkt pkt = {};
 	int verdict = XDP_PASS;
 	bool monitor, is_syn;
+	__u32 prefix[4];
 	__u32 plen;
 	__u64 now;
 	int ret;
@@ -189,7 +197,8 @@ int mxguard_xdp(struct xdp_md *ctx)
 			__u64 hits = __sync_fetch_and_add(&deny->hits, 1) + 1;
 
 			emit_event(&deny->last_event_ns, now, MXG_EV_DENY, &pkt,
-				   pkt.family == 4 ? 32 : 128, hits, monitor, st);
+				   pkt.src, pkt.family == 4 ? 32 : 128, hits,
+				   monitor, st);
 			if (monitor) {
 				st->monitor_deny++;
 				goto out;
@@ -202,14 +211,14 @@ int mxguard_xdp(struct xdp_md *ctx)
 
 	if (!is_syn)
 		goto out;
-	b = rate_bucket(&pkt, cfg, &plen);
+	b = rate_bucket(&pkt, cfg, prefix, &plen);
 	if (!b)
 		goto out;
 	__sync_fetch_and_add(&b->syns, 1);
 	if (bucket_take(b, now, limit, st))
 		goto out;
 
-	emit_event(&b->last_event_ns, now, MXG_EV_RATE, &pkt, plen,
+	emit_event(&b->last_event_ns, now, MXG_EV_RATE, &pkt, prefix, plen,
 		   __sync_fetch_and_add(&b->drops, 1) + 1, monitor, st);
 	if (monitor) {
 		st->monitor_rate++;
