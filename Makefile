@@ -102,8 +102,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_LIB_OBJ) $(LIB)
 $(BUILD) $(BUILD)/user:
 	$(Q)mkdir -p $@
 
+BENCH_SRC := $(wildcard tests/bpf/bench_*.c tests/bench/bench_*.c)
+BENCH_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
+
 .PHONY: tests
-tests: $(BIN) $(TEST_BIN)
+tests: $(BIN) $(TEST_BIN) $(BENCH_BIN)
 
 .PHONY: deps
 deps:
@@ -112,7 +115,7 @@ deps:
 .PHONY: test
 test: deps
 	$(Q)$(MAKE) --no-print-directory tests
-	$(Q)tests/run.sh
+	$(Q)BUILD=$(BUILD) tests/run.sh
 
 .PHONY: run
 run: deps
@@ -122,7 +125,7 @@ run: deps
 .PHONY: bench
 bench: deps
 	$(Q)$(MAKE) --no-print-directory tests
-	$(Q)tests/bench/run.sh
+	$(Q)BUILD=$(BUILD) tests/bench/run.sh
 
 .PHONY: clean
 clean:

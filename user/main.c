@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{ "list", cmd_list, "show the denylist: list [--json] [--expired]" },
 	{ "stats", cmd_stats, "show the XDP counters: stats [--json]" },
 	{ "detach", cmd_detach, "remove the XDP program, its links and pinned maps" },
+	{ "scan", cmd_scan, "find AUTH failures in log files: scan [--json] FILE..." },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
