@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Custom patterns, fail2ban style: <HOST> (or <ADDR>) marks the client
+ * address, (?<user>...) or <F-USER>...</F-USER> the user name. Each is
+ * compiled once, JIT-compiled when the library can, and owns its match
+ * data, so matching allocates nothing.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse.h"
+
+struct mxg_custom {
+	struct mxg_custom *next;
+	pcre2_code *code;
+	pcre2_match_data *md;
+	bool jit;
+	int host_group;
+	int user_group;		/* 0 when the pattern has none */
+	char label[32];
+};
+
+/* An address-looking token; mxg_addr_parse decides whether it is one. */
+#define HOST_RE "(?:::f{4,6}:)?(?<host>[0-9A-Fa-f.:]{2,45}(?:%[\\w.-]+)?)"
+
+static const struct {
+	const char *from, *to;
+} subst[] = {
+	{ "<HOST>", HOST_RE },
+	{ "<ADDR>", HOST_RE },
+	{ "<F-USER>", "(?<user>" },
+	{ "</F-USER>", ")" },
+};
+
+/* The pattern with the placeholders expanded; NULL when out of memory. */
+static char *expand(const char *pattern)
+{
+	size_t len = strlen(pattern), cap = len * 8 + 256, n = 0, i, k;
+	char *out = malloc(cap);
+
+	if (!out)
+		return NULL;
+	for (i = 0; i < len;) {
+		for (k = 0; k < sizeof(subst) / sizeof(subst[0]); k++) {
+			size_t fl = strlen(subst[k].from);
+
+			if (!strncmp(pattern + i, subst[k].from, fl))
+				break;
+		}
+		if (k < sizeof(subst) / sizeof(subst[0])) {
+			size_t tl = strlen(subst[k].to);
+
+			if (n + tl + 1 > cap)
+				goto out_overflow;
+			memcpy(out + n, subst[k].to, tl);
+			n += tl;
+			i += strlen(subst[k].from);
+		} else {
+			if (n + 2 > cap)
+				goto out_overflow;
+			out[n++] = pattern[i++];
+		}
+	}
+	out[n] = '\0';
+	return out;
+
+out_overflow:
+	/* More placeholders than the generous estimate: refuse the pattern. */
+	free(out);
+	errno = E2BIG;
+	return NULL;
+}
+
+int mxg_custom_add(struct mxg_custom **list, const char *pattern,
+		   const char *label, char *err, size_t errlen)
+{
+	struct mxg_custom *c, **tail;
+	PCRE2_UCHAR msg[160];
+	PCRE2_SIZE off;
+	char *re;
+	int rc;
+
+	re = expand(pattern);
+	if (!re) {
+		snprintf(err, errlen, "pattern too long or out of memory");
+		return -ENOMEM;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		free(re);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c->code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
+				PCRE2_DUPNAMES, &rc, &off, NULL);
+	free(re);
+	if (!c->code) {
+		pcre2_get_error_message(rc, msg, sizeof(msg));
+		snprintf(err, errlen, "bad pattern \"%s\": %s", pattern,
+			 (char *)msg);
+		free(c);
+		return -EINVAL;
+	}
+	c->host_group = pcre2_substring_number_from_name(c->code,
+							 (PCRE2_SPTR)"host");
+	if (c->host_group < 0) {
+		snprintf(err, errlen,
+			 "bad pattern \"%s\": no <HOST> (or (?<host>...)) in it",
+			 pattern);
+		pcre2_code_free(c->code);
+		free(c);
+		return -EINVAL;
+	}
+	rc = pcre2_substring_number_from_name(c->code, (PCRE2_SPTR)"user");
+	c->user_group = rc > 0 ? rc : 0;
+	c->jit = pcre2_jit_compile(c->code, PCRE2_JIT_COMPLETE) == 0;
+	c->md = pcre2_match_data_create_from_pattern(c->code, NULL);
+	if (!c->md) {
+		pcre2_code_free(c->code);
+		free(c);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	snprintf(c->label, sizeof(c->label), "%s", label);
+	for (tail = list; *tail; tail = &(*tail)->next)
+		;
+	*tail = c;
+	return 0;
+}
+
+static bool group(struct mxg_custom *c, int n, const char *s,
+		  const char **gs, const char **ge)
+{
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->md);
+
+	if (n <= 0 || ov[2 * n] == PCRE2_UNSET)
+		return false;
+	*gs = s + ov[2 * n];
+	*ge = s + ov[2 * n + 1];
+	return true;
+}
+
+int mxg_custom_match(struct mxg_custom *list, const char *s, const char *e,
+		     struct mxg_auth_event *ev)
+{
+	struct mxg_custom *c;
+	const char *gs, *ge;
+	int rc;
+
+	for (c = list; c; c = c->next) {
+		if (c->jit)
+			rc = pcre2_jit_match(c->code, (PCRE2_SPTR)s,
+					     (size_t)(e - s), 0, 0, c->md, NULL);
+		else
+			rc = pcre2_match(c->code, (PCRE2_SPTR)s,
+					 (size_t)(e - s), 0, 0, c->md, NULL);
+		if (rc < 0)
+			continue;
+		if (!group(c, c->host_group, s, &gs, &ge) ||
+		    mxg_addr_port_span(gs, ge, &ev->addr))
+			continue;
+		if (group(c, c->user_group, s, &gs, &ge))
+			mxg_user_copy(ev, gs, ge);
+		ev->label = c->label;
+		return 1;
+	}
+	return 0;
+}
+
+void mxg_custom_free(struct mxg_custom *list)
+{
+	struct mxg_custom *next;
+
+	for (; list; list = next) {
+		next = list->next;
+		pcre2_match_data_free(list->md);
+		pcre2_code_free(list->code);
+		free(list);
+	}
+}

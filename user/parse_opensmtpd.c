@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * OpenSMTPD and Haraka log the client address when it connects and the
+ * failure later, tied by a session id; a bounded table remembers the
+ * address in between.
+ *
+ * OpenSMTPD 6.4 and later:
+ *   ID smtp connected address=198.18.1.2 host=foo.example
+ *   ID smtp authentication user=bob result=permfail
+ *   ID smtp failed-command command="AUTH PLAIN (...)" result="535 ..."
+ *   ID smtp disconnected reason=quit
+ * earlier ones carry the address on every line:
+ *   ID smtp event=authentication user=bob address=A host=H result=permfail
+ *   ID smtp event=failed-command address=A host=H command="AUTH LOGIN"
+ *       result="503 5.5.1 Invalid command: Command not supported"
+ * One wrong password gives both a permfail and a 535 failed-command line;
+ * the second is the same event and is not counted again.
+ *
+ * Haraka:
+ *   [NOTICE] [UUID] [core] connect ip=198.18.1.2 port=52314 local_ip=...
+ *   [INFO] [UUID] [auth/flat_file] AUTH user="bob" success=false
+ *   [NOTICE] [UUID] [core] disconnect ip=...
+ */
+#include <string.h>
+
+#include "logtime.h"
+#include "parse.h"
+
+static uint32_t hash_id(const char *id, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n--) {
+		h ^= (unsigned char)*id++;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+#define PROBE 8		/* slots looked at per id: bounds every operation */
+
+static struct mxg_session *find(struct mxg_sessions *t, const char *id,
+				size_t n)
+{
+	uint32_t h = hash_id(id, n);
+	int i;
+
+	for (i = 0; i < PROBE; i++) {
+		struct mxg_session *x = &t->slot[(h + i) & (MXG_SESSION_SLOTS - 1)];
+
+		if (!strncmp(x->id, id, n) && x->id[n] == '\0')
+			return x;
+	}
+	return NULL;
+}
+
+void mxg_sessions_put(struct mxg_sessions *t, const char *id, size_t n,
+		      const struct mxg_addr *addr, int64_t now)
+{
+	uint32_t h;
+	struct mxg_session *x, *victim = NULL;
+	int i;
+
+	if (n == 0 || n >= MXG_SESSION_ID_MAX)
+		return;
+	x = find(t, id, n);
+	if (!x) {
+		/* A free or expired slot, else the oldest: the table never grows. */
+		h = hash_id(id, n);
+		for (i = 0; i < PROBE; i++) {
+			x = &t->slot[(h + i) & (MXG_SESSION_SLOTS - 1)];
+			if (!x->id[0] || now - x->seen > MXG_SESSION_TTL) {
+				victim = x;
+				break;
+			}
+			if (!victim || x->seen < victim->seen)
+				victim = x;
+		}
+		x = victim;
+		memcpy(x->id, id, n);
+		x->id[n] = '\0';
+	}
+	x->addr = *addr;
+	x->seen = now;
+	x->auth_failed = false;
+}
+
+struct mxg_session *mxg_sessions_get(struct mxg_sessions *t, const char *id,
+				     size_t n, int64_t now)
+{
+	struct mxg_session *x;
+
+	if (n == 0 || n >= MXG_SESSION_ID_MAX)
+		return NULL;
+	x = find(t, id, n);
+	if (!x || now - x->seen > MXG_SESSION_TTL)
+		return NULL;
+	return x;
+}
+
+void mxg_sessions_del(struct mxg_sessions *t, const char *id, size_t n)
+{
+	struct mxg_session *x;
+
+	if (n == 0 || n >= MXG_SESSION_ID_MAX)
+		return;
+	x = find(t, id, n);
+	if (x)
+		x->id[0] = '\0';
+}
+
+static bool is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	       (c >= 'A' && c <= 'F');
+}
+
+/* A value "key=VALUE" up to the next space. */
+static const char *value_end(const char *v, const char *e)
+{
+	while (v < e && *v != ' ')
+		v++;
+	return v;
+}
+
+static int64_t line_time(const char *s, const char *e, int64_t now)
+{
+	int64_t t = mxg_logtime_parse(s, (size_t)(e - s), now);
+
+	return t ? t : now;
+}
+
+int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
+			int64_t now, struct mxg_auth_event *ev)
+{
+	const char *sm, *id, *k, *a, *r, *u, *ue;
+	struct mxg_session *x;
+	struct mxg_addr addr;
+	bool inline_addr, old_format = false;
+	size_t idn;
+
+	sm = MXG_FIND(s, e, " smtp ");
+	if (!sm)
+		return 0;
+	for (id = sm; id > s && is_hex(id[-1]); id--)
+		;
+	idn = (size_t)(sm - id);
+	if (idn < 8 || (id > s && id[-1] != ' '))
+		return 0;
+	k = sm + 6;
+	/* Only the old "event=" format writes address= on every line. */
+	if (MXG_STARTS(k, e, "event=")) {
+		k += 6;
+		old_format = true;
+	}
+
+	if (MXG_STARTS(k, e, "connected ")) {
+		a = MXG_FIND(k, e, " address=");
+		if (a && !mxg_addr_span(a + 9, value_end(a + 9, e), &addr))
+			mxg_sessions_put(t, id, idn, &addr, line_time(s, e, now));
+		return 0;
+	}
+	if (MXG_STARTS(k, e, "disconnected") || MXG_STARTS(k, e, "closed")) {
+		mxg_sessions_del(t, id, idn);
+		return 0;
+	}
+	if (MXG_STARTS(k, e, "authentication ")) {
+		r = MXG_RFIND(k, e, " result=");
+		if (!r || !MXG_STARTS(r + 8, e, "permfail"))
+			return 0;
+		/* The client's user= comes before address=: take the last. */
+		a = old_format ? MXG_RFIND(k, r + 1, " address=") : NULL;
+		inline_addr = a && !mxg_addr_span(a + 9, value_end(a + 9, r),
+						  &ev->addr);
+		x = mxg_sessions_get(t, id, idn, line_time(s, e, now));
+		if (!inline_addr) {
+			if (!x)
+				return 0;
+			ev->addr = x->addr;
+		} else if (!x) {
+			mxg_sessions_put(t, id, idn, &ev->addr,
+					 line_time(s, e, now));
+			x = mxg_sessions_get(t, id, idn, line_time(s, e, now));
+		}
+		if (x)
+			x->auth_failed = true;
+		u = MXG_FIND(k, r, "user=");
+		if (u) {
+			ue = a && a > u ? a : r;
+			mxg_user_copy(ev, u + 5, ue);
+		}
+		return 1;
+	}
+	if (MXG_STARTS(k, e, "failed-command ")) {
+		const char *c = MXG_FIND(k, e, " command=\"");
+
+		if (!c || !MXG_STARTS_CI(c + 10, e, "AUTH"))
+			return 0;
+		r = MXG_RFIND(c, e, " result=\"");
+		if (!r || r + 9 >= e || r[9] != '5')
+			return 0;
+		a = old_format ? MXG_FIND(k, c + 1, " address=") : NULL;
+		inline_addr = a && !mxg_addr_span(a + 9, value_end(a + 9, c),
+						  &ev->addr);
+		x = mxg_sessions_get(t, id, idn, line_time(s, e, now));
+		if (x && x->auth_failed && MXG_STARTS(r + 9, e, "535")) {
+			x->auth_failed = false;
+			return 0;
+		}
+		if (!inline_addr) {
+			if (!x)
+				return 0;
+			ev->addr = x->addr;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+int mxg_match_haraka(struct mxg_sessions *t, const char *s, const char *e,
+		     int64_t now, struct mxg_auth_event *ev)
+{
+	const char *p, *id, *ide, *a, *u, *ue;
+	struct mxg_session *x;
+	struct mxg_addr addr;
+
+	/* "[LEVEL] [UUID(.N)] [plugin] ..." */
+	p = MXG_FIND(s, e, "] [");
+	if (!p)
+		return 0;
+	id = p + 3;
+	for (ide = id; ide < e && (is_hex(*ide) || *ide == '-'); ide++)
+		;
+	if (ide - id < 32 || ide >= e || (*ide != ']' && *ide != '.'))
+		return 0;
+	p = memchr(ide, ']', (size_t)(e - ide));
+	if (!p || !MXG_STARTS(p, e, "] ["))
+		return 0;
+	p += 3;
+	if (MXG_STARTS(p, e, "core] connect ip=")) {
+		a = p + 17;
+		if (!mxg_addr_span(a, value_end(a, e), &addr))
+			mxg_sessions_put(t, id, (size_t)(ide - id), &addr,
+					 line_time(s, e, now));
+		return 0;
+	}
+	if (MXG_STARTS(p, e, "core] disconnect ip=")) {
+		mxg_sessions_del(t, id, (size_t)(ide - id));
+		return 0;
+	}
+	u = MXG_FIND(p, e, " AUTH user=\"");
+	if (!u || !MXG_STARTS(p, e, "auth"))
+		return 0;
+	ue = MXG_RFIND(u, e, "\" success=");
+	if (!ue || !MXG_STARTS(ue + 10, e, "false"))
+		return 0;
+	x = mxg_sessions_get(t, id, (size_t)(ide - id), line_time(s, e, now));
+	if (!x)
+		return 0;
+	ev->addr = x->addr;
+	mxg_user_copy(ev, u + 12, ue);
+	return 1;
+}
