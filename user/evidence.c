@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Evidence: redaction, the ring of recent lines, evidence files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "evidence.h"
+#include "policy.h"
+
+/* --- redaction ---------------------------------------------------------- */
+
+struct out_buf {
+	char *buf;
+	size_t size;	/* room including the NUL */
+	size_t len;
+};
+
+static void out_putc(struct out_buf *o, char c)
+{
+	if (o->len + 1 < o->size)
+		o->buf[o->len++] = c;
+}
+
+static void out_puts(struct out_buf *o, const char *s)
+{
+	while (*s)
+		out_putc(o, *s++);
+}
+
+/* A byte safe to keep on one line of a text file. */
+static char printable(unsigned char c)
+{
+	return (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+}
+
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * Decode s[0..n) (base64 alphabet only, padding stripped) on the fly, so a
+ * blob of any length needs no buffer: count the NULs and say whether every
+ * other byte is printable (or UTF-8). Returns false when n cannot be base64.
+ */
+static bool b64_scan(const char *s, size_t n, unsigned int *nuls, bool *text)
+{
+	unsigned int acc = 0, bits = 0;
+	size_t i;
+
+	*nuls = 0;
+	*text = true;
+	if (n % 4 == 1)
+		return false;
+	for (i = 0; i < n; i++) {
+		acc = (acc << 6) | (unsigned int)b64_value((unsigned char)s[i]);
+		bits += 6;
+		if (bits >= 8) {
+			unsigned char c = (unsigned char)(acc >> (bits - 8));
+
+			bits -= 8;
+			acc &= (1U << bits) - 1;
+			if (c == 0)
+				(*nuls)++;
+			else if (c < 0x20 || c == 0x7f)
+				*text = false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Is the blob credentials? Anywhere: SASL PLAIN, "authzid\0authcid\0passwd"
+ * (two NULs, text otherwise). After "authentication failed:", where Postfix
+ * puts what the SASL layer returned, any blob with a NUL.
+ */
+static bool b64_is_secret(const char *s, size_t n, bool after_failed)
+{
+	unsigned int nuls;
+	bool text;
+
+	if (!b64_scan(s, n, &nuls, &text))
+		return false;
+	if (after_failed && nuls)
+		return true;
+	return nuls == 2 && text;
+}
+
+/* Length of a "password:" / "passwd=" marker at s[0..n), separator included; 0 if none. */
+static size_t password_marker(const char *s, size_t n)
+{
+	static const char *const words[] = { "password", "passwd" };
+	size_t w, k;
+
+	if (s[0] != 'p' && s[0] != 'P')
+		return 0;
+	for (w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+		size_t wl = strlen(words[w]);
+
+		if (n < wl || strncasecmp(s, words[w], wl))
+			continue;
+		k = wl;
+		while (k < n && s[k] == ' ')
+			k++;
+		if (k < n && (s[k] == ':' || s[k] == '='))
+			return k + 1;
+	}
+	return 0;
+}
+
+size_t mxg_evidence_redact(const char *in, size_t len, char *out,
+			   size_t outlen)
+{
+	static const char failed[] = "authentication failed:";
+	struct out_buf o = { .buf = out, .size = outlen, .len = 0 };
+	size_t i = 0, failed_end = SIZE_MAX;
+	int depth = 0;
+
+	if (!outlen)
+		return 0;
+	if (!in)
+		len = 0;
+	while (len && (in[len - 1] == '\n' || in[len - 1] == '\r'))
+		len--;
+	for (i = 0; i + sizeof(failed) - 1 <= len; i++) {
+		if ((in[i] == 'a' || in[i] == 'A') &&
+		    !strncasecmp(in + i, failed, sizeof(failed) - 1)) {
+			failed_end = i + sizeof(failed) - 1;
+			break;
+		}
+	}
+	i = 0;
+
+	while (i < len) {
+		size_t m = password_marker(in + i, len - i);
+
+		if (m) {
+			size_t k;
+
+			for (k = 0; k < m; k++)
+				out_putc(&o, printable((unsigned char)in[i + k]));
+			if (i + m < len && in[i + m] == ' ')
+				out_putc(&o, ' ');
+			out_puts(&o, MXG_REDACTED);
+			if (depth > 0 && in[len - 1] == ')' && i + m < len - 1)
+				out_putc(&o, ')');
+			break;
+		}
+		/* A base64 token starts here: check it as a whole. */
+		if (b64_value((unsigned char)in[i]) >= 0 &&
+		    (i == 0 || b64_value((unsigned char)in[i - 1]) < 0)) {
+			size_t n = 0, pad = 0;
+
+			while (i + n < len && b64_value((unsigned char)in[i + n]) >= 0)
+				n++;
+			while (i + n + pad < len && pad < 2 && in[i + n + pad] == '=')
+				pad++;
+			if (n >= 6 && b64_is_secret(in + i, n, i >= failed_end)) {
+				out_puts(&o, MXG_REDACTED);
+				i += n + pad;
+				continue;
+			}
+		}
+		if (in[i] == '(')
+			depth++;
+		else if (in[i] == ')' && depth > 0)
+			depth--;
+		out_putc(&o, printable((unsigned char)in[i]));
+		i++;
+	}
+	o.buf[o.len] = '\0';
+	return o.len;
+}
+
+/* --- the ring of recent lines -------------------------------------------- */
+
+struct pool_meta {
+	struct mxg_addr addr;
+	uint64_t seq;		/* 0 = empty slot */
+};
+
+struct mxg_evidence_pool {
+	unsigned int n;
+	unsigned int head;	/* next slot written: the oldest line */
+	uint64_t seq;
+	struct pool_meta *meta;	/* scanned on collect: kept apart from the text */
+	char *text;		/* n * MXG_EVIDENCE_LINE_MAX */
+};
+
+struct mxg_evidence_pool *mxg_evidence_pool_new(unsigned int lines)
+{
+	struct mxg_evidence_pool *pool = calloc(1, sizeof(*pool));
+
+	if (!pool)
+		return NULL;
+	pool->n = lines;
+	if (lines) {
+		pool->meta = calloc(lines, sizeof(*pool->meta));
+		pool->text = malloc((size_t)lines * MXG_EVIDENCE_LINE_MAX);
+		if (!pool->meta || !pool->text) {
+			mxg_evidence_pool_free(pool);
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
+	return pool;
+}
+
+void mxg_evidence_pool_free(struct mxg_evidence_pool *pool)
+{
+	if (!pool)
+		return;
+	free(pool->meta);
+	free(pool->text);
+	free(pool);
+}
+
+void mxg_evidence_pool_add(struct mxg_evidence_pool *pool,
+			   const struct mxg_addr *addr, const char *line,
+			   size_t len)
+{
+	unsigned int slot;
+
+	if (!pool || !pool->n || !line)
+		return;
+	slot = pool->head;
+	pool->meta[slot].addr = *addr;
+	pool->meta[slot].seq = ++pool->seq;
+	mxg_evidence_redact(line, len, pool->text + (size_t)slot * MXG_EVIDENCE_LINE_MAX,
+			    MXG_EVIDENCE_LINE_MAX);
+	pool->head = (slot + 1) % pool->n;
+}
+
+int mxg_evidence_pool_collect(const struct mxg_evidence_pool *pool,
+			      const struct mxg_cidr *cidr, unsigned int max,
+			      char **blob, unsigned int *n)
+{
+	unsigned int *pick, found = 0, k, first, cnt;
+	size_t total = 0, off = 0;
+	char *b;
+
+	*blob = NULL;
+	*n = 0;
+	if (!pool || !pool->n || !max)
+		return 0;
+	pick = malloc(sizeof(*pick) * max);
+	if (!pick)
+		return -ENOMEM;
+	/* Oldest first; keep the last max matches in a ring. */
+	for (k = 0; k < pool->n; k++) {
+		unsigned int idx = (pool->head + k) % pool->n;
+
+		if (!pool->meta[idx].seq ||
+		    !mxg_cidr_contains(cidr, &pool->meta[idx].addr))
+			continue;
+		pick[found % max] = idx;
+		found++;
+	}
+	cnt = found < max ? found : max;
+	first = found < max ? 0 : found % max;
+	for (k = 0; k < cnt; k++)
+		total += strlen(pool->text + (size_t)pick[(first + k) % max] *
+				MXG_EVIDENCE_LINE_MAX) + 1;
+	if (!cnt) {
+		free(pick);
+		return 0;
+	}
+	b = malloc(total);
+	if (!b) {
+		free(pick);
+		return -ENOMEM;
+	}
+	for (k = 0; k < cnt; k++) {
+		const char *s = pool->text + (size_t)pick[(first + k) % max] *
+				MXG_EVIDENCE_LINE_MAX;
+		size_t l = strlen(s) + 1;
+
+		memcpy(b + off, s, l);
+		off += l;
+	}
+	free(pick);
+	*blob = b;
+	*n = cnt;
+	return 0;
+}
+
+void mxg_evidence_pool_forget(struct mxg_evidence_pool *pool,
+			      const struct mxg_cidr *cidr)
+{
+	unsigned int k;
+
+	if (!pool)
+		return;
+	for (k = 0; k < pool->n; k++)
+		if (pool->meta[k].seq &&
+		    mxg_cidr_contains(cidr, &pool->meta[k].addr))
+			pool->meta[k].seq = 0;
+}
+
+/* --- files --------------------------------------------------------------- */
+
+int mxg_evidence_filename(const struct mxg_cidr *cidr, char *buf, size_t size)
+{
+	char c[MXG_CIDR_STRLEN];
+	char *slash;
+	int n;
+
+	mxg_cidr_str(cidr, c, sizeof(c));
+	slash = strchr(c, '/');
+	if (slash)
+		*slash = '_';
+	n = snprintf(buf, size, "%s.txt", c);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static const char *reason_name(int reason)
+{
+	switch (reason) {
+	case MXG_REASON_LOG:
+		return "log";
+	case MXG_REASON_RATE:
+		return "rate";
+	case MXG_REASON_MANUAL:
+		return "manual";
+	case MXG_REASON_IMPORT:
+		return "import";
+	default:
+		return "unknown";
+	}
+}
+
+static const char *wall_str(uint64_t t_ns, uint64_t now_ns, time_t wall_now,
+			    char *buf, size_t size)
+{
+	time_t t;
+	struct tm tm;
+
+	if (t_ns >= now_ns)
+		t = wall_now + (time_t)((t_ns - now_ns) / MXG_SEC_NS);
+	else
+		t = wall_now - (time_t)((now_ns - t_ns) / MXG_SEC_NS);
+	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, size, "?");
+	return buf;
+}
+
+static int write_line(const char *line, void *ctx)
+{
+	FILE *f = ctx;
+
+	return fprintf(f, "%s\n", line) < 0 ? -EIO : 0;
+}
+
+int mxg_evidence_write(const struct mxg_policy *p, const struct mxg_cidr *cidr,
+		       FILE *f, uint64_t now_ns, time_t wall_now)
+{
+	struct mxg_ban_info info;
+	char c[MXG_CIDR_STRLEN], added[32], expires[32];
+	int err;
+
+	err = mxg_policy_ban_info(p, now_ns, cidr, &info);
+	if (err)
+		return err;
+	if (info.expires_ns)
+		wall_str(info.expires_ns, now_ns, wall_now, expires, sizeof(expires));
+	else
+		snprintf(expires, sizeof(expires), "never");
+	fprintf(f, "# mxguard evidence v1\n"
+		   "cidr: %s\n"
+		   "reason: %s\n"
+		   "ban_count: %u\n"
+		   "failures: %u\n"
+		   "banned: %s\n"
+		   "expires: %s\n"
+		   "lines: %u\n"
+		   "\n",
+		mxg_cidr_str(&info.cidr, c, sizeof(c)), reason_name(info.reason),
+		info.ban_count, info.failures,
+		wall_str(info.added_ns, now_ns, wall_now, added, sizeof(added)),
+		expires, info.n_lines);
+	err = mxg_policy_evidence(p, cidr, write_line, f);
+	if (err)
+		return err;
+	return ferror(f) ? -EIO : 0;
+}
+
+struct save_ctx {
+	struct mxg_policy *p;
+	const char *dir;
+	uint64_t now_ns;
+	time_t wall_now;
+	int written;
+	int err;
+};
+
+static int save_one(struct save_ctx *s, const struct mxg_cidr *cidr)
+{
+	char name[64], path[4096], tmp[4096];
+	FILE *f;
+	int err, fd;
+
+	err = mxg_evidence_filename(cidr, name, sizeof(name));
+	if (err)
+		return err;
+	if (snprintf(path, sizeof(path), "%s/%s", s->dir, name) >= (int)sizeof(path) ||
+	    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", s->dir, name) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		err = -errno;
+		close(fd);
+		goto out_unlink;
+	}
+	err = mxg_evidence_write(s->p, cidr, f, s->now_ns, s->wall_now);
+	if (!err && fflush(f))
+		err = -errno;
+	if (!err && fsync(fileno(f)))
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -EIO;
+	if (err)
+		goto out_unlink;
+	if (rename(tmp, path)) {
+		err = -errno;
+		goto out_unlink;
+	}
+	return 0;
+
+out_unlink:
+	unlink(tmp);
+	return err;
+}
+
+/* Records to save are listed first: the walk must not see them change. */
+struct save_list {
+	struct mxg_cidr *v;
+	unsigned int n, cap;
+};
+
+static int collect_unsaved(const struct mxg_ban_info *info, void *ctx)
+{
+	struct save_list *l = ctx;
+
+	/* Noted bans without lines (an adopted denylist) get no empty files. */
+	if (!info->active || info->saved || !info->n_lines)
+		return 0;
+	if (l->n == l->cap) {
+		unsigned int cap = l->cap ? l->cap * 2 : 64;
+		struct mxg_cidr *v = realloc(l->v, sizeof(*v) * cap);
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = info->cidr;
+	return 0;
+}
+
+int mxg_evidence_save(struct mxg_policy *p, const char *dir, uint64_t now_ns,
+		      time_t wall_now)
+{
+	struct save_ctx s = { .p = p, .dir = dir, .now_ns = now_ns,
+			      .wall_now = wall_now };
+	struct save_list l = { 0 };
+	unsigned int i;
+	int err;
+
+	err = mxg_policy_for_each_ban(p, now_ns, collect_unsaved, &l);
+	if (err) {
+		free(l.v);
+		return err;
+	}
+	for (i = 0; i < l.n; i++) {
+		err = save_one(&s, &l.v[i]);
+		if (err) {
+			if (!s.err)
+				s.err = err;
+			continue;
+		}
+		mxg_policy_mark_saved(p, &l.v[i]);
+		s.written++;
+	}
+	free(l.v);
+	return s.err ? s.err : s.written;
+}
+
+static void copy_field(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src);
+}
+
+int mxg_evidence_read(const char *path, struct mxg_evidence_header *hdr,
+		      int (*fn)(const char *line, void *ctx), void *ctx)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	bool first = true, body = false, have_cidr = false;
+	int err = 0;
+	FILE *f;
+
+	memset(hdr, 0, sizeof(*hdr));
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		char *v;
+
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (first) {
+			first = false;
+			if (strcmp(line, "# mxguard evidence v1")) {
+				err = -EINVAL;
+				break;
+			}
+			continue;
+		}
+		if (body) {
+			if (fn) {
+				err = fn(line, ctx);
+				if (err)
+					break;
+			}
+			continue;
+		}
+		if (!*line) {
+			body = true;
+			continue;
+		}
+		v = strstr(line, ": ");
+		if (!v) {
+			err = -EINVAL;
+			break;
+		}
+		*v = '\0';
+		v += 2;
+		if (!strcmp(line, "cidr")) {
+			if (mxg_cidr_parse(v, &hdr->cidr)) {
+				err = -EINVAL;
+				break;
+			}
+			have_cidr = true;
+		} else if (!strcmp(line, "reason")) {
+			copy_field(hdr->reason, sizeof(hdr->reason), v);
+		} else if (!strcmp(line, "ban_count")) {
+			hdr->ban_count = (unsigned int)strtoul(v, NULL, 10);
+		} else if (!strcmp(line, "failures")) {
+			hdr->failures = (unsigned int)strtoul(v, NULL, 10);
+		} else if (!strcmp(line, "banned")) {
+			copy_field(hdr->banned, sizeof(hdr->banned), v);
+		} else if (!strcmp(line, "expires")) {
+			copy_field(hdr->expires, sizeof(hdr->expires), v);
+		} else if (!strcmp(line, "lines")) {
+			hdr->lines = (unsigned int)strtoul(v, NULL, 10);
+		}
+		/* Unknown keys are skipped: later versions may add some. */
+	}
+	if (!err && (first || !have_cidr || !body))
+		err = -EINVAL;
+	free(line);
+	fclose(f);
+	return err;
+}
