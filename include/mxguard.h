@@ -177,7 +177,7 @@ struct mxg_stats {
 	__u64 pad;
 };
 
-enum mxg_event_kind {
+enum mxg_xdp_event_kind {
 	MXG_EV_RATE = 1,	/* a prefix went over its SYN rate */
 	MXG_EV_DENY = 2,	/* a denylisted range sent traffic */
 };
@@ -186,7 +186,7 @@ enum mxg_event_kind {
 struct mxg_event {
 	__u64 ts_ns;		/* CLOCK_BOOTTIME ns */
 	__u64 count;		/* drops (rate) or hits (deny) so far */
-	__u32 kind;		/* enum mxg_event_kind */
+	__u32 kind;		/* enum mxg_xdp_event_kind */
 	__u32 family;		/* 4 or 6 */
 	__u32 prefixlen;	/* of addr */
 	__u16 port;		/* destination port, host order; 0 if not TCP */

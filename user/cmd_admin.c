@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
+#include "denylist.h"
 #include "loader.h"
 #include "maps.h"
 
@@ -41,8 +42,7 @@ int cmd_ban(int argc, char **argv)
 	};
 	const char *pin_dir = NULL;
 	char buf[MXG_CIDR_STRLEN], dur[64];
-	uint64_t for_ns = 0;
-	struct mxg_deny v, old;
+	uint64_t for_ns = 0, now;
 	struct mxg_maps m;
 	struct mxg_cidr c;
 	int opt, ret;
@@ -78,26 +78,22 @@ int cmd_ban(int argc, char **argv)
 	if (ret)
 		return ret;
 
-	memset(&v, 0, sizeof(v));
-	v.added_ns = mxg_boot_ns();
-	v.expires_ns = for_ns ? v.added_ns + for_ns : 0;
-	v.reason = MXG_REASON_MANUAL;
-	v.ban_count = 1;
-	if (mxg_deny_get(&m, &c, &old) == 0) {
-		/* Re-banning keeps the history of the range. */
-		v.hits = old.hits;
-		v.ban_count = old.ban_count + 1;
-	}
-	if (mxg_deny_put(&m, &c, &v)) {
+	now = mxg_boot_ns();
+	ret = mxg_denylist_apply(&m, &c, for_ns ? now + for_ns : 0,
+				 MXG_REASON_MANUAL, 1, now);
+	mxg_maps_close(&m);
+	if (ret < 0) {
 		cli_err("ban", "cannot add %s to the denylist: %s", argv[optind],
-			strerror(errno));
-		mxg_maps_close(&m);
+			strerror(-ret));
 		return EXIT_RUNTIME;
 	}
-	mxg_maps_close(&m);
-	printf("banned %s %s%s\n", mxg_cidr_str(&c, buf, sizeof(buf)),
-	       for_ns ? "for " : "",
-	       for_ns ? human_duration(for_ns, dur, sizeof(dur)) : "permanently");
+	mxg_cidr_str(&c, buf, sizeof(buf));
+	if (ret == MXG_APPLY_COVERED)
+		printf("%s is already banned for at least as long (mxguard list); unban it first to shorten a ban\n",
+		       buf);
+	else
+		printf("banned %s %s%s\n", buf, for_ns ? "for " : "",
+		       for_ns ? human_duration(for_ns, dur, sizeof(dur)) : "permanently");
 	return EXIT_OK;
 }
 

@@ -96,6 +96,8 @@ static const struct cfg_key keys[] = {
 	  "Mail log files to follow (rotation and not-yet-existing files handled)." },
 	{ "logs", "journal", T_BOOL, OFF(journal), 0, "no", 0, 0, NULL, false,
 	  "Follow the systemd journal (mail units) as well." },
+	{ "logs", "journal_dir", T_STRING, OFF(journal_dir), PATH_MAX, "", 0, 0, NULL, false,
+	  "Read journal files from this directory instead of the system journal (empty: the system journal)." },
 	{ "logs", "pattern", T_PATTERNS, OFF(n_patterns), 0, "", 0, 0, NULL, false,
 	  "Extra failure pattern, fail2ban style, with <HOST> where the address is; repeatable." },
 

@@ -78,6 +78,7 @@ struct mxg_options {
 	unsigned int n_logs;
 	char logs[MXG_MAX_LOGS][PATH_MAX];
 	bool journal;
+	char journal_dir[PATH_MAX];
 	unsigned int n_patterns;
 	char patterns[MXG_MAX_PATTERNS][MXG_PATTERN_LEN];
 
