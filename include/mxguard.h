@@ -115,6 +115,7 @@ struct mxg_deny {
 	__u64 last_event_ns;	/* last ring-buffer event for this entry */
 	__u32 reason;		/* enum mxg_reason */
 	__u32 ban_count;	/* how many times this range has been banned */
+	char note[24];		/* operator's or importer's words, NUL-terminated */
 };
 
 /* Value of allow_v4/allow_v6. */

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -36,6 +37,7 @@ int cmd_ban(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "for", required_argument, NULL, 'f' },
+		{ "reason", required_argument, NULL, 'r' },
 		{ "pin-dir", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -43,12 +45,21 @@ int cmd_ban(int argc, char **argv)
 	const char *pin_dir = NULL;
 	char buf[MXG_CIDR_STRLEN], dur[64];
 	uint64_t for_ns = 0, now;
+	const char *note = NULL;
 	struct mxg_maps m;
 	struct mxg_cidr c;
 	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "f:p:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "f:r:p:h", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'r':
+			if (strlen(optarg) >= sizeof(((struct mxg_deny *)0)->note)) {
+				cli_err("ban", "--reason \"%s\": at most %zu characters", optarg,
+					sizeof(((struct mxg_deny *)0)->note) - 1);
+				return EXIT_USAGE;
+			}
+			note = optarg;
+			break;
 		case 'f':
 			if (mxg_parse_duration(optarg, &for_ns) || !for_ns) {
 				cli_err("ban", "--for %s: not a duration (e.g. 90s, 10m, 1h, 2d, 1w)",
@@ -60,8 +71,9 @@ int cmd_ban(int argc, char **argv)
 			pin_dir = optarg;
 			break;
 		case 'h':
-			printf("usage: mxguard ban CIDR [--for DURATION] [--pin-dir DIR]\n"
-			       "Denylist an address or range; without --for the ban is permanent.\n");
+			printf("usage: mxguard ban CIDR [--for DURATION] [--reason TEXT] [--pin-dir DIR]\n"
+			       "Denylist an address or range; without --for the ban is permanent.\n"
+			       "TEXT (up to 23 characters) is kept with the entry and shown by list.\n");
 			return EXIT_OK;
 		default:
 			return cli_bad_option("ban", opt, argv);
@@ -80,7 +92,7 @@ int cmd_ban(int argc, char **argv)
 
 	now = mxg_boot_ns();
 	ret = mxg_denylist_apply(&m, &c, for_ns ? now + for_ns : 0,
-				 MXG_REASON_MANUAL, 1, now);
+				 MXG_REASON_MANUAL, 1, now, note);
 	mxg_maps_close(&m);
 	if (ret < 0) {
 		cli_err("ban", "cannot add %s to the denylist: %s", argv[optind],
@@ -155,37 +167,43 @@ struct list_ctx {
 static int list_one(const struct mxg_cidr *c, const struct mxg_deny *v, void *arg)
 {
 	struct list_ctx *l = arg;
-	char buf[MXG_CIDR_STRLEN], left[64], age[64];
+	char buf[MXG_CIDR_STRLEN], left[64], age[64], note[sizeof(v->note) + 1];
 	bool is_expired = v->expires_ns && v->expires_ns <= l->now;
 
 	if (is_expired && !l->expired)
 		return 0;
 	l->shown++;
+	snprintf(note, sizeof(note), "%.*s", (int)sizeof(v->note), v->note);
 	if (l->json) {
 		printf("{\"cidr\":\"%s\",\"reason\":\"%s\",\"permanent\":%s,"
 		       "\"expires_in_s\":%lld,\"age_s\":%llu,\"hits\":%llu,"
-		       "\"bans\":%u,\"expired\":%s}\n",
+		       "\"bans\":%u,\"expired\":%s,\"note\":",
 		       mxg_cidr_str(c, buf, sizeof(buf)), mxg_reason_str(v->reason),
 		       v->expires_ns ? "false" : "true",
 		       v->expires_ns ? ((long long)v->expires_ns - (long long)l->now) / 1000000000LL : 0,
 		       (unsigned long long)((l->now - v->added_ns) / 1000000000ULL),
 		       (unsigned long long)v->hits, v->ban_count,
 		       is_expired ? "true" : "false");
+		json_str(stdout, note);
+		printf("}\n");
 		return 0;
 	}
 	if (l->shown == 1)
-		printf("%-44s %-7s %-14s %-10s %12s %5s\n", "RANGE", "REASON",
-		       "EXPIRES", "AGE", "HITS", "BANS");
+		printf("%-43s %-7s %-10s %-10s %10s %4s  %s\n", "RANGE", "REASON",
+		       "EXPIRES", "AGE", "HITS", "BANS", "NOTE");
 	if (!v->expires_ns)
 		snprintf(left, sizeof(left), "never");
 	else if (is_expired)
 		snprintf(left, sizeof(left), "expired");
 	else
 		human_duration(v->expires_ns - l->now, left, sizeof(left));
-	human_duration(l->now > v->added_ns ? l->now - v->added_ns : 0, age, sizeof(age));
-	printf("%-44s %-7s %-14s %-10s %12llu %5u\n", mxg_cidr_str(c, buf, sizeof(buf)),
+	/* Ages round down, time left rounds up. */
+	human_duration(l->now > v->added_ns ?
+		       (l->now - v->added_ns) / 1000000000ULL * 1000000000ULL : 0,
+		       age, sizeof(age));
+	printf("%-43s %-7s %-10s %-10s %10llu %4u  %s\n", mxg_cidr_str(c, buf, sizeof(buf)),
 	       mxg_reason_str(v->reason), left, age,
-	       (unsigned long long)v->hits, v->ban_count);
+	       (unsigned long long)v->hits, v->ban_count, note);
 	return 0;
 }
 
@@ -237,32 +255,82 @@ int cmd_list(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static void stats_print(const struct mxg_stats *s, const struct mxg_stats *prev,
+			double secs, bool json)
+{
+	unsigned int i;
+
+	if (json)
+		putchar('{');
+	for (i = 0; i < mxg_n_stat_fields; i++) {
+		size_t off = mxg_stat_fields[i].off;
+		unsigned long long v = *(const __u64 *)((const char *)s + off);
+		unsigned long long p = prev ? *(const __u64 *)((const char *)prev + off) : 0;
+		double rate = prev && secs > 0 ? (double)(v - p) / secs : 0;
+
+		if (json) {
+			printf("%s\"%s\":%llu", i ? "," : "", mxg_stat_fields[i].name, v);
+			if (prev)
+				printf(",\"%s_per_s\":%.1f", mxg_stat_fields[i].name, rate);
+		} else if (prev) {
+			printf("%-14s %14llu %12.1f/s  %s\n", mxg_stat_fields[i].name, v,
+			       rate, mxg_stat_fields[i].help);
+		} else {
+			printf("%-14s %14llu  %s\n", mxg_stat_fields[i].name, v,
+			       mxg_stat_fields[i].help);
+		}
+	}
+	if (json)
+		printf("}\n");
+	fflush(stdout);
+}
+
 int cmd_stats(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "watch", optional_argument, NULL, 'w' },
+		{ "count", required_argument, NULL, 'n' },
 		{ "pin-dir", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *pin_dir = NULL;
-	struct mxg_stats s;
+	uint64_t interval_ns = 0;
+	unsigned long count = 0, shown;
+	struct mxg_stats s, prev;
 	struct mxg_maps m;
 	bool json = false;
-	unsigned int i;
+	char *end;
 	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "jp:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "jw::n:p:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = true;
+			break;
+		case 'w':
+			interval_ns = 1000000000ULL;
+			if (optarg && (mxg_parse_duration(optarg, &interval_ns) ||
+				       interval_ns < 100000000ULL)) {
+				cli_err("stats", "--watch=%s: expected a duration of at least 100ms", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'n':
+			count = strtoul(optarg, &end, 10);
+			if (*end || !count) {
+				cli_err("stats", "--count %s: expected a positive number", optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'p':
 			pin_dir = optarg;
 			break;
 		case 'h':
-			printf("usage: mxguard stats [--json] [--pin-dir DIR]\n"
-			       "Show the XDP program's counters, summed over CPUs.\n");
+			printf("usage: mxguard stats [--json] [--watch[=INTERVAL] [--count N]] [--pin-dir DIR]\n"
+			       "The XDP program's counters, summed over CPUs. --watch refreshes every\n"
+			       "INTERVAL (default 1s) with per-second rates, N times or until Ctrl-C.\n");
 			return EXIT_OK;
 		default:
 			return cli_bad_option("stats", opt, argv);
@@ -276,25 +344,33 @@ int cmd_stats(int argc, char **argv)
 	if (ret)
 		return ret;
 	ret = mxg_stats_read(&m, &s);
-	mxg_maps_close(&m);
 	if (ret) {
 		cli_err("stats", "cannot read the stats map: %s", strerror(-ret));
+		mxg_maps_close(&m);
 		return EXIT_RUNTIME;
 	}
-	if (json)
-		putchar('{');
-	for (i = 0; i < mxg_n_stat_fields; i++) {
-		unsigned long long v = *(const __u64 *)((const char *)&s +
-							 mxg_stat_fields[i].off);
-
-		if (json)
-			printf("%s\"%s\":%llu", i ? "," : "", mxg_stat_fields[i].name, v);
-		else
-			printf("%-14s %14llu  %s\n", mxg_stat_fields[i].name, v,
-			       mxg_stat_fields[i].help);
+	if (!interval_ns) {
+		stats_print(&s, NULL, 0, json);
+		mxg_maps_close(&m);
+		return EXIT_OK;
 	}
-	if (json)
-		printf("}\n");
+	for (shown = 0; !count || shown < count; shown++) {
+		struct timespec ts = {
+			.tv_sec = (time_t)(interval_ns / 1000000000ULL),
+			.tv_nsec = (long)(interval_ns % 1000000000ULL),
+		};
+
+		prev = s;
+		nanosleep(&ts, NULL);
+		if (mxg_stats_read(&m, &s))
+			break;
+		if (!json && isatty(STDOUT_FILENO))
+			printf("\033[H\033[2J");
+		stats_print(&s, &prev, (double)interval_ns / 1e9, json);
+		if (!json && !isatty(STDOUT_FILENO))
+			putchar('\n');
+	}
+	mxg_maps_close(&m);
 	return EXIT_OK;
 }
 

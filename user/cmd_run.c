@@ -22,8 +22,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include <ifaddrs.h>
-#include <netinet/in.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -31,6 +29,7 @@
 #include "commands.h"
 #include "config.h"
 #include "denylist.h"
+#include "engine.h"
 #include "evidence.h"
 #include "follow.h"
 #include "journal.h"
@@ -50,24 +49,17 @@
 #define TICK_SAVE_BANS	60
 #define TICK_RECONCILE	10
 
-#define MAX_OWN_ADDRS	256
 
 struct daemon {
 	struct mxg_options o;
-	struct mxg_parser *parser;
-	struct mxg_policy *policy;
+	struct mxg_engine eng;
 	struct mxg_follow *follow;
 	struct mxg_journal *journal;
 	char follow_state[PATH_MAX + 32];
 	char journal_state[PATH_MAX + 32];
 	char bans_state[PATH_MAX + 32];
 	char evidence_dir[PATH_MAX + 32];
-	struct mxg_addr own[MAX_OWN_ADDRS];
-	unsigned int n_own;
-	uint64_t lines;
-	uint64_t matched[MXG_SVC_COUNT];
-	uint64_t bans[MXG_REASON_IMPORT + 1];
-	bool bans_dirty;
+	bool ready;		/* the engine is set up */
 	const char *conf_path;	/* NULL: the default path, optional */
 	int argc;		/* kept to re-apply flags on reload */
 	char **argv;
@@ -221,165 +213,13 @@ static int handle_event(void *ctx, void *data, size_t size)
 		mxg_info("%s %s over the SYN rate on port %u (%llu dropped so far)",
 			 ev->monitor ? "[monitor]" : "rate limit:", buf, ev->port,
 			 (unsigned long long)ev->count);
-		if (d->policy)
-			mxg_policy_rate(d->policy, mxg_boot_ns(), &c, ev->port,
-					ev->count);
+		if (d->ready)
+			mxg_engine_rate(&d->eng, &c, ev->port, ev->count);
 	} else
 		mxg_debug("%s denylisted %s sent traffic to port %u (%llu hits)",
 			  ev->monitor ? "[monitor]" : "deny:", buf, ev->port,
 			  (unsigned long long)ev->count);
 	return 0;
-}
-
-/* The policy decided: put the ban into the denylist. */
-static void on_ban(const struct mxg_ban *b, void *ctx)
-{
-	struct daemon *d = ctx;
-	uint64_t now = mxg_boot_ns();
-	char buf[MXG_CIDR_STRLEN], dur[64];
-	const char *what;
-	int ret;
-
-	mxg_cidr_str(&b->cidr, buf, sizeof(buf));
-	human_duration(b->duration_ns, dur, sizeof(dur));
-	what = b->reason == MXG_REASON_RATE ? "seconds over the SYN rate" : "AUTH failures";
-	if (b->monitor) {
-		mxg_notice("[monitor] would ban %s for %s (%u %s%s%s)", buf, dur,
-			   b->failures, what, b->service ? ", " : "",
-			   b->service ? b->service : "");
-		return;
-	}
-	if (b->expires_ns && b->expires_ns <= now)
-		return;	/* a ban from old log lines that has run out already */
-	ret = mxg_denylist_apply(&d->m, &b->cidr, b->expires_ns, (uint32_t)b->reason,
-				 b->ban_count, now);
-	if (ret < 0) {
-		mxg_err("cannot ban %s: %s", buf, strerror(-ret));
-		return;
-	}
-	if (ret == MXG_APPLY_COVERED) {
-		mxg_debug("%s is already covered by a longer ban", buf);
-		return;
-	}
-	d->bans[b->reason <= MXG_REASON_IMPORT ? b->reason : 0]++;
-	d->bans_dirty = true;
-	if (b->hosts > 1)
-		mxg_notice("banned %s for %s: %u hosts, %u %s (offence %u)", buf, dur,
-			   b->hosts, b->failures, what, b->ban_count);
-	else
-		mxg_notice("banned %s for %s: %u %s%s%s (offence %u)", buf, dur,
-			   b->failures, what, b->service ? " via " : "",
-			   b->service ? b->service : "", b->ban_count);
-}
-
-/* A complete log line from a file or the journal. */
-static void on_line(const char *line, size_t len, const char *path, void *arg)
-{
-	struct daemon *d = arg;
-	struct mxg_auth_event ev;
-
-	d->lines++;
-	if (!mxg_parse_line(d->parser, line, len, (int64_t)time(NULL), &ev) ||
-	    ev.kind != MXG_EV_AUTH)
-		return;
-	d->matched[ev.service]++;
-	mxg_policy_failure(d->policy, mxg_boot_ns(), &ev.addr, ev.label,
-			   ev.user[0] ? ev.user : NULL, ev.attempts, line, len);
-}
-
-/* Loopback and the addresses of every interface here: never banned. */
-static void find_own_addrs(struct daemon *d)
-{
-	struct ifaddrs *ifa, *i;
-
-	d->n_own = 0;
-	if (getifaddrs(&ifa))
-		return;
-	for (i = ifa; i && d->n_own < MAX_OWN_ADDRS; i = i->ifa_next) {
-		struct mxg_addr *a = &d->own[d->n_own];
-
-		if (!i->ifa_addr)
-			continue;
-		memset(a, 0, sizeof(*a));
-		if (i->ifa_addr->sa_family == AF_INET) {
-			a->family = 4;
-			memcpy(a->a, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
-		} else if (i->ifa_addr->sa_family == AF_INET6) {
-			a->family = 6;
-			memcpy(a->a, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
-		} else {
-			continue;
-		}
-		d->n_own++;
-	}
-	freeifaddrs(ifa);
-}
-
-static void policy_config(const struct daemon *d, const struct mxg_options *o,
-			  struct mxg_policy_config *pc)
-{
-	mxg_policy_config_defaults(pc);
-	pc->maxretry = o->maxretry;
-	pc->findtime_ns = o->findtime_ns;
-	pc->bantime_ns = o->bantime_ns;
-	pc->bantime_max_ns = o->bantime_max_ns;
-	pc->range_hosts = o->range_hosts;
-	pc->range_v4 = o->range_v4;
-	pc->range_v6 = o->range_v6;
-	pc->floor_v4 = o->floor_v4;
-	pc->floor_v6 = o->floor_v6;
-	pc->rate_events = o->rate_events;
-	pc->monitor = o->monitor;
-	pc->ignoreip = o->ignoreip.v;
-	pc->n_ignoreip = o->ignoreip.n;
-	pc->own = d->own;
-	pc->n_own = d->n_own;
-}
-
-static int note_existing(const struct mxg_cidr *c, const struct mxg_deny *v, void *arg)
-{
-	struct daemon *d = arg;
-
-	if (v->expires_ns && v->expires_ns <= mxg_boot_ns())
-		return 0;
-	mxg_policy_note_ban(d->policy, c, v->expires_ns, v->ban_count);
-	return 0;
-}
-
-struct reconcile_ctx {
-	struct daemon *d;
-	unsigned int n;
-	struct mxg_cidr gone[256];
-};
-
-static int reconcile_one(const struct mxg_ban_info *info, void *arg)
-{
-	struct reconcile_ctx *r = arg;
-	struct mxg_deny v;
-
-	if (!info->active || mxg_deny_get(&r->d->m, &info->cidr, &v) == 0)
-		return 0;
-	r->gone[r->n++] = info->cidr;
-	return r->n == sizeof(r->gone) / sizeof(r->gone[0]);
-}
-
-/* Bans the policy holds but an operator removed (mxguard unban): forget them. */
-static void reconcile(struct daemon *d)
-{
-	struct reconcile_ctx *r = calloc(1, sizeof(*r));
-	char buf[MXG_CIDR_STRLEN];
-	unsigned int i;
-
-	if (!r)
-		return;
-	r->d = d;
-	mxg_policy_for_each_ban(d->policy, mxg_boot_ns(), reconcile_one, r);
-	for (i = 0; i < r->n; i++) {
-		mxg_policy_note_unban(d->policy, &r->gone[i]);
-		mxg_info("%s was unbanned by hand: its counts start afresh",
-			 mxg_cidr_str(&r->gone[i], buf, sizeof(buf)));
-	}
-	free(r);
 }
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -410,8 +250,8 @@ static void save_state(struct daemon *d, bool bans)
 			 strerror(errno));
 	if (d->journal && mxg_journal_save(d->journal, d->journal_state))
 		mxg_warn("cannot save the journal cursor to %s", d->journal_state);
-	if (d->policy) {
-		ret = mxg_evidence_save(d->policy, d->evidence_dir, mxg_boot_ns(),
+	if (d->ready) {
+		ret = mxg_evidence_save(d->eng.policy, d->evidence_dir, mxg_boot_ns(),
 					time(NULL));
 		if (ret < 0)
 			mxg_warn("cannot save evidence in %s: %s", d->evidence_dir,
@@ -422,14 +262,13 @@ static void save_state(struct daemon *d, bool bans)
 		if (ret < 0)
 			mxg_warn("cannot save bans to %s: %s", d->bans_state,
 				 strerror(-ret));
-		d->bans_dirty = false;
+		d->eng.dirty = false;
 	}
 }
 
 /* Parser, policy and log sources; errors are configuration errors. */
 static int setup_detection(struct daemon *d, bool fresh_maps)
 {
-	struct mxg_policy_config pc;
 	char err[1024];
 	unsigned int i, restored, expired;
 	int ret;
@@ -456,31 +295,12 @@ static int setup_detection(struct daemon *d, bool fresh_maps)
 				   d->bans_state, expired);
 	}
 
-	d->parser = mxg_parser_new();
-	if (!d->parser) {
-		mxg_err("cannot create the log parser: %s", strerror(errno));
-		return EXIT_RUNTIME;
-	}
-	for (i = 0; i < d->o.n_patterns; i++) {
-		if (mxg_parser_add_pattern(d->parser, d->o.patterns[i], NULL, err,
-					   sizeof(err))) {
-			mxg_err("pattern %u: %s", i + 1, err);
-			return EXIT_USAGE;
-		}
-	}
-
-	find_own_addrs(d);
-	policy_config(d, &d->o, &pc);
-	if (mxg_policy_config_check(&pc, err, sizeof(err))) {
+	ret = mxg_engine_init(&d->eng, &d->o, &d->m, err, sizeof(err));
+	if (ret) {
 		mxg_err("%s", err);
-		return EXIT_USAGE;
+		return ret == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	}
-	d->policy = mxg_policy_new(&pc, on_ban, d);
-	if (!d->policy) {
-		mxg_err("cannot create the ban policy: %s", strerror(errno));
-		return EXIT_RUNTIME;
-	}
-	mxg_deny_each(&d->m, note_existing, d);
+	d->ready = true;
 
 	if (d->o.n_logs) {
 		d->follow = mxg_follow_new(0);
@@ -577,16 +397,9 @@ static void reload(struct daemon *d)
 		o.n_ifaces = d->o.n_ifaces;
 		memcpy(o.ifaces, d->o.ifaces, sizeof(o.ifaces));
 	}
-	if (d->policy) {
-		struct mxg_policy_config pc;
-
-		find_own_addrs(d);
-		policy_config(d, &o, &pc);
-		if (mxg_policy_config_check(&pc, err, sizeof(err)) ||
-		    mxg_policy_reconfigure(d->policy, &pc)) {
-			mxg_err("reload refused: %s; the old config stays in force", err);
-			return;
-		}
+	if (d->ready && mxg_engine_reconfigure(&d->eng, &o, err, sizeof(err))) {
+		mxg_err("reload refused: %s; the old config stays in force", err);
+		return;
 	}
 	if (mxg_bpf_configure(&d->m, &o, err, sizeof(err))) {
 		mxg_err("reload: %s", err);
@@ -644,25 +457,34 @@ static int setup_loop(struct daemon *d)
 	return 0;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static void on_tick(struct daemon *d)
 {
 	d->ticks++;
+	d->eng.line_read_ns = 0;
 	if (d->follow)
-		mxg_follow_poll(d->follow, on_line, d);
+		mxg_follow_poll(d->follow, mxg_engine_line, &d->eng);
 	if (d->journal)
-		mxg_journal_process(d->journal, on_line, d);
+		mxg_journal_process(d->journal, mxg_engine_line, &d->eng);
 	if (d->ticks % TICK_POLICY == 0)
-		mxg_policy_tick(d->policy, mxg_boot_ns());
+		mxg_policy_tick(d->eng.policy, mxg_boot_ns());
 	if (d->ticks % TICK_RECONCILE == 0)
-		reconcile(d);
+		mxg_engine_reconcile(&d->eng);
 	if (d->ticks % 60 == 0)
 		prune_expired(d);
-	if (d->ticks % TICK_SAVE_BANS == 0 || d->bans_dirty)
+	if (d->ticks % TICK_SAVE_BANS == 0 || d->eng.dirty)
 		save_state(d, true);
 	else if (d->ticks % TICK_SAVE_LOGS == 0)
 		save_state(d, false);
-	else if (d->policy)
-		mxg_evidence_save(d->policy, d->evidence_dir, mxg_boot_ns(), time(NULL));
+	else
+		mxg_evidence_save(d->eng.policy, d->evidence_dir, mxg_boot_ns(), time(NULL));
 }
 
 /* Returns when told to stop. */
@@ -698,9 +520,11 @@ static void serve(struct daemon *d)
 					continue;
 				on_tick(d);
 			} else if (d->follow && fd == mxg_follow_fd(d->follow)) {
-				mxg_follow_process(d->follow, on_line, d);
+				d->eng.line_read_ns = mono_ns();
+				mxg_follow_process(d->follow, mxg_engine_line, &d->eng);
 			} else if (d->journal && fd == mxg_journal_fd(d->journal)) {
-				mxg_journal_process(d->journal, on_line, d);
+				d->eng.line_read_ns = mono_ns();
+				mxg_journal_process(d->journal, mxg_engine_line, &d->eng);
 			} else {
 				ring_buffer__consume(d->rb);
 			}
@@ -712,16 +536,13 @@ static void teardown(struct daemon *d)
 {
 	char err[PATH_MAX + 256];
 
-	if (d->policy && !d->o.detach_on_exit)
+	if (d->ready && !d->o.detach_on_exit)
 		save_state(d, true);
 	if (d->follow)
 		mxg_follow_free(d->follow);
 	if (d->journal)
 		mxg_journal_free(d->journal);
-	if (d->policy)
-		mxg_policy_free(d->policy);
-	if (d->parser)
-		mxg_parser_free(d->parser);
+	mxg_engine_free(&d->eng);
 
 	if (d->rb)
 		ring_buffer__free(d->rb);

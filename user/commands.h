@@ -15,5 +15,15 @@ int cmd_list(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_allow(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_evidence(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
+int cmd_check_config(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 
 #endif

@@ -48,7 +48,7 @@ static int find_narrower(const struct mxg_cidr *c, const struct mxg_deny *v,
 
 int mxg_denylist_apply(const struct mxg_maps *m, const struct mxg_cidr *c,
 		       uint64_t expires_ns, uint32_t reason,
-		       unsigned int ban_count, uint64_t now_ns)
+		       unsigned int ban_count, uint64_t now_ns, const char *note)
 {
 	struct mxg_lpm_v4 k4 = { .prefixlen = c->prefixlen };
 	struct mxg_lpm_v6 k6 = { .prefixlen = c->prefixlen };
@@ -63,6 +63,8 @@ int mxg_denylist_apply(const struct mxg_maps *m, const struct mxg_cidr *c,
 	unsigned int i;
 	void *key;
 
+	if (note)
+		snprintf(v.note, sizeof(v.note), "%s", note);
 	if (c->addr.family == 4) {
 		memcpy(k4.addr, c->addr.a, 4);
 		fd = m->deny_v4;
@@ -128,9 +130,11 @@ static int save_one(const struct mxg_cidr *c, const struct mxg_deny *v, void *ar
 		(long long)((s->boot_now - v->added_ns) / 1000000000ULL);
 	if (v->added_ns > s->boot_now)
 		added = (long long)s->wall_now;
-	fprintf(s->f, "%s %lld %lld %s %u %llu\n", mxg_cidr_str(c, buf, sizeof(buf)),
-		expires, added, mxg_reason_str(v->reason), v->ban_count,
-		(unsigned long long)v->hits);
+	fprintf(s->f, "%s %lld %lld %s %u %llu%s%.*s\n",
+		mxg_cidr_str(c, buf, sizeof(buf)), expires, added,
+		mxg_reason_str(v->reason), v->ban_count,
+		(unsigned long long)v->hits, v->note[0] ? " " : "",
+		(int)sizeof(v->note), v->note);
 	s->n++;
 	return 0;
 }
@@ -211,8 +215,10 @@ int mxg_state_restore(const struct mxg_maps *m, const char *path,
 		lineno++;
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
-		if (sscanf(line, "%63s %lld %lld %15s %u %llu", cidr, &exp, &added,
-			   reason, &count, &hits) != 6 || mxg_cidr_parse(cidr, &c) ||
+		int used = 0;
+
+		if (sscanf(line, "%63s %lld %lld %15s %u %llu%n", cidr, &exp, &added,
+			   reason, &count, &hits, &used) != 6 || mxg_cidr_parse(cidr, &c) ||
 		    !reason_from_str(reason) || exp < 0) {
 			snprintf(err, errlen, "%s:%u: not a ban record", path, lineno);
 			ret = -EINVAL;
@@ -229,6 +235,13 @@ int mxg_state_restore(const struct mxg_maps *m, const char *path,
 		v.added_ns = age < boot_now ? boot_now - age : 0;
 		v.reason = reason_from_str(reason);
 		v.ban_count = count;
+		{
+			char *note = line + used;
+
+			note += strspn(note, " ");
+			note[strcspn(note, "\n")] = '\0';
+			snprintf(v.note, sizeof(v.note), "%s", note);
+		}
 		v.hits = hits;
 		if (mxg_deny_get(m, &c, &old) == 0 &&
 		    (!old.expires_ns || (v.expires_ns && old.expires_ns >= v.expires_ns)))

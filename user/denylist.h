@@ -32,7 +32,7 @@ enum mxg_apply_result {
  */
 int mxg_denylist_apply(const struct mxg_maps *m, const struct mxg_cidr *c,
 		       uint64_t expires_ns, uint32_t reason,
-		       unsigned int ban_count, uint64_t now_ns);
+		       unsigned int ban_count, uint64_t now_ns, const char *note);
 
 /*
  * Save every active ban to path (atomically: a temporary file, fsync,
@@ -41,9 +41,9 @@ int mxg_denylist_apply(const struct mxg_maps *m, const struct mxg_cidr *c,
  * bans saved or a negative errno.
  *
  * Format, one ban a line after a "# mxguard bans v1" header:
- *     CIDR EXPIRES ADDED REASON BAN_COUNT HITS
+ *     CIDR EXPIRES ADDED REASON BAN_COUNT HITS [NOTE]
  * EXPIRES and ADDED are unix seconds (EXPIRES 0 = permanent), REASON a
- * name (manual, log, rate, import).
+ * name (manual, log, rate, import), NOTE the rest of the line.
  */
 int mxg_state_save(const struct mxg_maps *m, const char *path);
 

@@ -13,12 +13,21 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", cmd_run, "load and attach the XDP program, follow the mail logs, ban offenders" },
-	{ "ban", cmd_ban, "denylist an address or range: ban CIDR [--for DURATION]" },
+	{ "status", cmd_status, "where it is attached, mode, map fill, daemon alive" },
+	{ "stats", cmd_stats, "the XDP counters: stats [--json] [--watch]" },
+	{ "top", cmd_top, "source prefixes with the most SYNs and drops now" },
+	{ "ban", cmd_ban, "denylist an address or range: ban CIDR [--for D] [--reason T]" },
 	{ "unban", cmd_unban, "remove a denylist entry: unban CIDR" },
 	{ "list", cmd_list, "show the denylist: list [--json] [--expired]" },
-	{ "stats", cmd_stats, "show the XDP counters: stats [--json]" },
-	{ "detach", cmd_detach, "remove the XDP program, its links and pinned maps" },
+	{ "allow", cmd_allow, "the allowlist: allow add|del CIDR, allow list" },
+	{ "import", cmd_import, "load bans from a file: CIDR [TTL [REASON]] a line" },
+	{ "export", cmd_export, "print the active bans in import format" },
+	{ "evidence", cmd_evidence, "the log lines behind a ban, for an abuse report" },
 	{ "scan", cmd_scan, "find AUTH failures in log files: scan [--json] FILE..." },
+	{ "replay", cmd_replay, "feed old logs through the policy to build the denylist" },
+	{ "reload", cmd_reload, "make the running daemon re-read its config" },
+	{ "check-config", cmd_check_config, "validate and print the effective config" },
+	{ "detach", cmd_detach, "remove the XDP program, its links and pinned maps" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -31,7 +40,7 @@ static void usage(FILE *f)
 		"An XDP shield for SMTP servers against AUTH brute force and connection floods.\n\n"
 		"Commands:\n");
 	for (i = 0; i < N_COMMANDS; i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nEvery command takes --pin-dir DIR (default /sys/fs/bpf/mxguard) and -h.\n"
 		"Exit status: 0 ok, 1 runtime failure, 2 usage or configuration error.\n");
 }

@@ -17,7 +17,7 @@ _Static_assert(sizeof(struct mxg_config) == 16, "mxg_config layout");
 _Static_assert(sizeof(struct mxg_port_limit) == 8, "mxg_port_limit layout");
 _Static_assert(sizeof(struct mxg_lpm_v4) == 8, "mxg_lpm_v4 layout");
 _Static_assert(sizeof(struct mxg_lpm_v6) == 20, "mxg_lpm_v6 layout");
-_Static_assert(sizeof(struct mxg_deny) == 40, "mxg_deny layout");
+_Static_assert(sizeof(struct mxg_deny) == 64, "mxg_deny layout");
 _Static_assert(sizeof(struct mxg_allow) == 24, "mxg_allow layout");
 _Static_assert(sizeof(struct mxg_rate_v4) == 8, "mxg_rate_v4 layout");
 _Static_assert(sizeof(struct mxg_rate_v6) == 24, "mxg_rate_v6 layout");

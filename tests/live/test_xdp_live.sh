@@ -12,7 +12,8 @@ SRV=${TID}s
 CLI=${TID}c
 PIN=/sys/fs/bpf/$TID
 LOG=$(mktemp)
-on_exit "rm -f $LOG"
+STATE=$(mktemp -d)
+on_exit "rm -rf $LOG $STATE"
 CONNECT="python3 tests/lib/tcpconnect.py"
 
 netns "$SRV"
@@ -37,7 +38,7 @@ start_daemon() {
 	local n
 	n=$(grep -c "running:" "$LOG")
 	nsenter --net="/run/netns/$SRV" "$MXG" run -i mx0 --pin-dir "$PIN" \
-		-o ports="25:50/500 587:2/4" "$@" >>"$LOG" 2>&1 &
+		--state-dir "$STATE" -o ports="25:50/500 587:2/4" "$@" >>"$LOG" 2>&1 &
 	daemon_pid=$!
 	started() { [ "$(grep -c "running:" "$LOG")" -gt "$n" ]; }
 	wait_for 10 started || fail daemon_starts "$(tail -5 "$LOG")"
@@ -67,7 +68,7 @@ done
 [ -z "$missing" ] && pass run_pins_every_map_and_the_link ||
 	fail run_pins_every_map_and_the_link "missing:$missing"
 
-out=$(in_ns "$SRV" "$MXG" run -i mx0 --pin-dir "$PIN" 2>&1)
+out=$(in_ns "$SRV" "$MXG" run -i mx0 --pin-dir "$PIN" --state-dir "$STATE" 2>&1)
 rc=$?
 if [ $rc = 1 ] && echo "$out" | grep -q "another mxguard daemon is running"; then
 	pass second_daemon_on_same_pin_dir_refuses

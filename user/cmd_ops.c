@@ -1,0 +1,1000 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Operator commands for an attack in progress: status, top, allow, import,
+ * export, evidence, reload, check-config. Like ban/list they work on the
+ * pinned maps directly; only reload needs the daemon.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "config.h"
+#include "denylist.h"
+#include "evidence.h"
+#include "loader.h"
+#include "maps.h"
+
+#define OPT_PIN_DIR_ENTRY { "pin-dir", required_argument, NULL, 'p' }
+#define OPT_HELP_ENTRY { "help", no_argument, NULL, 'h' }
+
+static int open_maps(const char *cmd, const char *pin_dir, struct mxg_maps *m)
+{
+	char err[PATH_MAX + 256];
+
+	if (mxg_maps_open(m, pin_dir, err, sizeof(err))) {
+		cli_err(cmd, "%s", err);
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+static int no_args(const char *cmd, int argc, char **argv)
+{
+	if (optind != argc) {
+		cli_err(cmd, "unexpected argument \"%s\"", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static unsigned long count_keys(int fd, size_t key_size)
+{
+	char cur[64], next[64];
+	unsigned long n = 0;
+	void *prev = NULL;
+
+	if (key_size > sizeof(cur))
+		return 0;
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(cur, next, key_size);
+		prev = cur;
+		n++;
+	}
+	return n;
+}
+
+static unsigned int max_entries(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.max_entries;
+}
+
+/* ---- status ------------------------------------------------------------ */
+
+struct iface_state {
+	char name[IF_NAMESIZE];
+	const char *mode;
+	bool live;		/* the link's interface still exists */
+};
+
+static unsigned int find_links(const char *pin_dir, struct iface_state *out,
+			       unsigned int max)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *d = opendir(pin_dir);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		struct bpf_link_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd;
+
+		if (strncmp(de->d_name, "link_", 5))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		snprintf(out[n].name, sizeof(out[n].name), "%s", de->d_name + 5);
+		out[n].live = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+			      info.xdp.ifindex != 0;
+		out[n].mode = "unknown";
+		if (out[n].live) {
+			LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+			if (!bpf_xdp_query((int)info.xdp.ifindex, 0, &q))
+				out[n].mode = q.attach_mode == XDP_ATTACHED_DRV ? "native" :
+					      q.attach_mode == XDP_ATTACHED_SKB ? "generic" :
+					      q.attach_mode == XDP_ATTACHED_HW ? "offload" : "none";
+		}
+		close(fd);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		OPT_PIN_DIR_ENTRY, OPT_HELP_ENTRY, { 0 }
+	};
+	const char *pin_dir = MXG_PIN_DIR_DEFAULT;
+	struct iface_state ifs[MXG_MAX_IFACES];
+	struct mxg_config cfg = { 0 };
+	struct mxg_maps m;
+	struct {
+		const char *name;
+		int fd;
+		size_t key;
+		unsigned long used;
+		unsigned int max;
+	} fill[6];
+	unsigned int n_if, i;
+	bool json = false, alive;
+	__u32 zero = 0;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "jp:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = true;
+			break;
+		case 'p':
+			pin_dir = optarg;
+			break;
+		case 'h':
+			printf("usage: mxguard status [--json] [--pin-dir DIR]\n"
+			       "Where the program is attached, in which mode, how full its maps are,\n"
+			       "and whether a daemon is running. Exit 1 when nothing is loaded.\n");
+			return EXIT_OK;
+		default:
+			return cli_bad_option("status", opt, argv);
+		}
+	}
+	ret = no_args("status", argc, argv);
+	if (ret)
+		return ret;
+	if (access(pin_dir, F_OK)) {
+		if (json)
+			printf("{\"loaded\":false,\"pin_dir\":\"%s\"}\n", pin_dir);
+		else
+			printf("mxguard is not loaded: no %s (start it with mxguard run)\n", pin_dir);
+		return EXIT_RUNTIME;
+	}
+	ret = open_maps("status", pin_dir, &m);
+	if (ret)
+		return ret;
+	alive = mxg_daemon_alive(pin_dir);
+	n_if = find_links(pin_dir, ifs, MXG_MAX_IFACES);
+	bpf_map_lookup_elem(m.config, &zero, &cfg);
+	fill[0] = (typeof(fill[0])){ "deny_v4", m.deny_v4, sizeof(struct mxg_lpm_v4), 0, 0 };
+	fill[1] = (typeof(fill[0])){ "deny_v6", m.deny_v6, sizeof(struct mxg_lpm_v6), 0, 0 };
+	fill[2] = (typeof(fill[0])){ "allow_v4", m.allow_v4, sizeof(struct mxg_lpm_v4), 0, 0 };
+	fill[3] = (typeof(fill[0])){ "allow_v6", m.allow_v6, sizeof(struct mxg_lpm_v6), 0, 0 };
+	fill[4] = (typeof(fill[0])){ "rate_v4", m.rate_v4, sizeof(struct mxg_rate_v4), 0, 0 };
+	fill[5] = (typeof(fill[0])){ "rate_v6", m.rate_v6, sizeof(struct mxg_rate_v6), 0, 0 };
+	for (i = 0; i < 6; i++) {
+		fill[i].used = count_keys(fill[i].fd, fill[i].key);
+		fill[i].max = max_entries(fill[i].fd);
+	}
+
+	if (json) {
+		printf("{\"loaded\":true,\"pin_dir\":");
+		json_str(stdout, pin_dir);
+		printf(",\"daemon\":%s,\"monitor\":%s,\"deny_scope\":\"%s\","
+		       "\"prefix_v4\":%u,\"prefix_v6\":%u,\"interfaces\":[",
+		       alive ? "true" : "false",
+		       cfg.flags & MXG_F_MONITOR ? "true" : "false",
+		       cfg.flags & MXG_F_DENY_ALL ? "all" : "smtp",
+		       cfg.prefix_v4, cfg.prefix_v6);
+		for (i = 0; i < n_if; i++)
+			printf("%s{\"name\":\"%s\",\"mode\":\"%s\",\"present\":%s}",
+			       i ? "," : "", ifs[i].name, ifs[i].mode,
+			       ifs[i].live ? "true" : "false");
+		printf("],\"maps\":{");
+		for (i = 0; i < 6; i++)
+			printf("%s\"%s\":{\"entries\":%lu,\"max\":%u}", i ? "," : "",
+			       fill[i].name, fill[i].used, fill[i].max);
+		printf("}}\n");
+	} else {
+		printf("pin dir:   %s\n", pin_dir);
+		printf("daemon:    %s\n", alive ? "running" : "not running (the program keeps filtering)");
+		printf("mode:      %s, deny scope %s, rate keys /%u and /%u\n",
+		       cfg.flags & MXG_F_MONITOR ? "monitor (nothing dropped)" : "enforcing",
+		       cfg.flags & MXG_F_DENY_ALL ? "all traffic" : "SMTP ports",
+		       cfg.prefix_v4, cfg.prefix_v6);
+		for (i = 0; i < n_if; i++)
+			printf("attached:  %s (%s XDP)%s\n", ifs[i].name, ifs[i].mode,
+			       ifs[i].live ? "" : " - interface gone");
+		if (!n_if)
+			printf("attached:  nowhere\n");
+		for (i = 0; i < 6; i++)
+			printf("%-10s %lu of %u\n", fill[i].name, fill[i].used, fill[i].max);
+	}
+	mxg_maps_close(&m);
+	return EXIT_OK;
+}
+
+/* ---- top --------------------------------------------------------------- */
+
+struct top_row {
+	struct mxg_cidr prefix;
+	uint16_t port;
+	uint64_t syns, drops;		/* totals */
+	uint64_t d_syns, d_drops;	/* during the interval */
+};
+
+struct top_set {
+	unsigned int n, cap;
+	struct top_row *v;
+};
+
+static int top_add(struct top_set *s, const struct top_row *r)
+{
+	if (s->n == s->cap) {
+		unsigned int cap = s->cap ? s->cap * 2 : 1024;
+		struct top_row *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *r;
+	return 0;
+}
+
+static int top_read(const struct mxg_maps *m, const struct mxg_config *cfg,
+		    struct top_set *s)
+{
+	struct mxg_rate_v4 k4, n4, *p4 = NULL;
+	struct mxg_rate_v6 k6, n6, *p6 = NULL;
+	struct mxg_bucket b;
+	struct top_row r;
+
+	s->n = 0;
+	while (bpf_map_get_next_key(m->rate_v4, p4, &n4) == 0) {
+		k4 = n4;
+		p4 = &k4;
+		if (bpf_map_lookup_elem(m->rate_v4, &k4, &b))
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.prefix.addr.family = 4;
+		memcpy(r.prefix.addr.a, k4.addr, 4);
+		r.prefix.prefixlen = cfg->prefix_v4;
+		r.port = k4.port;
+		r.syns = b.syns;
+		r.drops = b.drops;
+		if (top_add(s, &r))
+			return -ENOMEM;
+	}
+	while (bpf_map_get_next_key(m->rate_v6, p6, &n6) == 0) {
+		k6 = n6;
+		p6 = &k6;
+		if (bpf_map_lookup_elem(m->rate_v6, &k6, &b))
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.prefix.addr.family = 6;
+		memcpy(r.prefix.addr.a, k6.addr, 16);
+		r.prefix.prefixlen = cfg->prefix_v6;
+		r.port = k6.port;
+		r.syns = b.syns;
+		r.drops = b.drops;
+		if (top_add(s, &r))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static bool same_bucket(const struct top_row *a, const struct top_row *b)
+{
+	return a->port == b->port && mxg_addr_equal(&a->prefix.addr, &b->prefix.addr);
+}
+
+static int by_drops(const void *x, const void *y)
+{
+	const struct top_row *a = x, *b = y;
+
+	if (a->d_drops != b->d_drops)
+		return a->d_drops < b->d_drops ? 1 : -1;
+	if (a->d_syns != b->d_syns)
+		return a->d_syns < b->d_syns ? 1 : -1;
+	if (a->drops != b->drops)
+		return a->drops < b->drops ? 1 : -1;
+	return a->syns < b->syns ? 1 : a->syns > b->syns ? -1 : 0;
+}
+
+int cmd_top(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "interval", required_argument, NULL, 'i' },
+		OPT_PIN_DIR_ENTRY, OPT_HELP_ENTRY, { 0 }
+	};
+	const char *pin_dir = MXG_PIN_DIR_DEFAULT;
+	struct top_set before = { 0 }, after = { 0 };
+	struct mxg_config cfg = { 0 };
+	uint64_t interval_ns = 1000000000ULL;
+	unsigned long count = 10;
+	struct mxg_maps m;
+	bool json = false;
+	unsigned int i, j;
+	__u32 zero = 0;
+	char *end;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "jn:i:p:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = true;
+			break;
+		case 'n':
+			count = strtoul(optarg, &end, 10);
+			if (*end || !count || count > 100000) {
+				cli_err("top", "--count %s: expected 1..100000", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'i':
+			if (mxg_parse_duration(optarg, &interval_ns) ||
+			    interval_ns > 3600ULL * 1000000000ULL) {
+				cli_err("top", "--interval %s: expected a duration up to 1h (e.g. 1s, 500ms)",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'p':
+			pin_dir = optarg;
+			break;
+		case 'h':
+			printf("usage: mxguard top [--json] [-n COUNT] [--interval DURATION] [--pin-dir DIR]\n"
+			       "The source prefixes with the most new connections and drops at the NIC:\n"
+			       "two readings of the rate buckets DURATION apart (default 1s), busiest\n"
+			       "first. --interval 0 shows the totals since each bucket was made.\n");
+			return EXIT_OK;
+		default:
+			return cli_bad_option("top", opt, argv);
+		}
+	}
+	ret = no_args("top", argc, argv);
+	if (ret)
+		return ret;
+	ret = open_maps("top", pin_dir, &m);
+	if (ret)
+		return ret;
+	bpf_map_lookup_elem(m.config, &zero, &cfg);
+	ret = top_read(&m, &cfg, &before);
+	if (!ret && interval_ns) {
+		struct timespec ts = {
+			.tv_sec = (time_t)(interval_ns / 1000000000ULL),
+			.tv_nsec = (long)(interval_ns % 1000000000ULL),
+		};
+
+		nanosleep(&ts, NULL);
+		ret = top_read(&m, &cfg, &after);
+	}
+	mxg_maps_close(&m);
+	if (ret) {
+		cli_err("top", "cannot read the rate maps: %s", strerror(-ret));
+		free(before.v);
+		free(after.v);
+		return EXIT_RUNTIME;
+	}
+	if (!interval_ns) {
+		after = before;
+		before = (struct top_set){ 0 };
+	}
+	/* Differences: a bucket absent before started from zero. */
+	for (i = 0; i < after.n; i++) {
+		struct top_row *r = &after.v[i];
+
+		r->d_syns = r->syns;
+		r->d_drops = r->drops;
+		for (j = 0; j < before.n; j++) {
+			if (!same_bucket(r, &before.v[j]))
+				continue;
+			r->d_syns = r->syns >= before.v[j].syns ? r->syns - before.v[j].syns : r->syns;
+			r->d_drops = r->drops >= before.v[j].drops ? r->drops - before.v[j].drops : r->drops;
+			break;
+		}
+	}
+	qsort(after.v, after.n, sizeof(*after.v), by_drops);
+	if (!json)
+		printf("%-43s %5s %12s %12s %14s %14s\n", "PREFIX", "PORT",
+		       interval_ns ? "SYN/s" : "SYNS", interval_ns ? "DROP/s" : "DROPS",
+		       "SYNS TOTAL", "DROPS TOTAL");
+	for (i = 0; i < after.n && i < count; i++) {
+		struct top_row *r = &after.v[i];
+		char buf[MXG_CIDR_STRLEN];
+		double secs = interval_ns ? (double)interval_ns / 1e9 : 1.0;
+
+		mxg_cidr_str(&r->prefix, buf, sizeof(buf));
+		if (json)
+			printf("{\"prefix\":\"%s\",\"port\":%u,\"syn_rate\":%.1f,\"drop_rate\":%.1f,"
+			       "\"syns\":%llu,\"drops\":%llu}\n", buf, r->port,
+			       (double)r->d_syns / secs, (double)r->d_drops / secs,
+			       (unsigned long long)r->syns, (unsigned long long)r->drops);
+		else
+			printf("%-43s %5u %12.1f %12.1f %14llu %14llu\n", buf, r->port,
+			       (double)r->d_syns / secs, (double)r->d_drops / secs,
+			       (unsigned long long)r->syns, (unsigned long long)r->drops);
+	}
+	free(before.v);
+	free(after.v);
+	return EXIT_OK;
+}
+
+/* ---- allow ------------------------------------------------------------- */
+
+static int allow_print(const struct mxg_cidr *c, const struct mxg_allow *v, void *arg)
+{
+	bool json = *(bool *)arg;
+	char buf[MXG_CIDR_STRLEN];
+
+	mxg_cidr_str(c, buf, sizeof(buf));
+	if (json)
+		printf("{\"cidr\":\"%s\",\"source\":\"%s\",\"hits\":%llu}\n", buf,
+		       v->source == MXG_ALLOW_CONFIG ? "config" : "manual",
+		       (unsigned long long)v->hits);
+	else
+		printf("%-43s %-7s %12llu\n", buf,
+		       v->source == MXG_ALLOW_CONFIG ? "config" : "manual",
+		       (unsigned long long)v->hits);
+	return 0;
+}
+
+int cmd_allow(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		OPT_PIN_DIR_ENTRY, OPT_HELP_ENTRY, { 0 }
+	};
+	const char *pin_dir = MXG_PIN_DIR_DEFAULT;
+	char buf[MXG_CIDR_STRLEN];
+	struct mxg_maps m;
+	struct mxg_cidr c;
+	bool json = false;
+	const char *verb;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "jp:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = true;
+			break;
+		case 'p':
+			pin_dir = optarg;
+			break;
+		case 'h':
+			printf("usage: mxguard allow add CIDR | del CIDR | list [--json]  [--pin-dir DIR]\n"
+			       "The allowlist always wins: its ranges are never dropped nor rate limited.\n"
+			       "Entries from the config's allow key are replaced on reload; these are kept.\n");
+			return EXIT_OK;
+		default:
+			return cli_bad_option("allow", opt, argv);
+		}
+	}
+	if (optind >= argc) {
+		cli_err("allow", "expected add, del or list (mxguard allow -h)");
+		return EXIT_USAGE;
+	}
+	verb = argv[optind];
+	if (!strcmp(verb, "list")) {
+		if (optind + 1 != argc) {
+			cli_err("allow", "list takes no argument");
+			return EXIT_USAGE;
+		}
+		ret = open_maps("allow", pin_dir, &m);
+		if (ret)
+			return ret;
+		if (!json)
+			printf("%-43s %-7s %12s\n", "RANGE", "SOURCE", "HITS");
+		mxg_allow_each(&m, allow_print, &json);
+		mxg_maps_close(&m);
+		return EXIT_OK;
+	}
+	if (strcmp(verb, "add") && strcmp(verb, "del")) {
+		cli_err("allow", "unknown action \"%s\": expected add, del or list", verb);
+		return EXIT_USAGE;
+	}
+	if (optind + 2 != argc) {
+		cli_err("allow", "%s takes one CIDR", verb);
+		return EXIT_USAGE;
+	}
+	ret = cli_cidr("allow", argv[optind + 1], &c);
+	if (ret)
+		return ret;
+	ret = open_maps("allow", pin_dir, &m);
+	if (ret)
+		return ret;
+	mxg_cidr_str(&c, buf, sizeof(buf));
+	if (!strcmp(verb, "add")) {
+		struct mxg_allow v = { .added_ns = mxg_boot_ns(), .source = MXG_ALLOW_MANUAL };
+
+		ret = mxg_allow_put(&m, &c, &v);
+		if (!ret)
+			printf("allowlisted %s\n", buf);
+	} else {
+		ret = mxg_allow_del(&m, &c);
+		if (!ret)
+			printf("removed %s from the allowlist\n", buf);
+	}
+	mxg_maps_close(&m);
+	if (ret) {
+		cli_err("allow", "%s %s: %s", verb, buf,
+			ret == -ENOENT ? "not in the allowlist" : strerror(-ret));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+/* ---- import / export --------------------------------------------------- */
+
+#define IMPORT_BATCH 8192
+
+struct import_batch {
+	unsigned int n4, n6;
+	struct mxg_lpm_v4 k4[IMPORT_BATCH];
+	struct mxg_deny v4[IMPORT_BATCH];
+	struct mxg_lpm_v6 k6[IMPORT_BATCH];
+	struct mxg_deny v6[IMPORT_BATCH];
+};
+
+/* Write a batch; batched update where the kernel has it, one by one otherwise. */
+static int flush_one(int fd, void *keys, void *vals, size_t ksz, unsigned int n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u32 count = n;
+	unsigned int i;
+
+	if (!n)
+		return 0;
+	if (bpf_map_update_batch(fd, keys, vals, &count, &o) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOTSUP && errno != EOPNOTSUPP && errno != 524)
+		return -errno;
+	for (i = count; i < n; i++)
+		if (bpf_map_update_elem(fd, (char *)keys + i * ksz,
+					(char *)vals + i * sizeof(struct mxg_deny), BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+static int flush(const struct mxg_maps *m, struct import_batch *b)
+{
+	int ret = flush_one(m->deny_v4, b->k4, b->v4, sizeof(b->k4[0]), b->n4);
+
+	if (!ret)
+		ret = flush_one(m->deny_v6, b->k6, b->v6, sizeof(b->k6[0]), b->n6);
+	b->n4 = b->n6 = 0;
+	return ret;
+}
+
+int cmd_import(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "for", required_argument, NULL, 'f' },
+		OPT_PIN_DIR_ENTRY, OPT_HELP_ENTRY, { 0 }
+	};
+	const char *pin_dir = MXG_PIN_DIR_DEFAULT, *path;
+	uint64_t default_ns = 0, now;
+	unsigned long lineno = 0, added = 0;
+	struct import_batch *b;
+	char *line = NULL;
+	size_t cap = 0;
+	struct mxg_maps m;
+	FILE *f;
+	int opt, ret = 0;
+
+	while ((opt = getopt_long(argc, argv, "f:p:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			if (mxg_parse_duration(optarg, &default_ns) || !default_ns) {
+				cli_err("import", "--for %s: not a duration", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'p':
+			pin_dir = optarg;
+			break;
+		case 'h':
+			printf("usage: mxguard import FILE|- [--for DURATION] [--pin-dir DIR]\n"
+			       "One ban a line: CIDR [TTL [REASON...]]; TTL is a duration (1h, 2d) or\n"
+			       "\"permanent\" or \"-\" (then --for, or permanent); # starts a comment.\n"
+			       "The whole file is checked first: one bad line and nothing is imported.\n"
+			       "mxguard export writes this format.\n");
+			return EXIT_OK;
+		default:
+			return cli_bad_option("import", opt, argv);
+		}
+	}
+	if (optind != argc - 1) {
+		cli_err("import", "expected one FILE (or - for stdin)");
+		return EXIT_USAGE;
+	}
+	path = argv[optind];
+	f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	if (!f) {
+		cli_err("import", "cannot open %s: %s", path, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	b = malloc(sizeof(*b));
+	if (!b) {
+		fclose(f);
+		return EXIT_RUNTIME;
+	}
+	ret = open_maps("import", pin_dir, &m);
+	if (ret) {
+		free(b);
+		fclose(f);
+		return ret;
+	}
+	/*
+	 * Two passes over a seekable file: validate everything, then write,
+	 * so a typo on line 900000 does not leave half a list behind. Stdin is
+	 * checked line by line as it is written.
+	 */
+	now = mxg_boot_ns();
+	b->n4 = b->n6 = 0;
+	for (int pass = (f == stdin ? 1 : 0); pass < 2 && !ret; pass++) {
+		if (pass == 1 && f != stdin)
+			rewind(f);
+		lineno = 0;
+		while (getline(&line, &cap, f) >= 0) {
+			char *p = line, *cidr, *ttl, *note;
+			struct mxg_deny v = { 0 };
+			struct mxg_cidr c;
+			uint64_t ns = default_ns;
+
+			lineno++;
+			p[strcspn(p, "#\r\n")] = '\0';
+			cidr = strtok(p, " \t");
+			if (!cidr)
+				continue;
+			ttl = strtok(NULL, " \t");
+			note = strtok(NULL, "");
+			if (mxg_cidr_parse(cidr, &c)) {
+				cli_err("import", "%s:%lu: \"%s\": not an address or CIDR range (with host bits clear)",
+					path, lineno, cidr);
+				ret = EXIT_USAGE;
+				break;
+			}
+			if (ttl && strcmp(ttl, "-") && strcmp(ttl, "permanent") &&
+			    (mxg_parse_duration(ttl, &ns) || !ns)) {
+				cli_err("import", "%s:%lu: \"%s\": not a duration (1h, 2d) nor \"permanent\"",
+					path, lineno, ttl);
+				ret = EXIT_USAGE;
+				break;
+			}
+			if (ttl && !strcmp(ttl, "permanent"))
+				ns = 0;
+			if (pass == 0)
+				continue;
+			v.added_ns = now;
+			v.expires_ns = ns ? now + ns : 0;
+			v.reason = MXG_REASON_IMPORT;
+			v.ban_count = 1;
+			if (note) {
+				note += strspn(note, " \t");
+				snprintf(v.note, sizeof(v.note), "%s", note);
+			}
+			if (c.addr.family == 4) {
+				b->k4[b->n4].prefixlen = c.prefixlen;
+				memcpy(b->k4[b->n4].addr, c.addr.a, 4);
+				b->v4[b->n4++] = v;
+			} else {
+				b->k6[b->n6].prefixlen = c.prefixlen;
+				memcpy(b->k6[b->n6].addr, c.addr.a, 16);
+				b->v6[b->n6++] = v;
+			}
+			added++;
+			if (b->n4 == IMPORT_BATCH || b->n6 == IMPORT_BATCH) {
+				int err = flush(&m, b);
+
+				if (err) {
+					cli_err("import", "%s:%lu: cannot write the denylist: %s",
+						path, lineno, strerror(-err));
+					ret = EXIT_RUNTIME;
+					break;
+				}
+			}
+		}
+	}
+	if (!ret) {
+		int err = flush(&m, b);
+
+		if (err) {
+			cli_err("import", "cannot write the denylist: %s", strerror(-err));
+			ret = EXIT_RUNTIME;
+		}
+	}
+	free(line);
+	free(b);
+	mxg_maps_close(&m);
+	if (f != stdin)
+		fclose(f);
+	if (!ret)
+		printf("imported %lu bans from %s\n", added, path);
+	return ret;
+}
+
+static int export_one(const struct mxg_cidr *c, const struct mxg_deny *v, void *arg)
+{
+	uint64_t now = *(uint64_t *)arg;
+	char buf[MXG_CIDR_STRLEN], ttl[64];
+
+	if (v->expires_ns && v->expires_ns <= now)
+		return 0;
+	if (v->expires_ns)
+		snprintf(ttl, sizeof(ttl), "%llus",
+			 (unsigned long long)((v->expires_ns - now + 999999999ULL) / 1000000000ULL));
+	else
+		snprintf(ttl, sizeof(ttl), "permanent");
+	printf("%s %s %.*s\n", mxg_cidr_str(c, buf, sizeof(buf)), ttl,
+	       (int)sizeof(v->note), v->note[0] ? v->note : mxg_reason_str(v->reason));
+	return 0;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = { OPT_PIN_DIR_ENTRY, OPT_HELP_ENTRY, { 0 } };
+	const char *pin_dir = MXG_PIN_DIR_DEFAULT;
+	struct mxg_maps m;
+	uint64_t now;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			pin_dir = optarg;
+			break;
+		case 'h':
+			printf("usage: mxguard export [--pin-dir DIR]\n"
+			       "Print the active bans in the format mxguard import reads:\n"
+			       "CIDR TTL REASON, TTL in seconds left or \"permanent\".\n");
+			return EXIT_OK;
+		default:
+			return cli_bad_option("export", opt, argv);
+		}
+	}
+	ret = no_args("export", argc, argv);
+	if (ret)
+		return ret;
+	ret = open_maps("export", pin_dir, &m);
+	if (ret)
+		return ret;
+	now = mxg_boot_ns();
+	printf("# mxguard export: CIDR TTL REASON\n");
+	mxg_deny_each(&m, export_one, &now);
+	mxg_maps_close(&m);
+	return EXIT_OK;
+}
+
+/* ---- evidence ---------------------------------------------------------- */
+
+static int print_line(const char *line, void *ctx)
+{
+	puts(line);
+	return 0;
+}
+
+int cmd_evidence(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state-dir", required_argument, NULL, 's' },
+		OPT_HELP_ENTRY, { 0 }
+	};
+	const char *state_dir = MXG_STATE_DIR_DEFAULT;
+	struct mxg_evidence_header hdr;
+	char name[MXG_CIDR_STRLEN + 8], path[PATH_MAX + 64], buf[MXG_CIDR_STRLEN];
+	struct mxg_cidr c;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			state_dir = optarg;
+			break;
+		case 'h':
+			printf("usage: mxguard evidence CIDR [--state-dir DIR]\n"
+			       "The log lines behind a ban made from the logs, passwords removed,\n"
+			       "ready to paste into a complaint to the network's abuse contact.\n");
+			return EXIT_OK;
+		default:
+			return cli_bad_option("evidence", opt, argv);
+		}
+	}
+	if (optind != argc - 1) {
+		cli_err("evidence", "expected one CIDR");
+		return EXIT_USAGE;
+	}
+	ret = cli_cidr("evidence", argv[optind], &c);
+	if (ret)
+		return ret;
+	mxg_evidence_filename(&c, name, sizeof(name));
+	snprintf(path, sizeof(path), "%s/evidence/%s", state_dir, name);
+	ret = mxg_evidence_read(path, &hdr, NULL, NULL);
+	if (ret == -ENOENT) {
+		cli_err("evidence", "no evidence recorded for %s in %s/evidence (bans made by hand or imported carry none)",
+			mxg_cidr_str(&c, buf, sizeof(buf)), state_dir);
+		return EXIT_RUNTIME;
+	}
+	if (ret) {
+		cli_err("evidence", "cannot read %s: %s", path, strerror(-ret));
+		return EXIT_RUNTIME;
+	}
+	printf("Range:    %s\n", mxg_cidr_str(&hdr.cidr, buf, sizeof(buf)));
+	printf("Reason:   %s, %u failures, offence %u\n", hdr.reason, hdr.failures,
+	       hdr.ban_count);
+	printf("Banned:   %s until %s\n", hdr.banned, hdr.expires);
+	printf("Log lines (%u, times as logged, passwords removed):\n\n", hdr.lines);
+	ret = mxg_evidence_read(path, &hdr, print_line, NULL);
+	return ret ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/* ---- reload ------------------------------------------------------------ */
+
+/*
+ * The daemon holding the flock on the pin dir, from /proc/locks:
+ * "1: FLOCK  ADVISORY  WRITE 1234 00:1f:5678 0 EOF".
+ */
+static pid_t lock_holder(const char *pin_dir)
+{
+	char line[256];
+	struct stat st;
+	unsigned int maj, min;
+	unsigned long ino;
+	long pid;
+	pid_t found = 0;
+	FILE *f;
+
+	if (stat(pin_dir, &st))
+		return 0;
+	f = fopen("/proc/locks", "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, "FLOCK"))
+			continue;
+		if (sscanf(line, "%*s %*s %*s %*s %ld %x:%x:%lu", &pid, &maj, &min,
+			   &ino) != 4)
+			continue;
+		if (ino == st.st_ino && maj == major(st.st_dev) &&
+		    min == minor(st.st_dev)) {
+			found = (pid_t)pid;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+int cmd_reload(int argc, char **argv)
+{
+	static const struct option opts[] = { OPT_PIN_DIR_ENTRY, OPT_HELP_ENTRY, { 0 } };
+	const char *pin_dir = MXG_PIN_DIR_DEFAULT;
+	pid_t pid;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			pin_dir = optarg;
+			break;
+		case 'h':
+			printf("usage: mxguard reload [--pin-dir DIR]\n"
+			       "Make the running daemon re-read its config (as SIGHUP does); new limits,\n"
+			       "ports and allowlist apply without detaching. A bad config is refused\n"
+			       "and the old one stays (see the daemon's log).\n");
+			return EXIT_OK;
+		default:
+			return cli_bad_option("reload", opt, argv);
+		}
+	}
+	ret = no_args("reload", argc, argv);
+	if (ret)
+		return ret;
+	pid = lock_holder(pin_dir);
+	if (!pid) {
+		cli_err("reload", "no daemon is running on %s", pin_dir);
+		return EXIT_RUNTIME;
+	}
+	if (kill(pid, SIGHUP)) {
+		cli_err("reload", "cannot signal the daemon (pid %d): %s", (int)pid,
+			strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	printf("asked the daemon (pid %d) to reload its config\n", (int)pid);
+	return EXIT_OK;
+}
+
+/* ---- check-config ------------------------------------------------------ */
+
+int cmd_check_config(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "option", required_argument, NULL, 'o' },
+		{ "reference", no_argument, NULL, 'r' },
+		{ "man", no_argument, NULL, 'm' },
+		OPT_HELP_ENTRY, { 0 }
+	};
+	const char *path = NULL;
+	struct mxg_options o;
+	char err[PATH_MAX + 512];
+	bool reference = false, man = false;
+	int opt, ret;
+
+	/* -o must apply after the file: collect, then replay. */
+	while ((opt = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'o':
+			break;
+		case 'r':
+			reference = true;
+			break;
+		case 'm':
+			man = true;
+			break;
+		case 'h':
+			printf("usage: mxguard check-config [-c FILE] [-o key=value]...\n"
+			       "       mxguard check-config --reference [--man]\n"
+			       "Validate the config and print the effective settings; errors are\n"
+			       "reported as FILE:LINE: KEY: why, with exit status 2.\n"
+			       "--reference prints every key with its default, bounds and help\n"
+			       "(--man: as mxguard.conf(5) roff).\n");
+			return EXIT_OK;
+		default:
+			return cli_bad_option("check-config", opt, argv);
+		}
+	}
+	ret = no_args("check-config", argc, argv);
+	if (ret)
+		return ret;
+	if (reference) {
+		mxg_config_print_reference(stdout, man);
+		return EXIT_OK;
+	}
+	mxg_config_defaults(&o);
+	ret = mxg_config_load(&o, path ? path : MXG_CONF_DEFAULT, err, sizeof(err));
+	if (ret == -ENOENT && !path) {
+		fprintf(stderr, "mxguard check-config: no %s: the built-in defaults apply\n",
+			MXG_CONF_DEFAULT);
+	} else if (ret) {
+		fprintf(stderr, "mxguard check-config: %s\n", err);
+		return EXIT_USAGE;
+	}
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
+		if (opt != 'o')
+			continue;
+		if (mxg_config_set(&o, optarg, err, sizeof(err))) {
+			fprintf(stderr, "mxguard check-config: %s\n", err);
+			return EXIT_USAGE;
+		}
+	}
+	if (mxg_config_check(&o, err, sizeof(err))) {
+		fprintf(stderr, "mxguard check-config: %s\n", err);
+		return EXIT_USAGE;
+	}
+	mxg_config_print(&o, stdout);
+	return EXIT_OK;
+}

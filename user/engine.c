@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "denylist.h"
+#include "engine.h"
+#include "log.h"
+
+const double mxg_lat_bounds[MXG_LAT_BUCKETS] = {
+	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.1,
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void record_latency(struct mxg_engine *e)
+{
+	double s;
+	unsigned int i;
+
+	if (!e->line_read_ns)
+		return;
+	s = (double)(mono_ns() - e->line_read_ns) / 1e9;
+	for (i = 0; i < MXG_LAT_BUCKETS && s > mxg_lat_bounds[i]; i++)
+		;
+	e->lat_count[i]++;
+	e->lat_sum += s;
+}
+
+/* The policy decided: put the ban into the denylist. */
+static void on_ban(const struct mxg_ban *b, void *ctx)
+{
+	struct mxg_engine *e = ctx;
+	uint64_t now = mxg_boot_ns();
+	char buf[MXG_CIDR_STRLEN], dur[64];
+	const char *what;
+	int ret;
+
+	mxg_cidr_str(&b->cidr, buf, sizeof(buf));
+	human_duration(b->duration_ns, dur, sizeof(dur));
+	what = b->reason == MXG_REASON_RATE ? "seconds over the SYN rate" : "AUTH failures";
+	if (b->monitor) {
+		e->would_bans++;
+		mxg_notice("[monitor] would ban %s for %s (%u %s%s%s)", buf, dur,
+			   b->failures, what, b->service ? ", " : "",
+			   b->service ? b->service : "");
+		return;
+	}
+	if (b->expires_ns && b->expires_ns <= now) {
+		/* Replayed history: this ban would have ended already. */
+		e->bans_run_out++;
+		mxg_debug("%s: a ban for %s that has already run out", buf, dur);
+		return;
+	}
+	if (!e->m) {
+		mxg_notice("would ban %s for %s", buf, dur);
+		return;
+	}
+	ret = mxg_denylist_apply(e->m, &b->cidr, b->expires_ns, (uint32_t)b->reason,
+				 b->ban_count, now, b->service);
+	if (ret < 0) {
+		mxg_err("cannot ban %s: %s", buf, strerror(-ret));
+		return;
+	}
+	if (ret == MXG_APPLY_COVERED) {
+		mxg_debug("%s is already covered by a longer ban", buf);
+		return;
+	}
+	record_latency(e);
+	e->bans[b->reason <= MXG_REASON_IMPORT ? b->reason : 0]++;
+	e->dirty = true;
+	if (e->replay)
+		human_duration(b->expires_ns - now, dur, sizeof(dur));
+	if (b->hosts > 1)
+		mxg_notice("banned %s for %s: %u hosts, %u %s (offence %u)", buf, dur,
+			   b->hosts, b->failures, what, b->ban_count);
+	else
+		mxg_notice("banned %s for %s: %u %s%s%s (offence %u)", buf, dur,
+			   b->failures, what, b->service ? " via " : "",
+			   b->service ? b->service : "", b->ban_count);
+}
+
+void mxg_engine_event(struct mxg_engine *e, const struct mxg_auth_event *ev,
+		      const char *line, size_t len)
+{
+	uint64_t now = mxg_boot_ns();
+
+	if (ev->kind != MXG_EV_AUTH)
+		return;
+	e->matched[ev->service]++;
+	if (e->replay && ev->time > 0) {
+		/* Place the line on the boot clock as far back as it was written. */
+		int64_t wall = (int64_t)time(NULL);
+		uint64_t back = ev->time < wall ? (uint64_t)(wall - ev->time) * 1000000000ULL : 0;
+
+		now = back < now ? now - back : 0;
+	}
+	mxg_policy_failure(e->policy, now, &ev->addr, ev->label,
+			   ev->user[0] ? ev->user : NULL, ev->attempts, line, len);
+}
+
+void mxg_engine_line(const char *line, size_t len, const char *path, void *arg)
+{
+	struct mxg_engine *e = arg;
+	struct mxg_auth_event ev;
+
+	e->lines++;
+	if (mxg_parse_line(e->parser, line, len, (int64_t)time(NULL), &ev))
+		mxg_engine_event(e, &ev, line, len);
+}
+
+void mxg_engine_rate(struct mxg_engine *e, const struct mxg_cidr *cidr,
+		     uint16_t port, uint64_t count)
+{
+	e->line_read_ns = 0;
+	mxg_policy_rate(e->policy, mxg_boot_ns(), cidr, port, count);
+}
+
+/* Loopback and the addresses of every interface here: never banned. */
+static void find_own_addrs(struct mxg_engine *e)
+{
+	struct ifaddrs *ifa, *i;
+
+	e->n_own = 0;
+	if (getifaddrs(&ifa))
+		return;
+	for (i = ifa; i && e->n_own < MXG_MAX_OWN_ADDRS; i = i->ifa_next) {
+		struct mxg_addr *a = &e->own[e->n_own];
+
+		if (!i->ifa_addr)
+			continue;
+		memset(a, 0, sizeof(*a));
+		if (i->ifa_addr->sa_family == AF_INET) {
+			a->family = 4;
+			memcpy(a->a, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			a->family = 6;
+			memcpy(a->a, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+		} else {
+			continue;
+		}
+		e->n_own++;
+	}
+	freeifaddrs(ifa);
+}
+
+static void policy_config(const struct mxg_engine *e, const struct mxg_options *o,
+			  struct mxg_policy_config *pc)
+{
+	mxg_policy_config_defaults(pc);
+	pc->maxretry = o->maxretry;
+	pc->findtime_ns = o->findtime_ns;
+	pc->bantime_ns = o->bantime_ns;
+	pc->bantime_max_ns = o->bantime_max_ns;
+	pc->range_hosts = o->range_hosts;
+	pc->range_v4 = o->range_v4;
+	pc->range_v6 = o->range_v6;
+	pc->floor_v4 = o->floor_v4;
+	pc->floor_v6 = o->floor_v6;
+	pc->rate_events = o->rate_events;
+	pc->monitor = o->monitor;
+	pc->ignoreip = o->ignoreip.v;
+	pc->n_ignoreip = o->ignoreip.n;
+	pc->own = e->own;
+	pc->n_own = e->n_own;
+}
+
+static int note_existing(const struct mxg_cidr *c, const struct mxg_deny *v, void *arg)
+{
+	struct mxg_engine *e = arg;
+
+	if (v->expires_ns && v->expires_ns <= mxg_boot_ns())
+		return 0;
+	mxg_policy_note_ban(e->policy, c, v->expires_ns, v->ban_count);
+	return 0;
+}
+
+int mxg_engine_init(struct mxg_engine *e, const struct mxg_options *o,
+		    const struct mxg_maps *m, char *err, size_t errlen)
+{
+	struct mxg_policy_config pc;
+	char why[512];
+	unsigned int i;
+
+	e->m = m;
+	e->parser = mxg_parser_new();
+	if (!e->parser) {
+		snprintf(err, errlen, "cannot create the log parser: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	for (i = 0; i < o->n_patterns; i++) {
+		if (mxg_parser_add_pattern(e->parser, o->patterns[i], NULL, why,
+					   sizeof(why))) {
+			snprintf(err, errlen, "pattern: %s: %s", o->patterns[i], why);
+			return -EINVAL;
+		}
+	}
+	find_own_addrs(e);
+	policy_config(e, o, &pc);
+	if (mxg_policy_config_check(&pc, err, errlen))
+		return -EINVAL;
+	e->policy = mxg_policy_new(&pc, on_ban, e);
+	if (!e->policy) {
+		snprintf(err, errlen, "cannot create the ban policy: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	if (m)
+		mxg_deny_each(m, note_existing, e);
+	return 0;
+}
+
+int mxg_engine_reconfigure(struct mxg_engine *e, const struct mxg_options *o,
+			   char *err, size_t errlen)
+{
+	struct mxg_policy_config pc;
+
+	find_own_addrs(e);
+	policy_config(e, o, &pc);
+	if (mxg_policy_config_check(&pc, err, errlen))
+		return -EINVAL;
+	if (mxg_policy_reconfigure(e->policy, &pc)) {
+		snprintf(err, errlen, "the policy refused the new settings");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void mxg_engine_free(struct mxg_engine *e)
+{
+	if (e->policy)
+		mxg_policy_free(e->policy);
+	if (e->parser)
+		mxg_parser_free(e->parser);
+	e->policy = NULL;
+	e->parser = NULL;
+}
+
+struct reconcile_ctx {
+	const struct mxg_maps *m;
+	unsigned int n;
+	struct mxg_cidr gone[256];
+};
+
+static int reconcile_one(const struct mxg_ban_info *info, void *arg)
+{
+	struct reconcile_ctx *r = arg;
+	struct mxg_deny v;
+
+	if (!info->active || mxg_deny_get(r->m, &info->cidr, &v) == 0)
+		return 0;
+	r->gone[r->n++] = info->cidr;
+	return r->n == sizeof(r->gone) / sizeof(r->gone[0]);
+}
+
+void mxg_engine_reconcile(struct mxg_engine *e)
+{
+	struct reconcile_ctx *r;
+	char buf[MXG_CIDR_STRLEN];
+	unsigned int i;
+
+	if (!e->m)
+		return;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return;
+	r->m = e->m;
+	mxg_policy_for_each_ban(e->policy, mxg_boot_ns(), reconcile_one, r);
+	for (i = 0; i < r->n; i++) {
+		mxg_policy_note_unban(e->policy, &r->gone[i]);
+		mxg_info("%s was unbanned by hand: its counts start afresh",
+			 mxg_cidr_str(&r->gone[i], buf, sizeof(buf)));
+	}
+	free(r);
+}

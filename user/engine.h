@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The detection engine: parser, ban policy and the denylist maps wired
+ * together. The daemon feeds it live lines and XDP rate events; replay
+ * feeds it old lines with their own timestamps.
+ */
+#ifndef MXG_ENGINE_H
+#define MXG_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "maps.h"
+#include "parse.h"
+#include "policy.h"
+
+#define MXG_MAX_OWN_ADDRS 256
+
+/* Ban latency histogram bucket bounds (seconds), for metrics. */
+#define MXG_LAT_BUCKETS 8
+extern const double mxg_lat_bounds[MXG_LAT_BUCKETS];
+
+struct mxg_engine {
+	const struct mxg_maps *m;	/* NULL: decide only, write nothing */
+	struct mxg_parser *parser;
+	struct mxg_policy *policy;
+	struct mxg_addr own[MXG_MAX_OWN_ADDRS];
+	unsigned int n_own;
+	/*
+	 * Replay: judge each line at the time it carries rather than now;
+	 * bans that have run out by now are counted, not written.
+	 */
+	bool replay;
+	/* Counters, for logs and metrics. */
+	uint64_t lines;
+	uint64_t matched[MXG_SVC_COUNT];
+	uint64_t bans[MXG_REASON_IMPORT + 1];	/* by reason */
+	uint64_t would_bans;			/* monitor mode */
+	uint64_t bans_run_out;			/* replay: already over */
+	uint64_t lat_count[MXG_LAT_BUCKETS + 1];
+	double lat_sum;
+	bool dirty;				/* a ban was written */
+	/* Set by the caller before feeding a line: when it was read. */
+	uint64_t line_read_ns;
+};
+
+/* Compile patterns, build the policy, adopt the bans already in the maps. */
+int mxg_engine_init(struct mxg_engine *e, const struct mxg_options *o,
+		    const struct mxg_maps *m, char *err, size_t errlen);
+/* Apply a new config (reload); the old one stays on error. */
+int mxg_engine_reconfigure(struct mxg_engine *e, const struct mxg_options *o,
+			   char *err, size_t errlen);
+void mxg_engine_free(struct mxg_engine *e);
+
+/* One log line (an mxg_line_fn: arg is the engine). */
+void mxg_engine_line(const char *line, size_t len, const char *path, void *arg);
+
+/* One parsed failure (replay hands over what mxg_scan_file found). */
+void mxg_engine_event(struct mxg_engine *e, const struct mxg_auth_event *ev,
+		      const char *line, size_t len);
+
+/* XDP reported cidr over its SYN rate. */
+void mxg_engine_rate(struct mxg_engine *e, const struct mxg_cidr *cidr,
+		     uint16_t port, uint64_t count);
+
+/* Forget bans an operator removed from the maps by hand. */
+void mxg_engine_reconcile(struct mxg_engine *e);
+
+#endif
