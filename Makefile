@@ -46,12 +46,12 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	      $(filter-out -Wmissing-prototypes,$(WARNINGS)) -Iinclude -I$(BUILD) \
 	      $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 
-LIBS_PC := libbpf libelf zlib libpcre2-8 libsystemd
+LIBS_PC := libbpf libelf zlib libpcre2-8 libsystemd openssl
 CFLAGS  ?= -O2 -g
 CFLAGS  += -DMXG_VERSION=\"$(VERSION)\" -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) \
 	   $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 LDLIBS  += $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null || \
-	     echo -lbpf -lelf -lz -lpcre2-8 -lsystemd) -lpthread
+	     echo -lbpf -lelf -lz -lpcre2-8 -lsystemd -lssl -lcrypto) -lpthread
 
 BPF_SRC  := bpf/mxguard.bpf.c
 BPF_OBJ  := $(BUILD)/mxguard.bpf.o

@@ -5,7 +5,7 @@ set -eu
 
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
       libpcre2-dev libsystemd-dev pkg-config iproute2 python3 procps
-      util-linux systemd-journal-remote"
+      util-linux systemd-journal-remote libssl-dev openssl"
 
 missing=""
 for p in $PKGS; do

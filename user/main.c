@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{ "evidence", cmd_evidence, "the log lines behind a ban, for an abuse report" },
 	{ "scan", cmd_scan, "find AUTH failures in log files: scan [--json] FILE..." },
 	{ "replay", cmd_replay, "feed old logs through the policy to build the denylist" },
+	{ "probe", cmd_probe, "which ports of a mail server offer AUTH, and before TLS?" },
 	{ "reload", cmd_reload, "make the running daemon re-read its config" },
 	{ "check-config", cmd_check_config, "validate and print the effective config" },
 	{ "detach", cmd_detach, "remove the XDP program, its links and pinned maps" },

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct addrinfo;
+
 #define SMTP_MECHS_MAX		16	/* AUTH mechanisms kept per reply */
 #define SMTP_MECH_LEN		32	/* SASL names are at most 20 (RFC 4422) */
 #define SMTP_EXTS_MAX		32	/* EHLO keywords kept per reply */
@@ -120,7 +122,6 @@ struct smtp_probe_opts {
  * is replaced), trying them in order until one connects. Fills r; returns 0
  * when a connection was made, else a negative errno (r->state says why).
  */
-struct addrinfo;
 int smtp_probe_port(const struct addrinfo *ai, uint16_t port, enum smtp_role role,
 		    const struct smtp_probe_opts *o, struct smtp_port_result *r);
 
