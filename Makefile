@@ -21,6 +21,8 @@
 .SUFFIXES:
 
 BUILD    ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
 VERSION  ?= 0.1.0
 CC       ?= gcc
 CLANG    ?= clang
@@ -105,8 +107,30 @@ $(BUILD) $(BUILD)/user:
 BENCH_SRC := $(wildcard tests/bpf/bench_*.c tests/bench/bench_*.c)
 BENCH_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 
+MAN5    := $(BUILD)/mxguard.conf.5
+EXAMPLE := $(BUILD)/mxguard.conf.example
+
+# mxguard.conf(5) and the example config come from the config table itself.
+.PHONY: docs
+docs: $(MAN5) $(EXAMPLE)
+
+$(MAN5): man/mxguard.conf.5.in $(BIN)
+	$(call msg,GEN,$@)
+	$(Q)$(BIN) check-config --reference --man >$@.keys
+	$(Q)sed -e '/^@KEYS@$$/{r $@.keys' -e 'd}' $< >$@
+	$(Q)rm -f $@.keys
+
+$(EXAMPLE): $(BIN)
+	$(call msg,GEN,$@)
+	$(Q){ echo '# mxguard config: every key with its default, commented out. See mxguard.conf(5).'; \
+	      echo; $(BIN) check-config --reference; } >$@
+
+.PHONY: install
+install: $(BIN) $(MAN5) $(EXAMPLE)
+	$(Q)DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' BUILD='$(BUILD)' scripts/install.sh
+
 .PHONY: tests
-tests: $(BIN) $(TEST_BIN) $(BENCH_BIN)
+tests: $(BIN) $(TEST_BIN) $(BENCH_BIN) docs
 
 .PHONY: deps
 deps:
@@ -139,6 +163,8 @@ help:
 	@echo '  test           install missing packages (scripts/deps.sh), build, run all tests'
 	@echo '  run            build and run the daemon on the default-route interface'
 	@echo '  bench          benchmarks, each figure beside its alternative'
+	@echo '  install        binary, systemd unit, config, man pages, fail2ban action (DESTDIR, PREFIX=/usr/local)'
+	@echo '  docs           generate mxguard.conf(5) and the example config from the config table'
 	@echo '  deps           install the Debian packages the build and tests need'
 	@echo '  clean          remove $(BUILD)/'
 	@echo 'Variables: V=1 (show commands), BUILD=dir, CC, CLANG, BPFTOOL'

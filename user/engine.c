@@ -42,6 +42,7 @@ static void on_ban(const struct mxg_ban *b, void *ctx)
 {
 	struct mxg_engine *e = ctx;
 	uint64_t now = mxg_boot_ns();
+	uint64_t expires = b->expires_ns ? b->expires_ns - e->clock_offset : 0;
 	char buf[MXG_CIDR_STRLEN], dur[64];
 	const char *what;
 	int ret;
@@ -56,7 +57,7 @@ static void on_ban(const struct mxg_ban *b, void *ctx)
 			   b->service ? b->service : "");
 		return;
 	}
-	if (b->expires_ns && b->expires_ns <= now) {
+	if (b->expires_ns && (b->expires_ns <= e->clock_offset || expires <= now)) {
 		/* Replayed history: this ban would have ended already. */
 		e->bans_run_out++;
 		mxg_debug("%s: a ban for %s that has already run out", buf, dur);
@@ -66,7 +67,7 @@ static void on_ban(const struct mxg_ban *b, void *ctx)
 		mxg_notice("would ban %s for %s", buf, dur);
 		return;
 	}
-	ret = mxg_denylist_apply(e->m, &b->cidr, b->expires_ns, (uint32_t)b->reason,
+	ret = mxg_denylist_apply(e->m, &b->cidr, expires, (uint32_t)b->reason,
 				 b->ban_count, now, b->service);
 	if (ret < 0) {
 		mxg_err("cannot ban %s: %s", buf, strerror(-ret));
@@ -80,7 +81,7 @@ static void on_ban(const struct mxg_ban *b, void *ctx)
 	e->bans[b->reason <= MXG_REASON_IMPORT ? b->reason : 0]++;
 	e->dirty = true;
 	if (e->replay)
-		human_duration(b->expires_ns - now, dur, sizeof(dur));
+		human_duration(expires - now, dur, sizeof(dur));
 	if (b->hosts > 1)
 		mxg_notice("banned %s for %s: %u hosts, %u %s (offence %u)", buf, dur,
 			   b->hosts, b->failures, what, b->ban_count);
@@ -93,18 +94,15 @@ static void on_ban(const struct mxg_ban *b, void *ctx)
 void mxg_engine_event(struct mxg_engine *e, const struct mxg_auth_event *ev,
 		      const char *line, size_t len)
 {
-	uint64_t now = mxg_boot_ns();
+	uint64_t now = mxg_boot_ns() + e->clock_offset;
 
 	if (ev->kind != MXG_EV_AUTH)
 		return;
 	e->matched[ev->service]++;
-	if (e->replay && ev->time > 0) {
-		/* Place the line on the boot clock as far back as it was written. */
-		int64_t wall = (int64_t)time(NULL);
-		uint64_t back = ev->time < wall ? (uint64_t)(wall - ev->time) * 1000000000ULL : 0;
-
-		now = back < now ? now - back : 0;
-	}
+	/* Replay: the policy's clock is the wall clock, and a line is judged
+	 * at the time it carries. */
+	if (e->replay && ev->time > 0)
+		now = (uint64_t)ev->time * 1000000000ULL;
 	mxg_policy_failure(e->policy, now, &ev->addr, ev->label,
 			   ev->user[0] ? ev->user : NULL, ev->attempts, line, len);
 }
@@ -123,7 +121,7 @@ void mxg_engine_rate(struct mxg_engine *e, const struct mxg_cidr *cidr,
 		     uint16_t port, uint64_t count)
 {
 	e->line_read_ns = 0;
-	mxg_policy_rate(e->policy, mxg_boot_ns(), cidr, port, count);
+	mxg_policy_rate(e->policy, mxg_boot_ns() + e->clock_offset, cidr, port, count);
 }
 
 /* Loopback and the addresses of every interface here: never banned. */
@@ -181,7 +179,9 @@ static int note_existing(const struct mxg_cidr *c, const struct mxg_deny *v, voi
 
 	if (v->expires_ns && v->expires_ns <= mxg_boot_ns())
 		return 0;
-	mxg_policy_note_ban(e->policy, c, v->expires_ns, v->ban_count);
+	mxg_policy_note_ban(e->policy, c,
+			    v->expires_ns ? v->expires_ns + e->clock_offset : 0,
+			    v->ban_count);
 	return 0;
 }
 
@@ -193,6 +193,14 @@ int mxg_engine_init(struct mxg_engine *e, const struct mxg_options *o,
 	unsigned int i;
 
 	e->m = m;
+	e->clock_offset = 0;
+	if (e->replay) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		e->clock_offset = (uint64_t)ts.tv_sec * 1000000000ULL +
+				  (uint64_t)ts.tv_nsec - mxg_boot_ns();
+	}
 	e->parser = mxg_parser_new();
 	if (!e->parser) {
 		snprintf(err, errlen, "cannot create the log parser: %s", strerror(errno));
@@ -274,7 +282,8 @@ void mxg_engine_reconcile(struct mxg_engine *e)
 	if (!r)
 		return;
 	r->m = e->m;
-	mxg_policy_for_each_ban(e->policy, mxg_boot_ns(), reconcile_one, r);
+	mxg_policy_for_each_ban(e->policy, mxg_boot_ns() + e->clock_offset,
+				reconcile_one, r);
 	for (i = 0; i < r->n; i++) {
 		mxg_policy_note_unban(e->policy, &r->gone[i]);
 		mxg_info("%s was unbanned by hand: its counts start afresh",

@@ -32,6 +32,11 @@ struct mxg_engine {
 	 * bans that have run out by now are counted, not written.
 	 */
 	bool replay;
+	/*
+	 * The policy's clock minus CLOCK_BOOTTIME: 0 live; for replay the
+	 * policy runs on the wall clock, which reaches back before the boot.
+	 */
+	uint64_t clock_offset;
 	/* Counters, for logs and metrics. */
 	uint64_t lines;
 	uint64_t matched[MXG_SVC_COUNT];

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Install the Debian packages the end-to-end tests (tests/e2e/) and the demo
+# (scripts/demo.sh) need: a real Postfix, Dovecot as its SASL backend and as a
+# second SMTP AUTH server (submission), swaks to drive real AUTH attempts.
+# Idempotent and quiet when everything is there. Run as root.
+#
+# Postfix is preseeded so that no debconf dialog appears; installing it starts
+# no service on these machines (no systemd as PID 1), and the tests run private
+# instances of their own anyway.
+set -eu
+
+PKGS="postfix dovecot-core dovecot-submissiond swaks libio-socket-inet6-perl
+      python3 iproute2
+      util-linux procps"
+
+missing=""
+for p in $PKGS; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps-e2e.sh: missing packages:$missing (run as root, e.g. sudo make test)" >&2
+	exit 1
+fi
+echo "deps-e2e.sh: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+mailname=$(hostname -f 2>/dev/null || hostname)
+debconf-set-selections <<SEL
+postfix postfix/main_mailer_type select Internet Site
+postfix postfix/mailname string ${mailname:-mxguard.test}
+SEL
+apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends \
+	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+	$missing >/dev/null

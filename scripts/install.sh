@@ -1,0 +1,75 @@
+#!/bin/sh
+# make install: put the built mxguard, its systemd unit, config, man pages
+# and fail2ban action in place. Idempotent: running it again changes
+# nothing, and never overwrites an existing /etc/mxguard/mxguard.conf.
+#
+#   DESTDIR   staging root (packaging), default empty
+#   PREFIX    default /usr/local: PREFIX/sbin/mxguard, PREFIX/share/man
+#   BUILD     the build directory, default build
+#   UNITDIR   default /lib/systemd/system
+#   SYSCONFDIR default /etc
+#
+# The unit and the fail2ban action name the binary by its installed path,
+# so they are rewritten when PREFIX is not /usr/local.
+set -eu
+cd "$(dirname "$0")/.."
+
+DESTDIR=${DESTDIR:-}
+PREFIX=${PREFIX:-/usr/local}
+BUILD=${BUILD:-build}
+UNITDIR=${UNITDIR:-/lib/systemd/system}
+SYSCONFDIR=${SYSCONFDIR:-/etc}
+
+BIN=$BUILD/mxguard
+EXAMPLE=$BUILD/mxguard.conf.example
+MAN5=$BUILD/mxguard.conf.5
+MAN8=man/mxguard.8
+
+for f in "$BIN" "$EXAMPLE" "$MAN5" "$MAN8" scripts/mxguard.service \
+	scripts/fail2ban/action.d/mxguard.conf; do
+	if [ ! -f "$f" ]; then
+		echo "install.sh: $f is missing (run make first)" >&2
+		exit 2
+	fi
+done
+
+sbin=$PREFIX/sbin
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# put MODE SRC DEST: install SRC as DEST unless DEST already has that
+# content and mode (so a second run touches nothing).
+put() {
+	if [ -f "$3" ] && cmp -s "$2" "$3" &&
+		[ "$(stat -c %a "$3")" = "${1#0}" ]; then
+		return 0
+	fi
+	install -D -m "$1" "$2" "$3"
+	echo "  INSTALL  $3"
+}
+
+put 0755 "$BIN" "$DESTDIR$sbin/mxguard"
+
+sed "s|/usr/local/sbin/mxguard|$sbin/mxguard|g" scripts/mxguard.service \
+	>"$tmp/mxguard.service"
+put 0644 "$tmp/mxguard.service" "$DESTDIR$UNITDIR/mxguard.service"
+
+conf=$DESTDIR$SYSCONFDIR/mxguard/mxguard.conf
+if [ ! -e "$conf" ]; then
+	put 0644 "$EXAMPLE" "$conf"
+elif ! cmp -s "$EXAMPLE" "$conf"; then
+	# Never touch the operator's config: the new reference goes beside it.
+	put 0644 "$EXAMPLE" "$conf.example"
+fi
+
+put 0644 "$MAN8" "$DESTDIR$PREFIX/share/man/man8/mxguard.8"
+put 0644 "$MAN5" "$DESTDIR$PREFIX/share/man/man5/mxguard.conf.5"
+
+sed "s|^mxguard = /usr/local/sbin/mxguard$|mxguard = $sbin/mxguard|" \
+	scripts/fail2ban/action.d/mxguard.conf >"$tmp/fail2ban.conf"
+put 0644 "$tmp/fail2ban.conf" "$DESTDIR$SYSCONFDIR/fail2ban/action.d/mxguard.conf"
+
+# On a live system (no staging root) with systemd running, let it see the unit.
+if [ -z "$DESTDIR" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+	systemctl daemon-reload || true
+fi

@@ -1,0 +1,246 @@
+#!/bin/bash
+# The operator commands with good and bad input, on a daemon of the test's
+# own (veth in a namespace made here, its own pin dir and state dir).
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/lib.sh
+need_root
+ensure_bpffs
+
+SRV=${TID}s
+CLI=${TID}c
+PIN=/sys/fs/bpf/$TID
+DIR=$(mktemp -d)
+on_exit "rm -rf $DIR"
+LOG=$DIR/daemon.log
+CONF=$DIR/mxguard.conf
+: >"$LOG"
+
+netns "$SRV"
+netns "$CLI"
+veth "$SRV" mx0 "$CLI" cl0
+ip -n "$SRV" addr add 198.18.40.1/24 dev mx0
+ip -n "$CLI" addr add 198.18.40.2/24 dev cl0
+ip -n "$CLI" addr add 198.18.41.2/24 dev cl0
+ip -n "$SRV" addr add 198.18.41.1/24 dev mx0
+
+nsenter --net="/run/netns/$SRV" python3 tests/lib/tcpserve.py --for 300 25 587 &
+on_exit "kill $!"
+
+cat >"$CONF" <<EOF
+[xdp]
+ports = 25:50/500 587:3/3
+EOF
+
+daemon_pid=
+start_daemon() {
+	local n
+	n=$(grep -c "running:" "$LOG")
+	nsenter --net="/run/netns/$SRV" "$MXG" run -c "$CONF" -i mx0 --pin-dir "$PIN" \
+		--state-dir "$DIR/state" "$@" >>"$LOG" 2>&1 &
+	daemon_pid=$!
+	started() { [ "$(grep -c "running:" "$LOG")" -gt "$n" ]; }
+	wait_for 10 started || fail daemon_starts "$(tail -5 "$LOG")"
+}
+on_exit "kill -9 \$daemon_pid; $MXG detach --pin-dir $PIN; rm -rf $PIN"
+conn() { # conn SRC DST PORT [COUNT]
+	nsenter --net="/run/netns/$CLI" python3 tests/lib/tcpconnect.py --src "$1" \
+		--timeout 0.4 --count "${4:-1}" "$2" "$3"
+}
+listener_up() { [ "$(conn 198.18.41.2 198.18.41.1 25)" = 1 ]; }
+wait_for 10 listener_up || fail listeners_up
+
+# expect_exit NAME STATUS PATTERN CMD...: exit status and a message matching PATTERN
+expect_exit() {
+	local name=$1 want=$2 pat=$3 out rc
+	shift 3
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" = "$want" ] && echo "$out" | grep -qE -- "$pat"; then
+		pass "$name"
+	else
+		fail "$name" "exit $rc (want $want): $out"
+	fi
+}
+
+start_daemon
+P="--pin-dir $PIN"
+
+expect_exit ban_refuses_bad_address 2 '300\.1\.2\.3' "$MXG" ban 300.1.2.3 $P
+expect_exit ban_refuses_host_bits_and_suggests_the_network 2 'did you mean 198\.18\.0\.0/24' "$MXG" ban 198.18.0.7/24 $P
+expect_exit ban_refuses_bad_prefix_length 2 '198\.18\.0\.0/33' "$MXG" ban 198.18.0.0/33 $P
+expect_exit ban_refuses_bad_duration 2 'forever' "$MXG" ban 198.18.0.0/24 --for forever $P
+expect_exit unknown_option_exits_2 2 'unrecognized option|unknown option' "$MXG" list --bogus $P
+expect_exit unknown_command_exits_2 2 'unknown command' "$MXG" frobnicate
+expect_exit commands_without_maps_say_where_they_looked 1 "$DIR/nopins" "$MXG" list --pin-dir "$DIR/nopins"
+expect_exit unban_of_unknown_range_exits_1 1 'not in the denylist' "$MXG" unban 198.18.99.0/24 $P
+
+expect_exit ban_with_reason_is_listed 0 'banned 198\.18\.50\.0/24 for 2h' "$MXG" ban 198.18.50.0/24 --for 2h --reason "test note" $P
+if "$MXG" list --json $P | grep '"198.18.50.0/24"' | grep -q '"note":"test note"'; then
+	pass list_json_shows_reason_note
+else
+	fail list_json_shows_reason_note "$("$MXG" list --json $P)"
+fi
+expect_exit permanent_ban_is_not_shortened 0 'already banned' \
+	sh -c "$MXG ban 198.18.51.0/24 $P >/dev/null && $MXG ban 198.18.51.0/24 --for 1m $P"
+
+# status
+# In the daemon's namespace, where the interface is.
+out=$(in_ns "$SRV" "$MXG" status --json $P)
+if echo "$out" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+assert s["loaded"] and s["daemon"], s
+assert [i["name"] for i in s["interfaces"]] == ["mx0"], s
+assert s["interfaces"][0]["mode"] in ("native", "generic"), s
+assert s["maps"]["deny_v4"]["entries"] >= 2, s
+'; then
+	pass status_json_reports_interface_mode_daemon_and_fill
+else
+	fail status_json_reports_interface_mode_daemon_and_fill "$out"
+fi
+
+# allow
+expect_exit allow_add 0 'allowlisted 198\.18\.41\.2/32' "$MXG" allow add 198.18.41.2 $P
+"$MXG" ban 198.18.41.0/24 $P >/dev/null
+a=$(conn 198.18.41.2 198.18.41.1 25)
+"$MXG" allow del 198.18.41.2 $P >/dev/null
+b=$(conn 198.18.41.2 198.18.41.1 25)
+if [ "$a" = 1 ] && [ "$b" = 0 ]; then
+	pass allowlist_beats_a_ban_until_removed
+else
+	fail allowlist_beats_a_ban_until_removed "with allow $a, without $b"
+fi
+"$MXG" unban 198.18.41.0/24 $P >/dev/null
+expect_exit allow_refuses_unknown_action 2 'unknown action' "$MXG" allow frob 1.2.3.4 $P
+
+# import / export
+cat >"$DIR/list.txt" <<'EOF'
+# a blocklist
+198.18.60.0/24 1h spamhaus drop
+2001:db8:60::/48 permanent
+198.18.61.7
+EOF
+expect_exit import_reads_cidr_ttl_reason 0 'imported 3 bans' "$MXG" import "$DIR/list.txt" $P
+printf '198.18.62.0/24 1h\nnot-a-cidr 1h\n' >"$DIR/bad.txt"
+expect_exit import_names_file_and_line_of_a_bad_entry 2 'bad\.txt:2: "not-a-cidr"' "$MXG" import "$DIR/bad.txt" $P
+"$MXG" list --json $P | grep -q '"198.18.62.0/24"' && fail import_with_a_bad_line_imports_nothing ||
+	pass import_with_a_bad_line_imports_nothing
+"$MXG" export $P >"$DIR/export.txt"
+n_before=$("$MXG" list --json $P | wc -l)
+stop() { kill -TERM "$daemon_pid"; wait "$daemon_pid" 2>/dev/null; }
+stop
+"$MXG" detach $P >/dev/null
+rm -rf "$DIR/state"
+start_daemon
+"$MXG" import "$DIR/export.txt" $P >/dev/null
+n_after=$("$MXG" list --json $P | wc -l)
+if [ "$n_before" -ge 5 ] && [ "$n_before" = "$n_after" ] && grep -q "198.18.60.0/24 [0-9]*s spamhaus drop" "$DIR/export.txt"; then
+	pass export_then_import_round_trips
+else
+	fail export_then_import_round_trips "$n_before vs $n_after: $(cat "$DIR/export.txt")"
+fi
+
+# A million bans in seconds (batched updates); timing is printed, not asserted.
+python3 -c '
+for i in range(1000000):
+    print("10.%d.%d.%d 1h" % (i >> 16, (i >> 8) & 255, i & 255))' >"$DIR/million.txt"
+t0=$(date +%s.%N)
+out=$("$MXG" import "$DIR/million.txt" $P)
+t1=$(date +%s.%N)
+if [ "$out" = "imported 1000000 bans from $DIR/million.txt" ]; then
+	pass import_a_million_entries
+	echo "  info: imported 1,000,000 bans in $(echo "$t1 - $t0" | bc) s"
+else
+	fail import_a_million_entries "$out"
+fi
+cnt=$("$MXG" status --json $P | python3 -c 'import json,sys; print(json.load(sys.stdin)["maps"]["deny_v4"]["entries"])')
+[ "$cnt" -ge 1000000 ] && pass million_entries_are_in_the_map || fail million_entries_are_in_the_map "$cnt"
+
+# check-config
+printf '[xdp]\nports = 25:50/500\n\n[policy]\nmaxretry = lots\n' >"$DIR/bad.conf"
+expect_exit check_config_names_file_line_and_key 2 "bad\.conf:5: maxretry: \"lots\"" "$MXG" check-config -c "$DIR/bad.conf"
+printf '[policy]\nbogus = 1\n' >"$DIR/bad2.conf"
+expect_exit check_config_refuses_unknown_keys 2 "bad2\.conf:2: bogus: unknown key" "$MXG" check-config -c "$DIR/bad2.conf"
+expect_exit check_config_prints_effective_config 0 'maxretry = 7' "$MXG" check-config -c "$CONF" -o maxretry=7
+expect_exit run_with_bad_config_exits_2 2 "bad\.conf:5: maxretry" "$MXG" run -c "$DIR/bad.conf" -i mx0 --pin-dir "$PIN"
+expect_exit run_with_bad_option_value_exits_2 2 'prefix_v4' "$MXG" run -i mx0 -o prefix_v4=40 --pin-dir "$PIN"
+
+# reload: new limits apply to the running program without losing a ban.
+"$MXG" ban 198.18.63.0/24 $P >/dev/null
+got1=$(conn 198.18.40.2 198.18.40.1 587 8)
+sed -i 's|587:3/3|587:3/3 25:50/500 2525:1/1|; s|^ports = 25:50/500 |ports = |' "$CONF"
+sed -i 's|587:3/3|587:50/100|' "$CONF"
+expect_exit reload_signals_the_daemon 0 'asked the daemon' "$MXG" reload $P
+wait_for 5 grep -q "reloaded the config" "$LOG"
+got2=$(conn 198.18.41.2 198.18.41.1 587 8)
+if [ "$got1" -lt 8 ] && [ "$got2" = 8 ] && "$MXG" list --json $P | grep -q '"198.18.63.0/24"'; then
+	pass reload_applies_new_limits_live_and_keeps_bans
+else
+	fail reload_applies_new_limits_live_and_keeps_bans "before $got1/8, after $got2/8; $(tail -3 "$LOG")"
+fi
+if bpftool map dump pinned "$PIN/ports" | grep -q '"burst": 100'; then
+	pass reload_rewrites_the_ports_map
+else
+	fail reload_rewrites_the_ports_map
+fi
+printf '[policy]\nmaxretry = 0\n' >>"$CONF"
+"$MXG" reload $P >/dev/null
+wait_for 5 grep -q "reload refused" "$LOG" && pass bad_reload_is_refused_and_old_config_stays ||
+	fail bad_reload_is_refused_and_old_config_stays "$(tail -3 "$LOG")"
+
+# replay: old lines judged at their own time.
+now=$(date +%s)
+{
+	for i in 1 2 3 4 5; do
+		echo "$(date -d "@$((now - 3600 * 5))" '+%b %e %T') mx postfix/smtpd[1]: warning: unknown[198.18.70.1]: SASL LOGIN authentication failed: x"
+	done
+	for i in 1 2 3 4 5; do
+		echo "$(date -d "@$((now - 600))" '+%b %e %T') mx postfix/smtpd[1]: warning: unknown[198.18.70.2]: SASL LOGIN authentication failed: x"
+	done
+} | gzip >"$DIR/old.log.gz"
+out=$("$MXG" replay "$DIR/old.log.gz" $P 2>&1)
+if "$MXG" list --json $P | grep -q '"198.18.70.2/32"' && ! "$MXG" list --json $P | grep -q '"198.18.70.1/32"'; then
+	pass replay_bans_what_is_still_running_and_skips_what_ran_out
+else
+	fail replay_bans_what_is_still_running_and_skips_what_ran_out "$out"
+fi
+echo "$out" | grep -q "1 bans written, 1 already over" && pass replay_reports_its_counts ||
+	fail replay_reports_its_counts "$out"
+
+# top
+conn 198.18.40.2 198.18.40.1 25 5 >/dev/null
+out=$("$MXG" top --json --interval 0 $P)
+echo "$out" | grep -q '"prefix":"198.18.40.0/24","port":25' && pass top_shows_busy_prefixes ||
+	fail top_shows_busy_prefixes "$out"
+
+# stats --watch
+out=$("$MXG" stats --watch=200ms --count 2 --json $P | wc -l)
+[ "$out" = 2 ] && pass stats_watch_refreshes_count_times || fail stats_watch_refreshes_count_times "$out lines"
+
+# evidence
+expect_exit evidence_without_record_says_so 1 'no evidence' "$MXG" evidence 198.18.99.0/24 --state-dir "$DIR/state"
+for i in 1 2 3 4 5; do
+	echo "$(date '+%b %e %T') mx dovecot: auth: passwd-file(eve,198.18.71.1): Password mismatch (given password: s3cret)"
+done >/dev/null
+printf '[logs]\nlog = %s\n' "$DIR/mail.log" >>"$CONF"
+sed -i '/maxretry = 0/d' "$CONF"
+: >"$DIR/mail.log"
+stop
+start_daemon
+for i in 1 2 3 4 5; do
+	echo "$(date '+%b %e %T') mx postfix/smtpd[9]: warning: unknown[198.18.71.1]: SASL PLAIN authentication failed: AGV2ZQBzM2NyZXQ=" >>"$DIR/mail.log"
+done
+wait_for 5 test -e "$DIR/state/evidence/198.18.71.1_32.txt"
+out=$("$MXG" evidence 198.18.71.1 --state-dir "$DIR/state")
+if echo "$out" | grep -q "unknown\[198.18.71.1\]" && ! echo "$out" | grep -q "AGV2ZQBzM2NyZXQ="; then
+	pass evidence_prints_lines_with_credentials_removed
+else
+	fail evidence_prints_lines_with_credentials_removed "$out"
+fi
+
+stop
+if [ "$T_FAIL" != 0 ]; then
+	echo "--- daemon log"
+	tail -30 "$LOG"
+fi
+summary
