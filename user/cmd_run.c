@@ -36,6 +36,7 @@
 #include "loader.h"
 #include "log.h"
 #include "maps.h"
+#include "metrics.h"
 #include "mxguard.skel.h"
 #include "parse.h"
 #include "policy.h"
@@ -48,6 +49,10 @@
 #define TICK_SAVE_LOGS	10
 #define TICK_SAVE_BANS	60
 #define TICK_RECONCILE	10
+#define TICK_MAP_COUNT	30
+
+/* Maps whose fill levels are exported, counted every TICK_MAP_COUNT ticks. */
+#define N_FILL 6
 
 
 struct daemon {
@@ -60,6 +65,9 @@ struct daemon {
 	char bans_state[PATH_MAX + 32];
 	char evidence_dir[PATH_MAX + 32];
 	bool ready;		/* the engine is set up */
+	struct mxg_metrics *metrics;
+	unsigned long fill[N_FILL];	/* entries, as of the last count */
+	unsigned int fill_max[N_FILL];
 	const char *conf_path;	/* NULL: the default path, optional */
 	int argc;		/* kept to re-apply flags on reload */
 	char **argv;
@@ -266,6 +274,105 @@ static void save_state(struct daemon *d, bool bans)
 	}
 }
 
+static const char *const fill_names[N_FILL] = {
+	"deny_v4", "deny_v6", "allow_v4", "allow_v6", "rate_v4", "rate_v6",
+};
+
+static void count_maps(struct daemon *d)
+{
+	const int fds[N_FILL] = {
+		d->m.deny_v4, d->m.deny_v6, d->m.allow_v4, d->m.allow_v6,
+		d->m.rate_v4, d->m.rate_v6,
+	};
+	const size_t ksz[N_FILL] = {
+		sizeof(struct mxg_lpm_v4), sizeof(struct mxg_lpm_v6),
+		sizeof(struct mxg_lpm_v4), sizeof(struct mxg_lpm_v6),
+		sizeof(struct mxg_rate_v4), sizeof(struct mxg_rate_v6),
+	};
+	char cur[32], next[32];
+	unsigned int i;
+
+	for (i = 0; i < N_FILL; i++) {
+		struct bpf_map_info info = { 0 };
+		__u32 len = sizeof(info);
+		unsigned long n = 0;
+		void *prev = NULL;
+
+		while (bpf_map_get_next_key(fds[i], prev, next) == 0) {
+			memcpy(cur, next, ksz[i]);
+			prev = cur;
+			n++;
+		}
+		d->fill[i] = n;
+		if (!bpf_obj_get_info_by_fd(fds[i], &info, &len))
+			d->fill_max[i] = info.max_entries;
+	}
+}
+
+/* One Prometheus scrape. */
+static void write_metrics(FILE *f, void *arg)
+{
+	struct daemon *d = arg;
+	const struct mxg_engine *e = &d->eng;
+	static const char *const reasons[] = { NULL, "manual", "log", "rate", "import" };
+	struct mxg_stats st;
+	unsigned int i;
+	uint64_t cum = 0;
+
+	fprintf(f, "# HELP mxguard_up The daemon is running.\n# TYPE mxguard_up gauge\nmxguard_up 1\n");
+	if (!mxg_stats_read(&d->m, &st)) {
+		for (i = 0; i < mxg_n_stat_fields; i++) {
+			fprintf(f, "# HELP mxguard_xdp_%s_total XDP: %s.\n# TYPE mxguard_xdp_%s_total counter\n",
+				mxg_stat_fields[i].name, mxg_stat_fields[i].help,
+				mxg_stat_fields[i].name);
+			fprintf(f, "mxguard_xdp_%s_total %llu\n", mxg_stat_fields[i].name,
+				(unsigned long long)*(const __u64 *)((const char *)&st +
+								     mxg_stat_fields[i].off));
+		}
+	}
+	fprintf(f, "# HELP mxguard_bans_total Bans the daemon wrote, by source.\n# TYPE mxguard_bans_total counter\n");
+	for (i = MXG_REASON_LOG; i <= MXG_REASON_RATE; i++)
+		fprintf(f, "mxguard_bans_total{reason=\"%s\"} %llu\n", reasons[i],
+			(unsigned long long)e->bans[i]);
+	fprintf(f, "# HELP mxguard_would_bans_total Bans monitor mode would have made.\n# TYPE mxguard_would_bans_total counter\nmxguard_would_bans_total %llu\n",
+		(unsigned long long)e->would_bans);
+	fprintf(f, "# HELP mxguard_map_entries Entries in a map (counted every %ds).\n# TYPE mxguard_map_entries gauge\n",
+		TICK_MAP_COUNT);
+	for (i = 0; i < N_FILL; i++)
+		fprintf(f, "mxguard_map_entries{map=\"%s\"} %lu\n", fill_names[i], d->fill[i]);
+	fprintf(f, "# HELP mxguard_map_max_entries Capacity of a map.\n# TYPE mxguard_map_max_entries gauge\n");
+	for (i = 0; i < N_FILL; i++)
+		fprintf(f, "mxguard_map_max_entries{map=\"%s\"} %u\n", fill_names[i], d->fill_max[i]);
+	fprintf(f, "# HELP mxguard_log_lines_total Log lines read.\n# TYPE mxguard_log_lines_total counter\nmxguard_log_lines_total %llu\n",
+		(unsigned long long)e->lines);
+	fprintf(f, "# HELP mxguard_log_failures_total AUTH failures recognised, by service.\n# TYPE mxguard_log_failures_total counter\n");
+	for (i = 0; i < MXG_SVC_COUNT; i++)
+		fprintf(f, "mxguard_log_failures_total{service=\"%s\"} %llu\n",
+			mxg_service_name((enum mxg_service)i),
+			(unsigned long long)e->matched[i]);
+	fprintf(f, "# HELP mxguard_ban_latency_seconds From reading a log line to its ban in the map.\n# TYPE mxguard_ban_latency_seconds histogram\n");
+	for (i = 0; i < MXG_LAT_BUCKETS; i++) {
+		cum += e->lat_count[i];
+		fprintf(f, "mxguard_ban_latency_seconds_bucket{le=\"%g\"} %llu\n",
+			mxg_lat_bounds[i], (unsigned long long)cum);
+	}
+	cum += e->lat_count[MXG_LAT_BUCKETS];
+	fprintf(f, "mxguard_ban_latency_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+	fprintf(f, "mxguard_ban_latency_seconds_sum %.9f\nmxguard_ban_latency_seconds_count %llu\n",
+		e->lat_sum, (unsigned long long)cum);
+	if (d->ready)
+		fprintf(f, "# HELP mxguard_policy_entries Addresses and ranges being counted.\n# TYPE mxguard_policy_entries gauge\nmxguard_policy_entries %u\n"
+			"# HELP mxguard_policy_bans Ban records the policy holds.\n# TYPE mxguard_policy_bans gauge\nmxguard_policy_bans %u\n",
+			mxg_policy_entries(e->policy), mxg_policy_bans(e->policy));
+	if (d->follow) {
+		struct mxg_follow_stats fs;
+
+		mxg_follow_get_stats(d->follow, &fs);
+		fprintf(f, "# HELP mxguard_log_rotations_total Log rotations followed.\n# TYPE mxguard_log_rotations_total counter\nmxguard_log_rotations_total %llu\n",
+			(unsigned long long)(fs.rotations + fs.truncations));
+	}
+}
+
 /* Parser, policy and log sources; errors are configuration errors. */
 static int setup_detection(struct daemon *d, bool fresh_maps)
 {
@@ -336,6 +443,15 @@ static int setup_detection(struct daemon *d, bool fresh_maps)
 	}
 	if (!d->o.n_logs && !d->o.journal)
 		mxg_notice("no log source (--log FILE or --journal): only the XDP rate limit and manual bans act");
+	count_maps(d);
+	if (strcmp(d->o.metrics, "off")) {
+		d->metrics = mxg_metrics_new(d->o.metrics, write_metrics, d, err, sizeof(err));
+		if (!d->metrics) {
+			mxg_err("%s", err);
+			return errno == EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+		}
+		mxg_info("metrics on http://%s/metrics", d->o.metrics);
+	}
 	return 0;
 }
 
@@ -454,6 +570,8 @@ static int setup_loop(struct daemon *d)
 		if (ev.data.fd >= 0 && epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
 			return -errno;
 	}
+	if (d->metrics)
+		return mxg_metrics_attach(d->metrics, d->epfd);
 	return 0;
 }
 
@@ -479,6 +597,8 @@ static void on_tick(struct daemon *d)
 		mxg_engine_reconcile(&d->eng);
 	if (d->ticks % 60 == 0)
 		prune_expired(d);
+	if (d->ticks % TICK_MAP_COUNT == 0)
+		count_maps(d);
 	if (d->ticks % TICK_SAVE_BANS == 0 || d->eng.dirty)
 		save_state(d, true);
 	else if (d->ticks % TICK_SAVE_LOGS == 0)
@@ -519,6 +639,8 @@ static void serve(struct daemon *d)
 				if (read(d->timerfd, &expirations, sizeof(expirations)) < 0)
 					continue;
 				on_tick(d);
+			} else if (mxg_metrics_owns(d->metrics, fd)) {
+				mxg_metrics_handle(d->metrics, fd);
 			} else if (d->follow && fd == mxg_follow_fd(d->follow)) {
 				d->eng.line_read_ns = mono_ns();
 				mxg_follow_process(d->follow, mxg_engine_line, &d->eng);
@@ -542,6 +664,7 @@ static void teardown(struct daemon *d)
 		mxg_follow_free(d->follow);
 	if (d->journal)
 		mxg_journal_free(d->journal);
+	mxg_metrics_free(d->metrics);
 	mxg_engine_free(&d->eng);
 
 	if (d->rb)

@@ -238,6 +238,24 @@ else
 	fail evidence_prints_lines_with_credentials_removed "$out"
 fi
 
+# Metrics, scraped with a real HTTP client in the daemon's namespace.
+out=$(in_ns "$SRV" curl -sS --max-time 5 http://127.0.0.1:9587/metrics)
+if echo "$out" | grep -q '^mxguard_up 1$' &&
+	echo "$out" | grep -qE '^mxguard_bans_total\{reason="log"\} [1-9]' &&
+	echo "$out" | grep -qE '^mxguard_log_failures_total\{service="postfix"\} 5$' &&
+	echo "$out" | grep -qE '^mxguard_xdp_packets_total [1-9]' &&
+	echo "$out" | grep -qE '^mxguard_map_max_entries\{map="deny_v4"\} 1048576$' &&
+	echo "$out" | grep -qE '^mxguard_ban_latency_seconds_count 1$'; then
+	pass metrics_scrape_shows_counters_bans_and_latency
+else
+	fail metrics_scrape_shows_counters_bans_and_latency "$out"
+fi
+code=$(in_ns "$SRV" curl -s -o /dev/null -w '%{http_code}' -X POST --max-time 5 http://127.0.0.1:9587/metrics)
+[ "$code" = 405 ] && pass metrics_refuses_other_methods || fail metrics_refuses_other_methods "$code"
+out=$(curl -s --max-time 2 http://127.0.0.1:9587/metrics 2>&1)
+echo "$out" | grep -q mxguard_up && fail metrics_listen_on_loopback_of_the_daemon_only ||
+	pass metrics_listen_on_loopback_of_the_daemon_only
+
 stop
 if [ "$T_FAIL" != 0 ]; then
 	echo "--- daemon log"
