@@ -1,0 +1,134 @@
+#!/bin/bash
+# make bench: each figure beside the alternative measured in the same run.
+# Benchmarks never fail on a timing; they print tables. Everything runs in
+# namespaces and directories made here and removed at exit.
+#
+#   1. XDP cost per packet (BPF_PROG_TEST_RUN) beside an XDP_PASS-only program
+#   2. mxguard scan vs fail2ban-regex postfix[mode=auth]: lines/s and memory
+#   3. ban latency, log line -> map entry: mxguard run vs fail2ban + mxguard action
+#   4. dropping a denylisted flood: mxguard XDP vs nftables vs iptables
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/lib.sh
+need_root
+ensure_bpffs
+BUILD=${BUILD:-build}
+MXG_ABS=$(realpath "$MXG")
+TMP=$(mktemp -d)
+on_exit "rm -rf $TMP"
+
+section() { printf '\n== %s\n' "$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "-" }'; }
+
+# ---------------------------------------------------------------- 1
+section "XDP per-packet cost (BPF_PROG_TEST_RUN, ns/packet)"
+"$BUILD"/tests/bpf/bench_xdp || echo "SKIP xdp cost: bench_xdp failed"
+
+# ---------------------------------------------------------------- 2
+section "Log scanning: mxguard scan vs fail2ban-regex postfix[mode=auth]"
+python3 tests/bench/genlog.py 200000 10 >"$TMP/200k.log"
+python3 tests/bench/genlog.py 2000000 10 >"$TMP/2m.log"
+measure() { # measure OUT CMD... -> "seconds maxrss_kb" in OUT
+	local out=$1
+	shift
+	/usr/bin/time -f "%e %M" -o "$out" "$@" >/dev/null 2>&1
+}
+measure "$TMP/t_mxg" "$MXG" scan "$TMP/2m.log"
+read -r mxg_s mxg_kb <"$TMP/t_mxg"
+mxg_matched=$("$MXG" scan --json "$TMP/2m.log" 2>/dev/null | wc -l)
+if command -v fail2ban-regex >/dev/null; then
+	measure "$TMP/t_f2b" fail2ban-regex "$TMP/200k.log" 'postfix[mode=auth]'
+	read -r f2b_s f2b_kb <"$TMP/t_f2b"
+	f2b_matched=$(fail2ban-regex "$TMP/200k.log" 'postfix[mode=auth]' 2>/dev/null |
+		sed -nE 's/^Lines: .* ([0-9]+) matched.*/\1/p')
+	mxg_lps=$(awk -v s="$mxg_s" 'BEGIN { printf "%.0f", 2000000 / (s > 0 ? s : 0.001) }')
+	f2b_lps=$(awk -v s="$f2b_s" 'BEGIN { printf "%.0f", 200000 / (s > 0 ? s : 0.001) }')
+	printf '%-28s %10s %8s %14s %10s %10s\n' tool lines matched lines/s "RSS MiB" ratio
+	printf '%-28s %10s %8s %14s %10.1f %10s\n' "mxguard scan" 2000000 "$mxg_matched" "$mxg_lps" \
+		"$(echo "$mxg_kb / 1024" | bc -l)" "$(ratio "$mxg_lps" "$f2b_lps")x"
+	printf '%-28s %10s %8s %14s %10.1f %10s\n' "fail2ban-regex" 200000 "${f2b_matched:-?}" "$f2b_lps" \
+		"$(echo "$f2b_kb / 1024" | bc -l)" "1.0x"
+	echo "(fail2ban-regex reads 1/10 of the lines to keep the run short; both files are the same mix, 10 % SASL failures)"
+else
+	echo "SKIP fail2ban-regex: fail2ban is not installed"
+fi
+
+# ---------------------------------------------------------------- 3
+section "Ban latency: failure line appended -> address in deny_v4 (ms)"
+NS=${TID}b
+PIN=/sys/fs/bpf/$TID
+netns "$NS"
+ip link add bl0 netns "$NS" type veth peer name bl1 netns "$NS"
+ip -n "$NS" link set bl0 up
+: >"$TMP/mxg.log"
+: >"$TMP/f2b.log"
+nsenter --net="/run/netns/$NS" "$MXG" run -c /dev/null -i bl0 --pin-dir "$PIN" \
+	--state-dir "$TMP/state" --log "$TMP/mxg.log" -o metrics=off -o maxretry=5 \
+	>"$TMP/daemon.log" 2>&1 &
+dpid=$!
+on_exit "kill -9 $dpid; $MXG detach --pin-dir $PIN; rm -rf $PIN"
+daemon_up() { grep -q "running:" "$TMP/daemon.log"; }
+if wait_for 10 daemon_up; then
+	mxg_lat=$("$BUILD"/tests/bench/bench_latency --log "$TMP/mxg.log" --pin-dir "$PIN" \
+		--count 200 --first 0)
+else
+	mxg_lat="failed: $(tail -2 "$TMP/daemon.log")"
+fi
+
+f2b_lat="SKIP: fail2ban is not installed"
+if command -v fail2ban-server >/dev/null; then
+	F2B=$TMP/f2b
+	mkdir -p "$F2B/filter.d" "$F2B/action.d"
+	cp /etc/fail2ban/filter.d/common.conf /etc/fail2ban/filter.d/postfix.conf "$F2B/filter.d/"
+	cp scripts/fail2ban/action.d/mxguard.conf "$F2B/action.d/"
+	backend=polling
+	python3 -c 'import pyinotify' 2>/dev/null && backend=pyinotify
+	cat >"$F2B/fail2ban.conf" <<EOF
+[Definition]
+loglevel = WARNING
+logtarget = $TMP/fail2ban.out
+socket = $TMP/f2b.sock
+pidfile = $TMP/f2b.pid
+dbfile = :memory:
+EOF
+	cat >"$F2B/jail.conf" <<EOF
+[DEFAULT]
+backend = $backend
+usedns = no
+ignoreself = false
+
+[bench]
+enabled = true
+filter = postfix[mode=auth]
+logpath = $TMP/f2b.log
+maxretry = 5
+findtime = 10m
+bantime = 1h
+action = mxguard[pin_dir="$PIN", mxguard="$MXG_ABS"]
+EOF
+	fail2ban-server -f -x -c "$F2B" -s "$TMP/f2b.sock" -p "$TMP/f2b.pid" >/dev/null 2>&1 &
+	fpid=$!
+	on_exit "timeout 10 fail2ban-client -s $TMP/f2b.sock stop; kill -9 $fpid"
+	jail_up() { timeout 5 fail2ban-client -s "$TMP/f2b.sock" status bench >/dev/null; }
+	if wait_for 20 jail_up; then
+		f2b_lat=$("$BUILD"/tests/bench/bench_latency --log "$TMP/f2b.log" --pin-dir "$PIN" \
+			--count 50 --first 300 --timeout-ms 10000)
+		f2b_lat="$f2b_lat (backend $backend)"
+	else
+		f2b_lat="failed to start fail2ban"
+	fi
+fi
+med() { echo "$1" | sed -nE 's/.*median ([0-9.]+).*/\1/p'; }
+p99() { echo "$1" | sed -nE 's/.*p99 ([0-9.]+).*/\1/p'; }
+printf '%-34s %s\n' "mxguard run" "$mxg_lat"
+printf '%-34s %s\n' "fail2ban + mxguard action" "$f2b_lat"
+if [ -n "$(med "$mxg_lat")" ] && [ -n "$(med "$f2b_lat")" ]; then
+	echo "ratio (fail2ban / mxguard): median $(ratio "$(med "$f2b_lat")" "$(med "$mxg_lat")")x, p99 $(ratio "$(p99 "$f2b_lat")" "$(p99 "$mxg_lat")")x"
+fi
+
+# ---------------------------------------------------------------- 4
+section "Dropping a denylisted SYN flood: XDP vs nftables vs iptables"
+if [ -x tests/bench/drop.sh ]; then
+	tests/bench/drop.sh
+else
+	echo "SKIP drop comparison: tests/bench/drop.sh is missing"
+fi
