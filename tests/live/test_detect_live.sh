@@ -160,6 +160,39 @@ sleep 1
 in_denylist 198.18.28.9/32 && fail ignoreip_is_never_banned || pass ignoreip_is_never_banned
 stop_daemon
 
+# The journal: entries written as a real journal file (systemd-journal-remote
+# reads the export format), followed by the daemon with --journal.
+JR=$(command -v systemd-journal-remote || ls /lib/systemd/systemd-journal-remote 2>/dev/null)
+if [ -n "$JR" ]; then
+	mkdir -p "$DIR/journal"
+	journal_entry() { # journal_entry IDENT MESSAGE
+		local us
+		us=$(date +%s%6N)
+		printf '__REALTIME_TIMESTAMP=%s\n__MONOTONIC_TIMESTAMP=%s\n_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=mx\nSYSLOG_IDENTIFIER=%s\n_PID=4242\nMESSAGE=%s\n\n' \
+			"$us" "$us" "$1" "$2"
+	}
+	journal_entry postfix/smtpd "connect from unknown[198.18.31.1]" |
+		"$JR" -o "$DIR/journal/remote.journal" - 2>/dev/null
+	start_daemon --journal -o journal_dir="$DIR/journal"
+	for i in 1 2 3 4 5; do
+		journal_entry postfix/submission/smtpd "warning: unknown[198.18.31.1]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=joe"
+	done | "$JR" -o "$DIR/journal/remote.journal" - 2>/dev/null
+	# Identifiers that are not mail services are not read as such.
+	for i in 1 2 3 4 5; do
+		journal_entry sshd "warning: unknown[198.18.31.2]: SASL LOGIN authentication failed: x"
+	done | "$JR" -o "$DIR/journal/remote.journal" - 2>/dev/null
+	if wait_for 5 in_denylist 198.18.31.1/32; then
+		pass journal_entries_ban_through_the_daemon
+	else
+		fail journal_entries_ban_through_the_daemon "$(tail -5 "$LOG")"
+	fi
+	in_denylist 198.18.31.2/32 && fail journal_other_identifiers_are_ignored ||
+		pass journal_other_identifiers_are_ignored
+	stop_daemon
+else
+	skip journal_entries_ban_through_the_daemon "systemd-journal-remote is not installed (scripts/deps.sh installs it)"
+fi
+
 if [ "$T_FAIL" != 0 ]; then
 	echo "--- daemon log"
 	tail -40 "$LOG"
