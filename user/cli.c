@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <string.h>
 
 #include "cli.h"
 #include "commands.h"
+#include "maps.h"
 
 void cli_err(const char *cmd, const char *fmt, ...)
 {
@@ -106,4 +108,15 @@ int cli_bad_option(const char *cmd, int c, char **argv)
 	if (c == '?')
 		cli_err(cmd, "unknown option or missing argument (mxguard %s -h)", cmd);
 	return EXIT_USAGE;
+}
+
+int cli_open_maps(const char *cmd, const char *pin_dir, struct mxg_maps *m)
+{
+	char err[4352];
+
+	if (mxg_maps_open(m, pin_dir, err, sizeof(err))) {
+		cli_err(cmd, "%s", err);
+		return EXIT_RUNTIME;
+	}
+	return 0;
 }

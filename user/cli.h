@@ -22,6 +22,11 @@ void json_str(FILE *f, const char *s);
 /* "in 59m 59s", "2d 3h", rounded to the two largest units. */
 const char *human_duration(uint64_t ns, char *buf, size_t size);
 
+struct mxg_maps;
+
+/* Open the pinned maps, printing why not. 0 or EXIT_RUNTIME. */
+int cli_open_maps(const char *cmd, const char *pin_dir, struct mxg_maps *m);
+
 /* Unknown option / missing argument message for getopt_long loops. */
 int cli_bad_option(const char *cmd, int c, char **argv);
 

@@ -22,17 +22,6 @@ static const char *pin_dir_or_default(const char *p)
 	return p ? p : MXG_PIN_DIR_DEFAULT;
 }
 
-static int open_maps(const char *cmd, const char *pin_dir, struct mxg_maps *m)
-{
-	char err[PATH_MAX + 256];
-
-	if (mxg_maps_open(m, pin_dir, err, sizeof(err))) {
-		cli_err(cmd, "%s", err);
-		return EXIT_RUNTIME;
-	}
-	return 0;
-}
-
 int cmd_ban(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -86,7 +75,7 @@ int cmd_ban(int argc, char **argv)
 	ret = cli_cidr("ban", argv[optind], &c);
 	if (ret)
 		return ret;
-	ret = open_maps("ban", pin_dir_or_default(pin_dir), &m);
+	ret = cli_open_maps("ban", pin_dir_or_default(pin_dir), &m);
 	if (ret)
 		return ret;
 
@@ -143,7 +132,7 @@ int cmd_unban(int argc, char **argv)
 	ret = cli_cidr("unban", argv[optind], &c);
 	if (ret)
 		return ret;
-	ret = open_maps("unban", pin_dir_or_default(pin_dir), &m);
+	ret = cli_open_maps("unban", pin_dir_or_default(pin_dir), &m);
 	if (ret)
 		return ret;
 	if (mxg_deny_get(&m, &c, &old) || mxg_deny_del(&m, &c)) {
@@ -244,7 +233,7 @@ int cmd_list(int argc, char **argv)
 		cli_err("list", "unexpected argument \"%s\"", argv[optind]);
 		return EXIT_USAGE;
 	}
-	ret = open_maps("list", pin_dir_or_default(pin_dir), &m);
+	ret = cli_open_maps("list", pin_dir_or_default(pin_dir), &m);
 	if (ret)
 		return ret;
 	l.now = mxg_boot_ns();
@@ -340,7 +329,7 @@ int cmd_stats(int argc, char **argv)
 		cli_err("stats", "unexpected argument \"%s\"", argv[optind]);
 		return EXIT_USAGE;
 	}
-	ret = open_maps("stats", pin_dir_or_default(pin_dir), &m);
+	ret = cli_open_maps("stats", pin_dir_or_default(pin_dir), &m);
 	if (ret)
 		return ret;
 	ret = mxg_stats_read(&m, &s);

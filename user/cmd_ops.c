@@ -31,17 +31,6 @@
 #define OPT_PIN_DIR_ENTRY { "pin-dir", required_argument, NULL, 'p' }
 #define OPT_HELP_ENTRY { "help", no_argument, NULL, 'h' }
 
-static int open_maps(const char *cmd, const char *pin_dir, struct mxg_maps *m)
-{
-	char err[PATH_MAX + 256];
-
-	if (mxg_maps_open(m, pin_dir, err, sizeof(err))) {
-		cli_err(cmd, "%s", err);
-		return EXIT_RUNTIME;
-	}
-	return 0;
-}
-
 static int no_args(const char *cmd, int argc, char **argv)
 {
 	if (optind != argc) {
@@ -174,7 +163,7 @@ int cmd_status(int argc, char **argv)
 			printf("mxguard is not loaded: no %s (start it with mxguard run)\n", pin_dir);
 		return EXIT_RUNTIME;
 	}
-	ret = open_maps("status", pin_dir, &m);
+	ret = cli_open_maps("status", pin_dir, &m);
 	if (ret)
 		return ret;
 	alive = mxg_daemon_alive(pin_dir);
@@ -373,7 +362,7 @@ int cmd_top(int argc, char **argv)
 	ret = no_args("top", argc, argv);
 	if (ret)
 		return ret;
-	ret = open_maps("top", pin_dir, &m);
+	ret = cli_open_maps("top", pin_dir, &m);
 	if (ret)
 		return ret;
 	bpf_map_lookup_elem(m.config, &zero, &cfg);
@@ -498,7 +487,7 @@ int cmd_allow(int argc, char **argv)
 			cli_err("allow", "list takes no argument");
 			return EXIT_USAGE;
 		}
-		ret = open_maps("allow", pin_dir, &m);
+		ret = cli_open_maps("allow", pin_dir, &m);
 		if (ret)
 			return ret;
 		if (!json)
@@ -518,7 +507,7 @@ int cmd_allow(int argc, char **argv)
 	ret = cli_cidr("allow", argv[optind + 1], &c);
 	if (ret)
 		return ret;
-	ret = open_maps("allow", pin_dir, &m);
+	ret = cli_open_maps("allow", pin_dir, &m);
 	if (ret)
 		return ret;
 	mxg_cidr_str(&c, buf, sizeof(buf));
@@ -637,7 +626,7 @@ int cmd_import(int argc, char **argv)
 		fclose(f);
 		return EXIT_RUNTIME;
 	}
-	ret = open_maps("import", pin_dir, &m);
+	ret = cli_open_maps("import", pin_dir, &m);
 	if (ret) {
 		free(b);
 		fclose(f);
@@ -774,7 +763,7 @@ int cmd_export(int argc, char **argv)
 	ret = no_args("export", argc, argv);
 	if (ret)
 		return ret;
-	ret = open_maps("export", pin_dir, &m);
+	ret = cli_open_maps("export", pin_dir, &m);
 	if (ret)
 		return ret;
 	now = mxg_boot_ns();
@@ -796,7 +785,7 @@ int cmd_evidence(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "state-dir", required_argument, NULL, 's' },
-		OPT_HELP_ENTRY, { 0 }
+		OPT_PIN_DIR_ENTRY, OPT_HELP_ENTRY, { 0 }
 	};
 	const char *state_dir = MXG_STATE_DIR_DEFAULT;
 	struct mxg_evidence_header hdr;
@@ -804,11 +793,13 @@ int cmd_evidence(int argc, char **argv)
 	struct mxg_cidr c;
 	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:p:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			state_dir = optarg;
 			break;
+		case 'p':
+			break;	/* evidence lives in the state dir, not in bpffs */
 		case 'h':
 			printf("usage: mxguard evidence CIDR [--state-dir DIR]\n"
 			       "The log lines behind a ban made from the logs, passwords removed,\n"
@@ -931,7 +922,7 @@ int cmd_check_config(int argc, char **argv)
 		{ "option", required_argument, NULL, 'o' },
 		{ "reference", no_argument, NULL, 'r' },
 		{ "man", no_argument, NULL, 'm' },
-		OPT_HELP_ENTRY, { 0 }
+		OPT_PIN_DIR_ENTRY, OPT_HELP_ENTRY, { 0 }
 	};
 	const char *path = NULL;
 	struct mxg_options o;
@@ -940,12 +931,13 @@ int cmd_check_config(int argc, char **argv)
 	int opt, ret;
 
 	/* -o must apply after the file: collect, then replay. */
-	while ((opt = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:o:p:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
 			break;
 		case 'o':
+		case 'p':	/* applied after the file, below */
 			break;
 		case 'r':
 			reference = true;
@@ -983,10 +975,13 @@ int cmd_check_config(int argc, char **argv)
 	}
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
-		if (opt != 'o')
+	while ((opt = getopt_long(argc, argv, "c:o:p:h", opts, NULL)) != -1) {
+		char kv[PATH_MAX + 16];
+
+		if (opt != 'o' && opt != 'p')
 			continue;
-		if (mxg_config_set(&o, optarg, err, sizeof(err))) {
+		snprintf(kv, sizeof(kv), "%s%s", opt == 'p' ? "pin_dir=" : "", optarg);
+		if (mxg_config_set(&o, kv, err, sizeof(err))) {
 			fprintf(stderr, "mxguard check-config: %s\n", err);
 			return EXIT_USAGE;
 		}

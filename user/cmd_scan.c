@@ -192,6 +192,8 @@ int cmd_scan(int argc, char **argv)
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "pattern",	required_argument,	NULL, 'p' },
 		{ "probes",	no_argument,		NULL, 'P' },
+		/* Taken by every command; scan reads files, not maps. */
+		{ "pin-dir",	required_argument,	NULL, 'D' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -225,6 +227,8 @@ int cmd_scan(int argc, char **argv)
 			break;
 		case 'P':
 			probes = true;
+			break;
+		case 'D':
 			break;
 		case 'h':
 			usage(stdout);
