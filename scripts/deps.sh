@@ -6,7 +6,8 @@ set -eu
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
       libpcre2-dev libsystemd-dev pkg-config iproute2 python3 procps
       util-linux systemd-journal-remote libssl-dev openssl fail2ban strace
-      systemd groff-base bc gzip curl python3-pyinotify"
+      systemd groff-base bc gzip curl python3-pyinotify nftables iptables
+      ethtool"
 
 here=$(dirname "$0")
 
