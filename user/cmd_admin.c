@@ -102,6 +102,7 @@ int cmd_unban(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "missing-ok", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -110,16 +111,21 @@ int cmd_unban(int argc, char **argv)
 	struct mxg_deny old;
 	struct mxg_maps m;
 	struct mxg_cidr c;
+	bool missing_ok = false;
 	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:mh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			pin_dir = optarg;
 			break;
+		case 'm':
+			missing_ok = true;
+			break;
 		case 'h':
-			printf("usage: mxguard unban CIDR [--pin-dir DIR]\n"
-			       "Remove the denylist entry for exactly this range.\n");
+			printf("usage: mxguard unban CIDR [--missing-ok] [--pin-dir DIR]\n"
+			       "Remove the denylist entry for exactly this range. --missing-ok: a\n"
+			       "range that is not there (expired and pruned) is not an error.\n");
 			return EXIT_OK;
 		default:
 			return cli_bad_option("unban", opt, argv);
@@ -136,9 +142,13 @@ int cmd_unban(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (mxg_deny_get(&m, &c, &old) || mxg_deny_del(&m, &c)) {
+		mxg_maps_close(&m);
+		if (missing_ok) {
+			printf("%s was not banned\n", mxg_cidr_str(&c, buf, sizeof(buf)));
+			return EXIT_OK;
+		}
 		cli_err("unban", "%s is not in the denylist (mxguard list shows what is)",
 			mxg_cidr_str(&c, buf, sizeof(buf)));
-		mxg_maps_close(&m);
 		return EXIT_RUNTIME;
 	}
 	mxg_maps_close(&m);
