@@ -146,6 +146,11 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/run-default.sh $(BIN)
 
+.PHONY: demo
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh
+
 .PHONY: bench
 bench: deps
 	$(Q)$(MAKE) --no-print-directory tests
@@ -165,6 +170,7 @@ help:
 	@echo '  bench          benchmarks, each figure beside its alternative'
 	@echo '  install        binary, systemd unit, config, man pages, fail2ban action (DESTDIR, PREFIX=/usr/local)'
 	@echo '  docs           generate mxguard.conf(5) and the example config from the config table'
+	@echo '  demo           a narrated attack on a real Postfix, blocked live by mxguard'
 	@echo '  deps           install the Debian packages the build and tests need'
 	@echo '  clean          remove $(BUILD)/'
 	@echo 'Variables: V=1 (show commands), BUILD=dir, CC, CLANG, BPFTOOL'

@@ -28,6 +28,13 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 echo "deps-e2e.sh: installing$missing" >&2
+# Package scripts must not start the system's Postfix or Dovecot: the tests
+# run private instances of their own.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod +x /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 export DEBIAN_FRONTEND=noninteractive
 mailname=$(hostname -f 2>/dev/null || hostname)
 debconf-set-selections <<SEL

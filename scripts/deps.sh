@@ -30,8 +30,10 @@ for p in $PKGS; do
 	esac
 done
 if [ -z "$missing" ]; then
+	# Not exec: the EXIT trap must still remove policy-rc.d afterwards.
 	[ "$(id -u)" = 0 ] && no_services
-	exec "$here/deps-e2e.sh"
+	"$here/deps-e2e.sh"
+	exit
 fi
 
 if [ "$(id -u)" != 0 ]; then

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <bpf/bpf.h>
+
 #include "cli.h"
 #include "denylist.h"
 #include "engine.h"
@@ -91,6 +93,49 @@ static void on_ban(const struct mxg_ban *b, void *ctx)
 			   b->service ? b->service : "", b->ban_count);
 }
 
+static uint32_t user_hash(const char *u)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *u; u++)
+		h = (h ^ (uint8_t)*u) * 16777619u;
+	return h;
+}
+
+/*
+ * One failed AUTH through Postfix with Dovecot as its SASL backend is
+ * logged twice when Dovecot has auth_verbose: Postfix's "SASL ...
+ * authentication failed" and Dovecot's "auth: ...: Password mismatch".
+ * A failure with the same address and user name as one from another
+ * service within MXG_DEDUP_NS is the same attempt seen twice.
+ */
+static bool seen_twice(struct mxg_engine *e, const struct mxg_auth_event *ev,
+		       uint64_t now)
+{
+	struct mxg_recent *r;
+	uint32_t h;
+	unsigned int i;
+
+	if (!ev->user[0])
+		return false;
+	h = user_hash(ev->user);
+	for (i = 0; i < MXG_RECENT; i++) {
+		r = &e->recent[i];
+		if (r->seen_ns && now - r->seen_ns <= MXG_DEDUP_NS &&
+		    r->user_hash == h && r->service != ev->service &&
+		    mxg_addr_equal(&r->addr, &ev->addr)) {
+			r->seen_ns = 0;	/* pairs up once */
+			return true;
+		}
+	}
+	r = &e->recent[e->recent_next++ % MXG_RECENT];
+	r->seen_ns = now;
+	r->user_hash = h;
+	r->service = ev->service;
+	r->addr = ev->addr;
+	return false;
+}
+
 void mxg_engine_event(struct mxg_engine *e, const struct mxg_auth_event *ev,
 		      const char *line, size_t len)
 {
@@ -99,6 +144,11 @@ void mxg_engine_event(struct mxg_engine *e, const struct mxg_auth_event *ev,
 	if (ev->kind != MXG_EV_AUTH)
 		return;
 	e->matched[ev->service]++;
+	if (seen_twice(e, ev, e->replay && ev->time > 0 ?
+		       (uint64_t)ev->time * 1000000000ULL : mxg_boot_ns())) {
+		e->duplicates++;
+		return;
+	}
 	/* Replay: the policy's clock is the wall clock, and a line is judged
 	 * at the time it carries. */
 	if (e->replay && ev->time > 0)
@@ -259,12 +309,30 @@ struct reconcile_ctx {
 	struct mxg_cidr gone[256];
 };
 
+/* Is c covered by an active entry of the maps (itself or a wider one)? */
+static bool covered(const struct mxg_maps *m, const struct mxg_cidr *c)
+{
+	struct mxg_lpm_v4 k4 = { .prefixlen = c->prefixlen };
+	struct mxg_lpm_v6 k6 = { .prefixlen = c->prefixlen };
+	struct mxg_deny v;
+	int ret;
+
+	memcpy(k4.addr, c->addr.a, 4);
+	memcpy(k6.addr, c->addr.a, 16);
+	ret = c->addr.family == 4 ? bpf_map_lookup_elem(m->deny_v4, &k4, &v) :
+				    bpf_map_lookup_elem(m->deny_v6, &k6, &v);
+	return ret == 0 && (!v.expires_ns || v.expires_ns > mxg_boot_ns());
+}
+
 static int reconcile_one(const struct mxg_ban_info *info, void *arg)
 {
 	struct reconcile_ctx *r = arg;
-	struct mxg_deny v;
 
-	if (!info->active || mxg_deny_get(r->m, &info->cidr, &v) == 0)
+	/*
+	 * Gone from the maps and not inside a wider ban (a range ban replaces
+	 * the host bans it covers): an operator unbanned it.
+	 */
+	if (!info->active || covered(r->m, &info->cidr))
 		return 0;
 	r->gone[r->n++] = info->cidr;
 	return r->n == sizeof(r->gone) / sizeof(r->gone[0]);

@@ -88,10 +88,30 @@ echo "$(date '+%b %e %T') mx dovecot: submission-login: Disconnected (auth faile
 wait_for 3 in_denylist 198.18.22.7/32 && pass dovecot_attempts_count_toward_maxretry ||
 	fail dovecot_attempts_count_toward_maxretry
 
-# Three hosts of one /24 each failing twice: the range goes.
-for h in 198.18.23.1 198.18.23.2 198.18.23.3; do fail_lines $h 2; done
+# A banned host and two more hosts of its /24 failing twice: the range goes.
+fail_lines 198.18.23.1 5
+wait_for 3 in_denylist 198.18.23.1/32
+for h in 198.18.23.2 198.18.23.3; do fail_lines $h 2; done
 wait_for 3 in_map deny_v4 198 18 23 0 24 && pass three_hosts_of_a_24_ban_the_24 ||
 	fail three_hosts_of_a_24_ban_the_24 "$("$MXG" list --pin-dir "$PIN")"
+
+# A range ban replaces the host bans inside it; that is not an unban by hand.
+sleep 0.2
+if ! in_denylist 198.18.23.1/32 && sleep 10.5 &&
+	! grep -q "198.18.23.[0-9]*/32 was unbanned by hand" "$LOG"; then
+	pass range_ban_replacing_host_bans_is_not_an_unban
+else
+	fail range_ban_replacing_host_bans_is_not_an_unban "$(grep "unbanned by hand" "$LOG")"
+fi
+
+# Postfix with Dovecot SASL and auth_verbose logs each failure twice.
+for i in 1 2 3; do
+	fail_lines 198.18.29.1 1 dave
+	echo "$(date '+%b %e %T') mx dovecot: auth: passwd-file(dave,198.18.29.1): Password mismatch" >>"$MAIL"
+done
+sleep 0.5
+in_denylist 198.18.29.1/32 && fail one_attempt_logged_by_postfix_and_dovecot_counts_once "3 attempts banned" ||
+	pass one_attempt_logged_by_postfix_and_dovecot_counts_once
 
 # IPv6 rotation inside one /64.
 for i in 1 2 3 4 5; do fail_lines "2001:db8:7:7::$i" 1; done
