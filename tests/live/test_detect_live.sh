@@ -161,6 +161,28 @@ else
 fi
 grep -q "restored" "$LOG" && pass restore_is_logged || fail restore_is_logged
 
+# A ban that runs out while the machine is down is not restored.
+"$MXG" ban 198.18.32.0/24 --for 2s --pin-dir "$PIN" >/dev/null
+stop_daemon
+"$MXG" detach --pin-dir "$PIN" >/dev/null
+sleep 2.2
+start_daemon
+if ! in_denylist 198.18.32.0/24 && in_denylist 198.18.20.1/32 &&
+	grep -q "restored .* (1 had expired)" "$LOG"; then
+	pass expired_ban_is_not_restored
+else
+	fail expired_ban_is_not_restored "$(grep restored "$LOG" | tail -1)"
+fi
+
+# A custom fail2ban-style pattern from the config bans too.
+stop_daemon
+start_daemon -o 'pattern=myapp\[\d+\]: login failed for (?<user>\S+) from <HOST>$'
+for i in 1 2 3 4 5; do
+	echo "$(date '+%b %e %T') mx myapp[55]: login failed for zed from 198.18.33.3" >>"$MAIL"
+done
+wait_for 3 in_denylist 198.18.33.3/32 && pass custom_pattern_from_config_bans ||
+	fail custom_pattern_from_config_bans "$(tail -3 "$LOG")"
+
 # Monitor mode: says what it would ban, bans nothing.
 stop_daemon
 start_daemon --monitor

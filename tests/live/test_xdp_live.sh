@@ -191,6 +191,17 @@ else
 	fail detach_removes_program_links_and_pins "$out"
 fi
 
+start_daemon --xdp-mode generic
+if in_ns "$SRV" ip link show mx0 | grep -q "xdpgeneric" &&
+	in_ns "$SRV" "$MXG" status --pin-dir "$PIN" | grep -q "mx0 (generic XDP)"; then
+	pass xdp_mode_generic_is_forced_and_reported
+else
+	fail xdp_mode_generic_is_forced_and_reported "$(in_ns "$SRV" ip link show mx0 | head -3)"
+fi
+kill -TERM "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null
+"$MXG" detach --pin-dir "$PIN" >/dev/null
+
 start_daemon --detach-on-exit
 kill -TERM "$daemon_pid"
 wait "$daemon_pid" 2>/dev/null
