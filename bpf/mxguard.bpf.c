@@ -91,19 +91,49 @@ static __always_inline bool allowed(const struct pkt *pkt)
 	return true;
 }
 
-static __always_inline struct mxg_deny *deny_lookup(const struct pkt *pkt)
+static __always_inline bool deny_active(const struct mxg_deny *d, __u64 now)
 {
+	return !d->expires_ns || now < d->expires_ns;
+}
+
+/*
+ * The deny entry that judges the packet: the longest match, or when that
+ * has expired, the longest active entry wider than it (an expired /32
+ * inside a banned /24 must not let its host through). Returns NULL when
+ * nothing matches; an expired entry when nothing active covers it.
+ */
+static __always_inline struct mxg_deny *deny_lookup(const struct pkt *pkt,
+						    __u64 now)
+{
+	struct mxg_lpm_v4 k4 = { .prefixlen = 32 };
+	struct mxg_lpm_v6 k6 = { .prefixlen = 128 };
+	struct mxg_deny *d, *wider;
+	int i;
+
 	if (pkt->family == 4) {
-		struct mxg_lpm_v4 k = { .prefixlen = 32 };
-
-		__builtin_memcpy(k.addr, pkt->src, 4);
-		return bpf_map_lookup_elem(&deny_v4, &k);
+		__builtin_memcpy(k4.addr, pkt->src, 4);
+		d = bpf_map_lookup_elem(&deny_v4, &k4);
 	} else {
-		struct mxg_lpm_v6 k = { .prefixlen = 128 };
-
-		__builtin_memcpy(k.addr, pkt->src, 16);
-		return bpf_map_lookup_elem(&deny_v6, &k);
+		__builtin_memcpy(k6.addr, pkt->src, 16);
+		d = bpf_map_lookup_elem(&deny_v6, &k6);
 	}
+#pragma unroll
+	for (i = 0; i < MXG_DENY_WIDER; i++) {
+		if (!d || deny_active(d, now) || !d->prefixlen)
+			break;
+		/* A shorter key prefix matches only entries at most that long. */
+		if (pkt->family == 4) {
+			k4.prefixlen = d->prefixlen - 1;
+			wider = bpf_map_lookup_elem(&deny_v4, &k4);
+		} else {
+			k6.prefixlen = d->prefixlen - 1;
+			wider = bpf_map_lookup_elem(&deny_v6, &k6);
+		}
+		if (!wider)
+			break;
+		d = wider;
+	}
+	return d;
 }
 
 /*
@@ -188,9 +218,9 @@ int mxguard_xdp(struct xdp_md *ctx)
 	}
 
 	now = bpf_ktime_get_boot_ns();
-	deny = deny_lookup(&pkt);
+	deny = deny_lookup(&pkt, now);
 	if (deny) {
-		if (deny->expires_ns && now >= deny->expires_ns) {
+		if (!deny_active(deny, now)) {
 			/* Fail safe: an expired ban stops dropping on its own. */
 			st->deny_expired++;
 		} else {

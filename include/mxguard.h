@@ -51,6 +51,13 @@
 /* Bounded walk over IPv6 extension headers. */
 #define MXG_MAX_IPV6_EXT 8
 
+/*
+ * An expired deny entry inside a wider active one: how many wider entries
+ * the program looks at before it gives up (each is one more trie lookup,
+ * paid only by packets that hit an expired entry).
+ */
+#define MXG_DENY_WIDER 4
+
 /* Bounded compare-and-swap retries when two CPUs update one bucket. */
 #define MXG_CAS_RETRIES 4
 
@@ -115,7 +122,9 @@ struct mxg_deny {
 	__u64 last_event_ns;	/* last ring-buffer event for this entry */
 	__u32 reason;		/* enum mxg_reason */
 	__u32 ban_count;	/* how many times this range has been banned */
-	char note[24];		/* operator's or importer's words, NUL-terminated */
+	__u32 prefixlen;	/* of the entry's own key: where a wider look-up starts */
+	__u32 pad;
+	char note[16];		/* operator's or importer's words, NUL-terminated */
 };
 
 /* Value of allow_v4/allow_v6. */

@@ -62,7 +62,7 @@ int cmd_ban(int argc, char **argv)
 		case 'h':
 			printf("usage: mxguard ban CIDR [--for DURATION] [--reason TEXT] [--pin-dir DIR]\n"
 			       "Denylist an address or range; without --for the ban is permanent.\n"
-			       "TEXT (up to 23 characters) is kept with the entry and shown by list.\n");
+			       "TEXT (up to 15 characters) is kept with the entry and shown by list.\n");
 			return EXIT_OK;
 		default:
 			return cli_bad_option("ban", opt, argv);

@@ -675,6 +675,7 @@ int cmd_import(int argc, char **argv)
 				continue;
 			v.added_ns = now;
 			v.expires_ns = ns ? now + ns : 0;
+			v.prefixlen = c.prefixlen;
 			v.reason = MXG_REASON_IMPORT;
 			v.ban_count = 1;
 			if (note) {

@@ -25,27 +25,6 @@ static bool lasts_as_long(uint64_t a, uint64_t b)
 	return b && a >= b;
 }
 
-struct narrower {
-	const struct mxg_cidr *range;
-	uint64_t expires_ns;
-	unsigned int n;
-	struct mxg_cidr v[1024];
-};
-
-static int find_narrower(const struct mxg_cidr *c, const struct mxg_deny *v,
-			 void *arg)
-{
-	struct narrower *w = arg;
-
-	if (c->prefixlen > w->range->prefixlen && mxg_cidr_within(c, w->range) &&
-	    lasts_as_long(w->expires_ns, v->expires_ns)) {
-		w->v[w->n++] = *c;
-		if (w->n == sizeof(w->v) / sizeof(w->v[0]))
-			return 1;
-	}
-	return 0;
-}
-
 int mxg_denylist_apply(const struct mxg_maps *m, const struct mxg_cidr *c,
 		       uint64_t expires_ns, uint32_t reason,
 		       unsigned int ban_count, uint64_t now_ns, const char *note)
@@ -59,8 +38,6 @@ int mxg_denylist_apply(const struct mxg_maps *m, const struct mxg_cidr *c,
 		.ban_count = ban_count ? ban_count : 1,
 	};
 	int fd, ret, result = MXG_APPLY_ADDED;
-	struct narrower *w;
-	unsigned int i;
 	void *key;
 
 	if (note)
@@ -87,24 +64,7 @@ int mxg_denylist_apply(const struct mxg_maps *m, const struct mxg_cidr *c,
 		result = MXG_APPLY_EXTENDED;
 	}
 	ret = mxg_deny_put(m, c, &v);
-	if (ret)
-		return ret;
-
-	if (c->prefixlen == (c->addr.family == 4 ? 32u : 128u))
-		return result;
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return result;
-	w->range = c;
-	w->expires_ns = expires_ns;
-	do {
-		w->n = 0;
-		mxg_deny_each(m, find_narrower, w);
-		for (i = 0; i < w->n; i++)
-			mxg_deny_del(m, &w->v[i]);
-	} while (w->n == sizeof(w->v) / sizeof(w->v[0]));
-	free(w);
-	return result;
+	return ret ? ret : result;
 }
 
 struct save_ctx {

@@ -3,13 +3,13 @@
  * Writing bans into the denylist safely, and keeping them across reboots.
  *
  * The denylist is a longest-prefix-match trie: a packet is judged by the
- * most specific entry that covers it. Two rules follow:
- * - a new ban never shortens one already there (a permanent manual ban is
- *   not turned into a one-hour ban by the log policy), and is not written
- *   at all when a wider active entry already covers it for longer;
- * - a range ban removes the narrower entries inside it that would expire
- *   before it: an expired /32 inside an active /24 would otherwise be the
- *   longest match and let its host through.
+ * most specific entry that covers it, or when that has expired by the
+ * longest active entry wider than it (the XDP program looks further, so a
+ * host ban that runs out inside a banned range does not let its host
+ * through). The rule here: a new ban never shortens one already there (a
+ * permanent manual ban is not turned into a one-hour ban by the log
+ * policy), and is not written at all when a wider active entry already
+ * covers it for longer.
  */
 #ifndef MXG_DENYLIST_H
 #define MXG_DENYLIST_H

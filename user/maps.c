@@ -122,10 +122,13 @@ int mxg_deny_put(const struct mxg_maps *m, const struct mxg_cidr *c,
 {
 	struct mxg_lpm_v4 k4;
 	struct mxg_lpm_v6 k6;
+	struct mxg_deny v = *val;
 	void *key;
 	int fd = lpm_key(m->deny_v4, m->deny_v6, c, &k4, &k6, &key);
 
-	return ret_errno(bpf_map_update_elem(fd, key, val, BPF_ANY));
+	/* The program needs it to look past an expired entry. */
+	v.prefixlen = c->prefixlen;
+	return ret_errno(bpf_map_update_elem(fd, key, &v, BPF_ANY));
 }
 
 /*

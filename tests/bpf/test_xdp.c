@@ -482,6 +482,36 @@ static bool deny_entry_hit_counter_increments(void)
 	return ok;
 }
 
+/*
+ * A host ban that ran out inside a banned range: the longest match is
+ * expired, the program must look further and drop by the range.
+ */
+static bool expired_host_entry_inside_active_range_still_drops(void)
+{
+	uint64_t past = boot_ns() - 1000000000ULL;
+	struct mxg_stats s0, s1;
+	struct fixture fx;
+	bool ok = true;
+
+	if (!ASSERT_EQ(fixture_open(&fx), 0, "load program"))
+		return false;
+	ok &= ASSERT_EQ(list_add(&fx, true, "198.18.66.0/24", 0), 0, "deny the /24");
+	ok &= ASSERT_EQ(list_add(&fx, true, "198.18.66.0/25", past), 0, "expired /25");
+	ok &= ASSERT_EQ(list_add(&fx, true, "198.18.66.7/32", past), 0, "expired /32");
+	ok &= ASSERT_EQ(list_add(&fx, true, "2001:db8:66::/48", 0), 0, "deny the /48");
+	ok &= ASSERT_EQ(list_add(&fx, true, "2001:db8:66::7/128", past), 0, "expired /128");
+	ok &= ASSERT_EQ(list_add(&fx, true, "198.18.67.7/32", past), 0, "expired, alone");
+	stats_read(&fx, &s0);
+	ok &= ASSERT_EQ(syn_from(&fx, "198.18.66.7", 25), XDP_DROP, "v4 host under the /24");
+	ok &= ASSERT_EQ(syn_from(&fx, "2001:db8:66::7", 25), XDP_DROP, "v6 host under the /48");
+	ok &= ASSERT_EQ(syn_from(&fx, "198.18.67.7", 25), XDP_PASS, "expired with nothing wider");
+	stats_read(&fx, &s1);
+	ok &= ASSERT_EQ(s1.denied - s0.denied, 2, "denied");
+	ok &= ASSERT_EQ(s1.deny_expired - s0.deny_expired, 1, "deny_expired");
+	fixture_close(&fx);
+	return ok;
+}
+
 struct ev_log {
 	struct mxg_event ev[16];
 	int n;
@@ -849,6 +879,7 @@ int main(void)
 	TEST_RUN(rate_prefix_change_applies_live);
 	TEST_RUN(monitor_mode_rate_overflow_passes_and_counts_monitor_rate);
 	TEST_RUN(deny_entry_hit_counter_increments);
+	TEST_RUN(expired_host_entry_inside_active_range_still_drops);
 	TEST_RUN(ringbuf_one_rate_event_per_bucket_per_second);
 	TEST_RUN(rate_event_addr_is_the_bucket_prefix_not_the_host);
 	TEST_RUN(ringbuf_deny_event_once_per_second);

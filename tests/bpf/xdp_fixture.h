@@ -432,10 +432,12 @@ static inline int list_add(struct fixture *fx, bool deny, const char *cidr, uint
 	dv.added_ns = av.added_ns = boot_ns();
 	if (inet_pton(AF_INET, buf, k4.addr) == 1) {
 		k4.prefixlen = plen < 0 ? 32 : plen;
+		dv.prefixlen = k4.prefixlen;
 		key = &k4;
 		m = deny ? fx->skel->maps.deny_v4 : fx->skel->maps.allow_v4;
 	} else if (inet_pton(AF_INET6, buf, k6.addr) == 1) {
 		k6.prefixlen = plen < 0 ? 128 : plen;
+		dv.prefixlen = k6.prefixlen;
 		key = &k6;
 		m = deny ? fx->skel->maps.deny_v6 : fx->skel->maps.allow_v6;
 	} else {
