@@ -755,6 +755,16 @@ int cmd_run(int argc, char **argv)
 		mxg_err("%s", err);
 		goto out;
 	}
+	/*
+	 * Logs, patterns, policy and metrics first: a config error stops us
+	 * before anything is attached (or, on a restart, leaves the running
+	 * program alone), and restored bans are in the maps before it filters.
+	 */
+	ret = setup_detection(&d, fresh_maps);
+	if (ret) {
+		status = ret;
+		goto out;
+	}
 	for (i = 0; i < d.o.n_ifaces; i++) {
 		ret = mxg_xdp_attach(bpf_program__fd(d.skel->progs.mxguard_xdp),
 				     d.o.ifaces[i], d.o.pin_dir, d.o.xdp_mode,
@@ -765,11 +775,6 @@ int cmd_run(int argc, char **argv)
 		}
 		mxg_notice("attached to %s (%s XDP)%s", d.o.ifaces[i], mode,
 			   d.o.monitor ? ", monitor mode: nothing is dropped" : "");
-	}
-	ret = setup_detection(&d, fresh_maps);
-	if (ret) {
-		status = ret;
-		goto out;
 	}
 	ret = setup_loop(&d);
 	if (ret) {

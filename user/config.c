@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "parse.h"
 
 enum cfg_type {
 	T_BOOL,
@@ -416,9 +417,23 @@ static int key_set(struct mxg_options *o, const struct cfg_key *k,
 				 MXG_PATTERN_LEN - 1);
 			return -EINVAL;
 		}
-		if (!strstr(v, "<HOST>")) {
+		if (!strstr(v, "<HOST>") && !strstr(v, "<ADDR>")) {
 			snprintf(err, errlen, "pattern has no <HOST> placeholder");
 			return -EINVAL;
+		}
+		{
+			/* Compile it now, so a bad regex is named with its file:line. */
+			struct mxg_parser *chk = mxg_parser_new();
+			int ret;
+
+			if (!chk) {
+				snprintf(err, errlen, "cannot check the pattern: %s", strerror(errno));
+				return -ENOMEM;
+			}
+			ret = mxg_parser_add_pattern(chk, v, NULL, err, errlen);
+			mxg_parser_free(chk);
+			if (ret)
+				return -EINVAL;
 		}
 		if (o->n_patterns >= MXG_MAX_PATTERNS) {
 			snprintf(err, errlen, "more than %d patterns", MXG_MAX_PATTERNS);
