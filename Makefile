@@ -132,12 +132,17 @@ install: $(BIN) $(MAN5) $(EXAMPLE)
 .PHONY: tests
 tests: $(BIN) $(TEST_BIN) $(BENCH_BIN) docs
 
-.PHONY: deps
+# make and make run need the build packages only; the test targets also
+# install fail2ban, nftables and a real Postfix (meant for test machines).
+.PHONY: deps test-deps
 deps:
 	$(Q)scripts/deps.sh
 
+test-deps:
+	$(Q)scripts/deps.sh --test
+
 .PHONY: test
-test: deps
+test: test-deps
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)BUILD=$(BUILD) tests/run.sh
 
@@ -147,12 +152,12 @@ run: deps
 	$(Q)scripts/run-default.sh $(BIN)
 
 .PHONY: demo
-demo: deps
+demo: test-deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
 .PHONY: bench
-bench: deps
+bench: test-deps
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)BUILD=$(BUILD) tests/bench/run.sh
 
@@ -165,13 +170,14 @@ clean:
 help:
 	@echo 'Targets:'
 	@echo '  all (default)  build $(BIN)'
-	@echo '  test           install missing packages (scripts/deps.sh), build, run all tests'
+	@echo '  test           install missing packages (scripts/deps.sh --test), build, run all tests'
 	@echo '  run            build and run the daemon on the default-route interface'
 	@echo '  bench          benchmarks, each figure beside its alternative'
 	@echo '  install        binary, systemd unit, config, man pages, fail2ban action (DESTDIR, PREFIX=/usr/local)'
 	@echo '  docs           generate mxguard.conf(5) and the example config from the config table'
 	@echo '  demo           a narrated attack on a real Postfix, blocked live by mxguard'
-	@echo '  deps           install the Debian packages the build and tests need'
+	@echo '  deps           install the Debian packages building and running need'
+	@echo '  test-deps      also those of the tests, bench and demo (Postfix, fail2ban, nftables)'
 	@echo '  clean          remove $(BUILD)/'
 	@echo 'Variables: V=1 (show commands), BUILD=dir, CC, CLANG, BPFTOOL'
 

@@ -23,6 +23,20 @@ for p in $PKGS; do
 done
 [ -z "$missing" ] && exit 0
 
+# Debian's MTAs conflict: installing Postfix would remove the Exim,
+# Sendmail or OpenSMTPD this machine runs. Never do that; the e2e tests and
+# the demo then say SKIP.
+case "$missing" in
+*postfix*)
+	for mta in exim4-daemon-light exim4-daemon-heavy sendmail-bin opensmtpd courier-mta; do
+		if dpkg-query -W -f='${Status}' "$mta" 2>/dev/null | grep -q "install ok installed"; then
+			echo "deps-e2e.sh: not installing Postfix: it would remove $mta; the end-to-end tests will be skipped" >&2
+			exit 0
+		fi
+	done
+	;;
+esac
+
 if [ "$(id -u)" != 0 ]; then
 	echo "deps-e2e.sh: missing packages:$missing (run as root, e.g. sudo make test)" >&2
 	exit 1

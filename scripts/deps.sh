@@ -1,18 +1,36 @@
 #!/bin/sh
-# Install the Debian packages mxguard's build and tests need, when missing.
-# Idempotent and quiet when everything is there. Run as root (make test/run).
+# Install the Debian packages mxguard needs, when missing. Idempotent and
+# quiet when everything is there. Run as root.
+#
+#   scripts/deps.sh          what building and running mxguard needs (make, make run)
+#   scripts/deps.sh --test   that plus what the tests, benchmarks and demo use
+#                            (make test, make bench, make demo): fail2ban,
+#                            nftables, iptables, and through deps-e2e.sh a real
+#                            Postfix with Dovecot. Meant for test machines.
 set -eu
 
-PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
-      libpcre2-dev libsystemd-dev pkg-config iproute2 python3 procps
-      util-linux systemd-journal-remote libssl-dev openssl fail2ban strace
-      systemd groff-base bc gzip curl python3-pyinotify nftables iptables
-      ethtool"
+BUILD_PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
+	libpcre2-dev libsystemd-dev libssl-dev pkg-config iproute2"
+TEST_PKGS="python3 procps util-linux systemd-journal-remote openssl fail2ban
+	strace systemd groff-base bc gzip curl python3-pyinotify nftables
+	iptables ethtool"
 
 here=$(dirname "$0")
+tests=no
+case "${1:-}" in
+--test) tests=yes ;;
+"") ;;
+*)
+	echo "usage: scripts/deps.sh [--test]" >&2
+	exit 2
+	;;
+esac
 
-# Package scripts must not start services (fail2ban, postfix) on a test
-# machine: the tests run private instances of their own.
+PKGS=$BUILD_PKGS
+[ $tests = yes ] && PKGS="$PKGS $TEST_PKGS"
+
+# Package scripts must not start services (fail2ban) on a test machine: the
+# tests run private instances of their own.
 no_services() {
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
 		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
@@ -29,21 +47,19 @@ for p in $PKGS; do
 	*) missing="$missing $p" ;;
 	esac
 done
-if [ -z "$missing" ]; then
-	# Not exec: the EXIT trap must still remove policy-rc.d afterwards.
-	[ "$(id -u)" = 0 ] && no_services
-	"$here/deps-e2e.sh"
-	exit
-fi
 
-if [ "$(id -u)" != 0 ]; then
-	echo "deps.sh: missing packages:$missing (run as root, e.g. sudo make test)" >&2
-	exit 1
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps.sh: missing packages:$missing (run as root, e.g. sudo make)" >&2
+		exit 1
+	fi
+	[ $tests = yes ] && no_services
+	echo "deps.sh: installing$missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-no_services
-echo "deps.sh: installing$missing" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null
-# shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
-"$here/deps-e2e.sh"
+# Not exec: the EXIT trap must still remove policy-rc.d afterwards.
+[ $tests = yes ] && "$here/deps-e2e.sh"
+exit 0
