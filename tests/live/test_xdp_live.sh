@@ -24,6 +24,10 @@ ip -n "$SRV" addr add 198.18.1.1/24 dev mx0
 ip -n "$SRV" addr add 2001:db8:0:1::1/64 dev mx0 nodad
 ip -n "$CLI" addr add 198.18.0.2/24 dev cl0
 ip -n "$CLI" addr add 198.18.1.2/24 dev cl0
+# A client in a /24 where the server has no address of its own (mxguard
+# never bans a range holding one of its host's addresses).
+ip -n "$CLI" addr add 198.18.3.2/32 dev cl0
+ip -n "$SRV" route add 198.18.3.2/32 dev mx0
 ip -n "$CLI" addr add 2001:db8:0:1::2/64 dev cl0 nodad
 ip -n "$CLI" addr add 2001:db8:0:1::3/64 dev cl0 nodad
 
@@ -146,6 +150,16 @@ a=$(conn 198.18.0.2 198.18.0.1 25)
 "$MXG" unban 198.18.0.2 --pin-dir "$PIN" >/dev/null
 a=$(conn 198.18.0.2 198.18.0.1 25)
 [ "$a" = 1 ] && pass unban_restores_access || fail unban_restores_access "got $a"
+
+# A prefix that keeps hitting the SYN limit (rate_events = 3 seconds with
+# XDP events) is banned by the daemon, reason rate.
+conn 198.18.3.2 198.18.0.1 587 14 >/dev/null
+rate_banned() { "$MXG" list --json --pin-dir "$PIN" | grep '"198.18.3.0/24"' | grep -q '"reason":"rate"'; }
+if wait_for 5 rate_banned; then
+	pass prefix_over_the_syn_rate_for_seconds_is_banned_reason_rate
+else
+	fail prefix_over_the_syn_rate_for_seconds_is_banned_reason_rate "$("$MXG" list --pin-dir "$PIN"; tail -5 "$LOG")"
+fi
 
 "$MXG" ban 198.18.0.0/24 --for 2s --pin-dir "$PIN" >/dev/null
 a=$(conn 198.18.0.2 198.18.0.1 25)
