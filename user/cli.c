@@ -43,6 +43,15 @@ int cli_cidr(const char *cmd, const char *arg, struct mxg_cidr *c)
 	return EXIT_USAGE;
 }
 
+int cli_one_cidr(const char *cmd, int argc, char **argv, struct mxg_cidr *c)
+{
+	if (optind != argc - 1) {
+		cli_err(cmd, "expected one CIDR (mxguard %s -h)", cmd);
+		return EXIT_USAGE;
+	}
+	return cli_cidr(cmd, argv[optind], c);
+}
+
 void json_str(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;

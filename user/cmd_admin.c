@@ -68,11 +68,7 @@ int cmd_ban(int argc, char **argv)
 			return cli_bad_option("ban", opt, argv);
 		}
 	}
-	if (optind != argc - 1) {
-		cli_err("ban", "expected one CIDR (mxguard ban -h)");
-		return EXIT_USAGE;
-	}
-	ret = cli_cidr("ban", argv[optind], &c);
+	ret = cli_one_cidr("ban", argc, argv, &c);
 	if (ret)
 		return ret;
 	ret = cli_open_maps("ban", pin_dir_or_default(pin_dir), &m);
@@ -131,11 +127,7 @@ int cmd_unban(int argc, char **argv)
 			return cli_bad_option("unban", opt, argv);
 		}
 	}
-	if (optind != argc - 1) {
-		cli_err("unban", "expected one CIDR (mxguard unban -h)");
-		return EXIT_USAGE;
-	}
-	ret = cli_cidr("unban", argv[optind], &c);
+	ret = cli_one_cidr("unban", argc, argv, &c);
 	if (ret)
 		return ret;
 	ret = cli_open_maps("unban", pin_dir_or_default(pin_dir), &m);

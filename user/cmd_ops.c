@@ -246,46 +246,42 @@ static int top_add(struct top_set *s, const struct top_row *r)
 	return 0;
 }
 
-static int top_read(const struct mxg_maps *m, const struct mxg_config *cfg,
-		    struct top_set *s)
+/* One rate map: its key is the masked address, then the port. */
+static int top_read_map(int fd, int family, unsigned int prefixlen,
+			struct top_set *s)
 {
-	struct mxg_rate_v4 k4, n4, *p4 = NULL;
-	struct mxg_rate_v6 k6, n6, *p6 = NULL;
+	union { struct mxg_rate_v4 v4; struct mxg_rate_v6 v6; } cur, next;
+	size_t alen = family == 4 ? 4 : 16;
+	void *prev = NULL;
 	struct mxg_bucket b;
 	struct top_row r;
 
-	s->n = 0;
-	while (bpf_map_get_next_key(m->rate_v4, p4, &n4) == 0) {
-		k4 = n4;
-		p4 = &k4;
-		if (bpf_map_lookup_elem(m->rate_v4, &k4, &b))
-			continue;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		cur = next;
+		prev = &cur;
+		if (bpf_map_lookup_elem(fd, &cur, &b))
+			continue;	/* recycled by the LRU meanwhile */
 		memset(&r, 0, sizeof(r));
-		r.prefix.addr.family = 4;
-		memcpy(r.prefix.addr.a, k4.addr, 4);
-		r.prefix.prefixlen = cfg->prefix_v4;
-		r.port = k4.port;
-		r.syns = b.syns;
-		r.drops = b.drops;
-		if (top_add(s, &r))
-			return -ENOMEM;
-	}
-	while (bpf_map_get_next_key(m->rate_v6, p6, &n6) == 0) {
-		k6 = n6;
-		p6 = &k6;
-		if (bpf_map_lookup_elem(m->rate_v6, &k6, &b))
-			continue;
-		memset(&r, 0, sizeof(r));
-		r.prefix.addr.family = 6;
-		memcpy(r.prefix.addr.a, k6.addr, 16);
-		r.prefix.prefixlen = cfg->prefix_v6;
-		r.port = k6.port;
+		r.prefix.addr.family = (uint8_t)family;
+		memcpy(r.prefix.addr.a, family == 4 ? cur.v4.addr : cur.v6.addr, alen);
+		r.prefix.prefixlen = prefixlen;
+		r.port = family == 4 ? cur.v4.port : cur.v6.port;
 		r.syns = b.syns;
 		r.drops = b.drops;
 		if (top_add(s, &r))
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+static int top_read(const struct mxg_maps *m, const struct mxg_config *cfg,
+		    struct top_set *s)
+{
+	int ret;
+
+	s->n = 0;
+	ret = top_read_map(m->rate_v4, 4, cfg->prefix_v4, s);
+	return ret ? ret : top_read_map(m->rate_v6, 6, cfg->prefix_v6, s);
 }
 
 static bool same_bucket(const struct top_row *a, const struct top_row *b)
@@ -810,11 +806,7 @@ int cmd_evidence(int argc, char **argv)
 			return cli_bad_option("evidence", opt, argv);
 		}
 	}
-	if (optind != argc - 1) {
-		cli_err("evidence", "expected one CIDR");
-		return EXIT_USAGE;
-	}
-	ret = cli_cidr("evidence", argv[optind], &c);
+	ret = cli_one_cidr("evidence", argc, argv, &c);
 	if (ret)
 		return ret;
 	mxg_evidence_filename(&c, name, sizeof(name));
