@@ -48,6 +48,13 @@
 #define TICK_POLICY	5
 #define TICK_SAVE_LOGS	10
 #define TICK_SAVE_BANS	60
+/*
+ * New bans reach the state file within this many ticks, not at once: the
+ * file holds the whole denylist (a million imported entries are a second's
+ * work), and during an attack bans come many a second. The pinned maps hold
+ * every ban meanwhile; only a reboot inside this window could lose one.
+ */
+#define TICK_SAVE_NEW	3
 #define TICK_RECONCILE	10
 #define TICK_MAP_COUNT	30
 
@@ -65,6 +72,7 @@ struct daemon {
 	char bans_state[PATH_MAX + 32];
 	char evidence_dir[PATH_MAX + 32];
 	bool ready;		/* the engine is set up */
+	uint64_t saved_tick;	/* when the bans were last saved */
 	struct mxg_metrics *metrics;
 	unsigned long fill[N_FILL];	/* entries, as of the last count */
 	unsigned int fill_max[N_FILL];
@@ -271,6 +279,7 @@ static void save_state(struct daemon *d, bool bans)
 			mxg_warn("cannot save bans to %s: %s", d->bans_state,
 				 strerror(-ret));
 		d->eng.dirty = false;
+		d->saved_tick = d->ticks;
 	}
 }
 
@@ -599,7 +608,8 @@ static void on_tick(struct daemon *d)
 		prune_expired(d);
 	if (d->ticks % TICK_MAP_COUNT == 0)
 		count_maps(d);
-	if (d->ticks % TICK_SAVE_BANS == 0 || d->eng.dirty)
+	if (d->ticks % TICK_SAVE_BANS == 0 ||
+	    (d->eng.dirty && d->ticks - d->saved_tick >= TICK_SAVE_NEW))
 		save_state(d, true);
 	else if (d->ticks % TICK_SAVE_LOGS == 0)
 		save_state(d, false);
