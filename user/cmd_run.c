@@ -10,6 +10,7 @@
  * pinned: the protection goes on without the daemon, and the next run adopts
  * it. --detach-on-exit removes everything instead.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -617,6 +618,28 @@ static void on_tick(struct daemon *d)
 		mxg_evidence_save(d->eng.policy, d->evidence_dir, mxg_boot_ns(), time(NULL));
 }
 
+/* Links pinned by an earlier run for interfaces not given now. */
+static void warn_stale_links(const struct daemon *d)
+{
+	struct dirent *de;
+	unsigned int i;
+	DIR *dir = opendir(d->o.pin_dir);
+
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		if (strncmp(de->d_name, "link_", 5))
+			continue;
+		for (i = 0; i < d->o.n_ifaces; i++)
+			if (!strcmp(de->d_name + 5, d->o.ifaces[i]))
+				break;
+		if (i == d->o.n_ifaces)
+			mxg_warn("an earlier run left the program attached to %s, where it keeps filtering with these maps; add -i %s to update it, or mxguard detach to remove all",
+				 de->d_name + 5, de->d_name + 5);
+	}
+	closedir(dir);
+}
+
 /* Returns when told to stop. */
 static void serve(struct daemon *d)
 {
@@ -786,6 +809,7 @@ int cmd_run(int argc, char **argv)
 		mxg_notice("attached to %s (%s XDP)%s", d.o.ifaces[i], mode,
 			   d.o.monitor ? ", monitor mode: nothing is dropped" : "");
 	}
+	warn_stale_links(&d);
 	ret = setup_loop(&d);
 	if (ret) {
 		mxg_err("cannot set up the event loop: %s", strerror(-ret));
