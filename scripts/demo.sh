@@ -40,6 +40,17 @@ indent() { sed 's/^/     /'; }
 # logs_since FILE LINE PATTERN: lines of FILE after LINE matching PATTERN.
 logs_since() { tail -n +"$(($2 + 1))" "$1" | grep -E "$3" | sed -E 's/^[A-Z][a-z]{2} [ 0-9]{2} //'; }
 lines() { wc -l <"$1"; }
+# guess ADDR PORT MECH N: one wrong password from ADDR, shown as typed, and
+# the server's answer.
+guess() {
+	cmd "swaks --server $MX4 --port $2 --local-interface $1 --auth $3 --au alice --ap guess$4"
+	mx_auth_fail "$1" "$2" 2
+	grep -E '^<\*\* 535' "$MX_SWAKS_OUT" | sed 's/^<\*\* /server: /' | indent
+}
+# bans_since LINE: the daemon's ban messages after that line of its log.
+bans_since() { logs_since "$MX_DAEMON_LOG" "$1" "banned" | sed "s/^/${YEL}/; s/\$/${N}/" | indent; }
+# reach LABEL NS ADDR: how many of one connection to :587 get through.
+reach() { say "$(printf '  %-48s %s of 1' "$1" "$(mx_conn "$2" "$3" 587 1 0 1)")"; }
 
 # A demo interrupted before (kill -9) may have left its namespaces or pins.
 for ns in ${MX_NS}mx ${MX_NS}atk ${MX_NS}ok; do
@@ -94,15 +105,11 @@ mx_sender_start "$SENT" "$STOP"
 act "3. An attacker guesses alice's password"
 ml=$(lines "$MX_LOG")
 dl=$(lines "$MX_DAEMON_LOG")
-for i in 1 2 3; do
-	cmd "swaks --server $MX4 --port 587 --local-interface $ATK1 --auth LOGIN --au alice --ap guess$i"
-	mx_auth_fail $ATK1 587 2
-	grep -E '^<\*\* 535' "$MX_SWAKS_OUT" | sed 's/^<\*\* /server: /' | indent
-done
+for i in 1 2 3; do guess $ATK1 587 LOGIN $i; done
 wait_for 5 mx_banned $ATK1/32
 say "what Postfix logged, and what mxguard made of it:"
 logs_since "$MX_LOG" "$ml" "SASL.*failed" | indent
-logs_since "$MX_DAEMON_LOG" "$dl" "banned" | sed "s/^/${YEL}/; s/\$/${N}/" | indent
+bans_since "$dl"
 cmd "mxguard list"
 "$MXG" list --pin-dir "$MX_PIN" | indent
 
@@ -120,16 +127,14 @@ act "5. A neighbour in the same /24 joins in: the whole /24 is banned"
 dl=$(lines "$MX_DAEMON_LOG")
 for i in 1 2 3; do
 	mx_banned 198.18.1.0/24 && break
-	cmd "swaks ... --local-interface $ATK2 --auth LOGIN --au alice --ap guess$i"
-	mx_auth_fail $ATK2 587 2
-	grep -E '^<\*\* 535' "$MX_SWAKS_OUT" | sed 's/^<\*\* /server: /' | indent
+	guess $ATK2 587 LOGIN $i
 	wait_for 1 mx_banned 198.18.1.0/24
 done
 wait_for 5 mx_banned 198.18.1.0/24
-logs_since "$MX_DAEMON_LOG" "$dl" "banned" | sed "s/^/${YEL}/; s/\$/${N}/" | indent
+bans_since "$dl"
 say "connections to :587 that get through from"
-say "$(printf '  %-48s %s of 1' "$ATK3 (never tried anything, same /24):" "$(mx_conn "$NS_ATK" $ATK3 587 1 0 1)")"
-say "$(printf '  %-48s %s of 1' "$OK4 (alice):" "$(mx_conn "$NS_OK" $OK4 587 1 0 1)")"
+reach "$ATK3 (never tried anything, same /24):" "$NS_ATK" $ATK3
+reach "$OK4 (alice):" "$NS_OK" $OK4
 
 act "6. The same over IPv6, aggregated to the /64"
 dl=$(lines "$MX_DAEMON_LOG")
@@ -142,22 +147,18 @@ for a in $ATK6_1 $ATK6_2; do
 	say "$a tried until banned"
 done
 wait_for 5 mx_banned 2001:db8:1::/64
-logs_since "$MX_DAEMON_LOG" "$dl" "banned" | sed "s/^/${YEL}/; s/\$/${N}/" | indent
+bans_since "$dl"
 say "connections to :587 that get through from"
-say "$(printf '  %-48s %s of 1' "$ATK6_3 (never tried anything, same /64):" "$(mx_conn "$NS_ATK" $ATK6_3 587 1 0 1)")"
-say "$(printf '  %-48s %s of 1' "$OK6 (alice):" "$(mx_conn "$NS_OK" $OK6 587 1 0 1)")"
+reach "$ATK6_3 (never tried anything, same /64):" "$NS_ATK" $ATK6_3
+reach "$OK6 (alice):" "$NS_OK" $OK6
 
 act "7. Not only Postfix: Dovecot's own submission server (port 465)"
 dl=$(lines "$MX_DAEMON_LOG")
 xl=$(lines "$MX_DLOG")
-for i in 1 2 3; do
-	cmd "swaks --server $MX4 --port 465 --local-interface $SUBM --auth PLAIN --au alice --ap guess$i"
-	mx_auth_fail $SUBM 465 2
-	grep -E '^<\*\* 535' "$MX_SWAKS_OUT" | sed 's/^<\*\* /server: /' | indent
-done
+for i in 1 2 3; do guess $SUBM 465 PLAIN $i; done
 wait_for 5 mx_banned $SUBM/32
 logs_since "$MX_DLOG" "$xl" "auth failed" | head -n 1 | indent
-logs_since "$MX_DAEMON_LOG" "$dl" "banned" | sed "s/^/${YEL}/; s/\$/${N}/" | indent
+bans_since "$dl"
 
 act "8. A connection flood on port 25 (limit: 1/s, burst 4, per /24)"
 rl0=$(mx_stat rate_limited)

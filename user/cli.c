@@ -43,6 +43,15 @@ int cli_cidr(const char *cmd, const char *arg, struct mxg_cidr *c)
 	return EXIT_USAGE;
 }
 
+int cli_no_args(const char *cmd, int argc, char **argv)
+{
+	if (optind != argc) {
+		cli_err(cmd, "unexpected argument \"%s\"", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 int cli_one_cidr(const char *cmd, int argc, char **argv, struct mxg_cidr *c)
 {
 	if (optind != argc - 1) {

@@ -16,6 +16,9 @@ void cli_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 /* Parse a CIDR argument, printing why it is refused. 0 or EXIT_USAGE. */
 int cli_cidr(const char *cmd, const char *arg, struct mxg_cidr *c);
 
+/* After the options, no argument at all. 0 or EXIT_USAGE. */
+int cli_no_args(const char *cmd, int argc, char **argv);
+
 /* After the options, exactly one CIDR argument. 0 or EXIT_USAGE. */
 int cli_one_cidr(const char *cmd, int argc, char **argv, struct mxg_cidr *c);
 

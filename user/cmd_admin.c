@@ -231,10 +231,8 @@ int cmd_list(int argc, char **argv)
 			return cli_bad_option("list", opt, argv);
 		}
 	}
-	if (optind != argc) {
-		cli_err("list", "unexpected argument \"%s\"", argv[optind]);
+	if (cli_no_args("list", argc, argv))
 		return EXIT_USAGE;
-	}
 	ret = cli_open_maps("list", pin_dir_or_default(pin_dir), &m);
 	if (ret)
 		return ret;
@@ -327,10 +325,8 @@ int cmd_stats(int argc, char **argv)
 			return cli_bad_option("stats", opt, argv);
 		}
 	}
-	if (optind != argc) {
-		cli_err("stats", "unexpected argument \"%s\"", argv[optind]);
+	if (cli_no_args("stats", argc, argv))
 		return EXIT_USAGE;
-	}
 	ret = cli_open_maps("stats", pin_dir_or_default(pin_dir), &m);
 	if (ret)
 		return ret;
@@ -390,10 +386,8 @@ int cmd_detach(int argc, char **argv)
 			return cli_bad_option("detach", opt, argv);
 		}
 	}
-	if (optind != argc) {
-		cli_err("detach", "unexpected argument \"%s\"", argv[optind]);
+	if (cli_no_args("detach", argc, argv))
 		return EXIT_USAGE;
-	}
 	if (access(pin_dir, F_OK)) {
 		cli_err("detach", "%s: nothing to detach (%s)", pin_dir, strerror(errno));
 		return EXIT_RUNTIME;

@@ -31,41 +31,6 @@
 #define OPT_PIN_DIR_ENTRY { "pin-dir", required_argument, NULL, 'p' }
 #define OPT_HELP_ENTRY { "help", no_argument, NULL, 'h' }
 
-static int no_args(const char *cmd, int argc, char **argv)
-{
-	if (optind != argc) {
-		cli_err(cmd, "unexpected argument \"%s\"", argv[optind]);
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
-static unsigned long count_keys(int fd, size_t key_size)
-{
-	char cur[64], next[64];
-	unsigned long n = 0;
-	void *prev = NULL;
-
-	if (key_size > sizeof(cur))
-		return 0;
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
-		memcpy(cur, next, key_size);
-		prev = cur;
-		n++;
-	}
-	return n;
-}
-
-static unsigned int max_entries(int fd)
-{
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return 0;
-	return info.max_entries;
-}
-
 /* ---- status ------------------------------------------------------------ */
 
 struct iface_state {
@@ -124,13 +89,7 @@ int cmd_status(int argc, char **argv)
 	struct iface_state ifs[MXG_MAX_IFACES];
 	struct mxg_config cfg = { 0 };
 	struct mxg_maps m;
-	struct {
-		const char *name;
-		int fd;
-		size_t key;
-		unsigned long used;
-		unsigned int max;
-	} fill[6];
+	struct mxg_fill fill[MXG_N_FILL];
 	unsigned int n_if, i;
 	bool json = false, alive;
 	__u32 zero = 0;
@@ -153,7 +112,7 @@ int cmd_status(int argc, char **argv)
 			return cli_bad_option("status", opt, argv);
 		}
 	}
-	ret = no_args("status", argc, argv);
+	ret = cli_no_args("status", argc, argv);
 	if (ret)
 		return ret;
 	if (access(pin_dir, F_OK)) {
@@ -169,16 +128,7 @@ int cmd_status(int argc, char **argv)
 	alive = mxg_daemon_alive(pin_dir);
 	n_if = find_links(pin_dir, ifs, MXG_MAX_IFACES);
 	bpf_map_lookup_elem(m.config, &zero, &cfg);
-	fill[0] = (typeof(fill[0])){ "deny_v4", m.deny_v4, sizeof(struct mxg_lpm_v4), 0, 0 };
-	fill[1] = (typeof(fill[0])){ "deny_v6", m.deny_v6, sizeof(struct mxg_lpm_v6), 0, 0 };
-	fill[2] = (typeof(fill[0])){ "allow_v4", m.allow_v4, sizeof(struct mxg_lpm_v4), 0, 0 };
-	fill[3] = (typeof(fill[0])){ "allow_v6", m.allow_v6, sizeof(struct mxg_lpm_v6), 0, 0 };
-	fill[4] = (typeof(fill[0])){ "rate_v4", m.rate_v4, sizeof(struct mxg_rate_v4), 0, 0 };
-	fill[5] = (typeof(fill[0])){ "rate_v6", m.rate_v6, sizeof(struct mxg_rate_v6), 0, 0 };
-	for (i = 0; i < 6; i++) {
-		fill[i].used = count_keys(fill[i].fd, fill[i].key);
-		fill[i].max = max_entries(fill[i].fd);
-	}
+	mxg_maps_fill(&m, fill);
 
 	if (json) {
 		printf("{\"loaded\":true,\"pin_dir\":");
@@ -194,9 +144,9 @@ int cmd_status(int argc, char **argv)
 			       i ? "," : "", ifs[i].name, ifs[i].mode,
 			       ifs[i].live ? "true" : "false");
 		printf("],\"maps\":{");
-		for (i = 0; i < 6; i++)
+		for (i = 0; i < MXG_N_FILL; i++)
 			printf("%s\"%s\":{\"entries\":%lu,\"max\":%u}", i ? "," : "",
-			       fill[i].name, fill[i].used, fill[i].max);
+			       fill[i].name, fill[i].entries, fill[i].max);
 		printf("}}\n");
 	} else {
 		printf("pin dir:   %s\n", pin_dir);
@@ -210,8 +160,8 @@ int cmd_status(int argc, char **argv)
 			       ifs[i].live ? "" : " - interface gone");
 		if (!n_if)
 			printf("attached:  nowhere\n");
-		for (i = 0; i < 6; i++)
-			printf("%-10s %lu of %u\n", fill[i].name, fill[i].used, fill[i].max);
+		for (i = 0; i < MXG_N_FILL; i++)
+			printf("%-10s %lu of %u\n", fill[i].name, fill[i].entries, fill[i].max);
 	}
 	mxg_maps_close(&m);
 	return EXIT_OK;
@@ -355,7 +305,7 @@ int cmd_top(int argc, char **argv)
 			return cli_bad_option("top", opt, argv);
 		}
 	}
-	ret = no_args("top", argc, argv);
+	ret = cli_no_args("top", argc, argv);
 	if (ret)
 		return ret;
 	ret = cli_open_maps("top", pin_dir, &m);
@@ -757,7 +707,7 @@ int cmd_export(int argc, char **argv)
 			return cli_bad_option("export", opt, argv);
 		}
 	}
-	ret = no_args("export", argc, argv);
+	ret = cli_no_args("export", argc, argv);
 	if (ret)
 		return ret;
 	ret = cli_open_maps("export", pin_dir, &m);
@@ -889,7 +839,7 @@ int cmd_reload(int argc, char **argv)
 			return cli_bad_option("reload", opt, argv);
 		}
 	}
-	ret = no_args("reload", argc, argv);
+	ret = cli_no_args("reload", argc, argv);
 	if (ret)
 		return ret;
 	pid = lock_holder(pin_dir);
@@ -950,7 +900,7 @@ int cmd_check_config(int argc, char **argv)
 			return cli_bad_option("check-config", opt, argv);
 		}
 	}
-	ret = no_args("check-config", argc, argv);
+	ret = cli_no_args("check-config", argc, argv);
 	if (ret)
 		return ret;
 	if (reference) {

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <zlib.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "logtime.h"
 #include "parse.h"
@@ -115,22 +116,6 @@ struct scan_out {
 	unsigned long matched[MXG_SVC_COUNT];
 };
 
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static int print_event(const struct mxg_auth_event *ev, const char *line,
 		       size_t len, const char *file, unsigned long lineno,
 		       void *arg)
@@ -148,18 +133,18 @@ static int print_event(const struct mxg_auth_event *ev, const char *line,
 		return 0;
 	}
 	fputs("{\"file\":", stdout);
-	json_string(stdout, file);
+	json_str(stdout, file);
 	printf(",\"line\":%lu,\"time\":", lineno);
 	if (ev->time)
 		printf("\"%s\"", mxg_time_iso(ev->time, tbuf, sizeof(tbuf)));
 	else
 		fputs("null", stdout);
 	fputs(",\"service\":", stdout);
-	json_string(stdout, ev->label);
+	json_str(stdout, ev->label);
 	printf(",\"addr\":\"%s\"", abuf);
 	if (ev->user[0]) {
 		fputs(",\"user\":", stdout);
-		json_string(stdout, ev->user);
+		json_str(stdout, ev->user);
 	}
 	printf(",\"attempts\":%u", ev->attempts);
 	if (ev->kind == MXG_EV_PROBE)

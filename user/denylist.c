@@ -2,13 +2,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
 
 #include "denylist.h"
 
@@ -29,31 +26,17 @@ int mxg_denylist_apply(const struct mxg_maps *m, const struct mxg_cidr *c,
 		       uint64_t expires_ns, uint32_t reason,
 		       unsigned int ban_count, uint64_t now_ns, const char *note)
 {
-	struct mxg_lpm_v4 k4 = { .prefixlen = c->prefixlen };
-	struct mxg_lpm_v6 k6 = { .prefixlen = c->prefixlen };
 	struct mxg_deny cover, old, v = {
 		.expires_ns = expires_ns,
 		.added_ns = now_ns,
 		.reason = reason,
 		.ban_count = ban_count ? ban_count : 1,
 	};
-	int fd, ret, result = MXG_APPLY_ADDED;
-	void *key;
+	int ret, result = MXG_APPLY_ADDED;
 
 	if (note)
 		snprintf(v.note, sizeof(v.note), "%s", note);
-	if (c->addr.family == 4) {
-		memcpy(k4.addr, c->addr.a, 4);
-		fd = m->deny_v4;
-		key = &k4;
-	} else {
-		memcpy(k6.addr, c->addr.a, 16);
-		fd = m->deny_v6;
-		key = &k6;
-	}
-
-	/* The longest entry covering c (c itself or wider). */
-	if (bpf_map_lookup_elem(fd, key, &cover) == 0 && active(&cover, now_ns) &&
+	if (mxg_deny_match(m, c, &cover) == 0 && active(&cover, now_ns) &&
 	    lasts_as_long(cover.expires_ns, expires_ns))
 		return MXG_APPLY_COVERED;
 

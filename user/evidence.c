@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "evidence.h"
+#include "logtime.h"
+#include "maps.h"
 #include "policy.h"
 
 /* --- redaction ---------------------------------------------------------- */
@@ -329,35 +331,16 @@ int mxg_evidence_filename(const struct mxg_cidr *cidr, char *buf, size_t size)
 	return 0;
 }
 
-static const char *reason_name(int reason)
-{
-	switch (reason) {
-	case MXG_REASON_LOG:
-		return "log";
-	case MXG_REASON_RATE:
-		return "rate";
-	case MXG_REASON_MANUAL:
-		return "manual";
-	case MXG_REASON_IMPORT:
-		return "import";
-	default:
-		return "unknown";
-	}
-}
-
 static const char *wall_str(uint64_t t_ns, uint64_t now_ns, time_t wall_now,
 			    char *buf, size_t size)
 {
 	time_t t;
-	struct tm tm;
 
 	if (t_ns >= now_ns)
 		t = wall_now + (time_t)((t_ns - now_ns) / MXG_SEC_NS);
 	else
 		t = wall_now - (time_t)((now_ns - t_ns) / MXG_SEC_NS);
-	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, size, "?");
-	return buf;
+	return mxg_time_iso(t, buf, size);
 }
 
 static int write_line(const char *line, void *ctx)
@@ -390,7 +373,7 @@ int mxg_evidence_write(const struct mxg_policy *p, const struct mxg_cidr *cidr,
 		   "expires: %s\n"
 		   "lines: %u\n"
 		   "\n",
-		mxg_cidr_str(&info.cidr, c, sizeof(c)), reason_name(info.reason),
+		mxg_cidr_str(&info.cidr, c, sizeof(c)), mxg_reason_str((uint32_t)info.reason),
 		info.ban_count, info.failures,
 		wall_str(info.added_ns, now_ns, wall_now, added, sizeof(added)),
 		expires, info.n_lines);

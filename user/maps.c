@@ -96,6 +96,14 @@ uint64_t mxg_boot_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t mxg_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 /* Key for c in whichever trie its family uses; returns that map's fd. */
 static int lpm_key(int fd4, int fd6, const struct mxg_cidr *c,
 		   struct mxg_lpm_v4 *k4, struct mxg_lpm_v6 *k6, void **key)
@@ -162,6 +170,17 @@ int mxg_deny_get(const struct mxg_maps *m, const struct mxg_cidr *c,
 	if (!lpm_exact(fd, key, c->addr.family == 4 ? sizeof(k4) : sizeof(k6)))
 		return -ENOENT;
 	return 0;
+}
+
+int mxg_deny_match(const struct mxg_maps *m, const struct mxg_cidr *c,
+		   struct mxg_deny *val)
+{
+	struct mxg_lpm_v4 k4;
+	struct mxg_lpm_v6 k6;
+	void *key;
+	int fd = lpm_key(m->deny_v4, m->deny_v6, c, &k4, &k6, &key);
+
+	return ret_errno(bpf_map_lookup_elem(fd, key, val));
 }
 
 int mxg_deny_del(const struct mxg_maps *m, const struct mxg_cidr *c)
@@ -310,6 +329,44 @@ int mxg_allow_each(const struct mxg_maps *m, mxg_allow_fn fn, void *arg)
 	if (ret)
 		return ret;
 	return trie_each(m->allow_v6, 6, &v, sizeof(v), (void *)fn, arg);
+}
+
+static unsigned long count_keys(int fd, size_t key_size)
+{
+	char cur[32], next[32];
+	unsigned long n = 0;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(cur, next, key_size);
+		prev = cur;
+		n++;
+	}
+	return n;
+}
+
+void mxg_maps_fill(const struct mxg_maps *m, struct mxg_fill out[MXG_N_FILL])
+{
+	const struct { const char *name; int fd; size_t key; } maps[MXG_N_FILL] = {
+		{ "deny_v4", m->deny_v4, sizeof(struct mxg_lpm_v4) },
+		{ "deny_v6", m->deny_v6, sizeof(struct mxg_lpm_v6) },
+		{ "allow_v4", m->allow_v4, sizeof(struct mxg_lpm_v4) },
+		{ "allow_v6", m->allow_v6, sizeof(struct mxg_lpm_v6) },
+		{ "rate_v4", m->rate_v4, sizeof(struct mxg_rate_v4) },
+		{ "rate_v6", m->rate_v6, sizeof(struct mxg_rate_v6) },
+	};
+	unsigned int i;
+
+	_Static_assert(sizeof(struct mxg_rate_v6) <= 32, "count_keys buffer");
+	for (i = 0; i < MXG_N_FILL; i++) {
+		struct bpf_map_info info = { 0 };
+		__u32 len = sizeof(info);
+
+		out[i].name = maps[i].name;
+		out[i].entries = count_keys(maps[i].fd, maps[i].key);
+		out[i].max = bpf_obj_get_info_by_fd(maps[i].fd, &info, &len) ?
+			     0 : info.max_entries;
+	}
 }
 
 int mxg_stats_read(const struct mxg_maps *m, struct mxg_stats *sum)

@@ -37,6 +37,9 @@ void mxg_maps_close(struct mxg_maps *m);
 /* CLOCK_BOOTTIME now, in ns: the clock the XDP program compares expiries on. */
 uint64_t mxg_boot_ns(void);
 
+/* CLOCK_MONOTONIC now, in ns: for measuring intervals. */
+uint64_t mxg_mono_ns(void);
+
 /* Add or replace a deny entry; expires_ns 0 = permanent. */
 int mxg_deny_put(const struct mxg_maps *m, const struct mxg_cidr *c,
 		 const struct mxg_deny *val);
@@ -44,6 +47,12 @@ int mxg_deny_put(const struct mxg_maps *m, const struct mxg_cidr *c,
 int mxg_deny_get(const struct mxg_maps *m, const struct mxg_cidr *c,
 		 struct mxg_deny *val);
 int mxg_deny_del(const struct mxg_maps *m, const struct mxg_cidr *c);
+/*
+ * The longest entry covering c: c itself or a wider one, as the program
+ * would match it. Returns 0 or -ENOENT.
+ */
+int mxg_deny_match(const struct mxg_maps *m, const struct mxg_cidr *c,
+		   struct mxg_deny *val);
 
 /* Same for the allowlist. */
 int mxg_allow_put(const struct mxg_maps *m, const struct mxg_cidr *c,
@@ -57,6 +66,15 @@ typedef int (*mxg_allow_fn)(const struct mxg_cidr *c, const struct mxg_allow *v,
 			    void *arg);
 int mxg_deny_each(const struct mxg_maps *m, mxg_deny_fn fn, void *arg);
 int mxg_allow_each(const struct mxg_maps *m, mxg_allow_fn fn, void *arg);
+
+/* How full the tries and rate maps are (status, metrics). */
+#define MXG_N_FILL 6
+struct mxg_fill {
+	const char *name;
+	unsigned long entries;	/* counted key by key: O(entries) */
+	unsigned int max;
+};
+void mxg_maps_fill(const struct mxg_maps *m, struct mxg_fill out[MXG_N_FILL]);
 
 /* Sum the per-CPU stats record. */
 int mxg_stats_read(const struct mxg_maps *m, struct mxg_stats *sum);

@@ -725,6 +725,30 @@ static void *acc_loop(void *arg)
 	return NULL;
 }
 
+/* Run both workers on their CPUs until t0 + seconds; false if one failed. */
+static bool run_two_cpus(struct acc_worker w[2], int prog_fd, double t0,
+			 double seconds)
+{
+	pthread_t th[2];
+	bool ok = true;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		w[i].prog_fd = prog_fd;
+		w[i].deadline = t0 + seconds;
+		if (pthread_create(&th[i], NULL, acc_loop, &w[i])) {
+			if (i == 1)
+				pthread_join(th[0], NULL);
+			return ASSERT_TRUE(false, "pthread_create");
+		}
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	ok &= ASSERT_EQ(w[0].err, 0, "worker on CPU 0");
+	ok &= ASSERT_EQ(w[1].err, 0, "worker on CPU 1");
+	return ok;
+}
+
 static bool rate_accuracy_two_cpus_within_5_percent(void)
 {
 	struct pkt_spec s1 = { .family = 4, .src = "198.18.7.1", .dport = 25, .tcp_flags = TF_SYN };
@@ -732,11 +756,9 @@ static bool rate_accuracy_two_cpus_within_5_percent(void)
 	struct acc_worker w[2] = { { .cpu = 0 }, { .cpu = 1 } };
 	struct mxg_stats st0 = {}, st1 = {};
 	double t0, t1, T, expected, got, err_pct;
-	pthread_t th[2];
 	cpu_set_t allowed;
 	struct fixture fx;
 	bool ok = true;
-	int i;
 
 	if (sched_getaffinity(0, sizeof(allowed), &allowed) ||
 	    !CPU_ISSET(0, &allowed) || !CPU_ISSET(1, &allowed))
@@ -750,20 +772,10 @@ static bool rate_accuracy_two_cpus_within_5_percent(void)
 	if (!ok)
 		goto out;
 	t0 = mono_s();
-	for (i = 0; i < 2; i++) {
-		w[i].prog_fd = fx.prog_fd;
-		w[i].deadline = t0 + ACC_SECONDS;
-		if (pthread_create(&th[i], NULL, acc_loop, &w[i])) {
-			ok = ASSERT_TRUE(false, "pthread_create");
-			if (i == 1)
-				pthread_join(th[0], NULL);
-			goto out;
-		}
+	if (!run_two_cpus(w, fx.prog_fd, t0, ACC_SECONDS)) {
+		ok = false;
+		goto out;
 	}
-	for (i = 0; i < 2; i++)
-		pthread_join(th[i], NULL);
-	ok &= ASSERT_EQ(w[0].err, 0, "worker on CPU 0");
-	ok &= ASSERT_EQ(w[1].err, 0, "worker on CPU 1");
 	ok &= ASSERT_EQ(stats_read(&fx, &st1), 0, "stats");
 	if (!ok)
 		goto out;
@@ -800,7 +812,6 @@ static bool rate_event_at_most_one_per_second_with_two_cpus(void)
 	struct acc_worker w[2] = { { .cpu = 0 }, { .cpu = 1 } };
 	struct ring_buffer *rb = NULL;
 	struct ev_log log = {};
-	pthread_t th[2];
 	cpu_set_t allowed;
 	struct fixture fx;
 	bool ok = true;
@@ -820,20 +831,10 @@ static bool rate_event_at_most_one_per_second_with_two_cpus(void)
 	if (!ok)
 		goto out;
 	t0 = mono_s();
-	for (i = 0; i < 2; i++) {
-		w[i].prog_fd = fx.prog_fd;
-		w[i].deadline = t0 + 2.5;
-		if (pthread_create(&th[i], NULL, acc_loop, &w[i])) {
-			ok = ASSERT_TRUE(false, "pthread_create");
-			if (i == 1)
-				pthread_join(th[0], NULL);
-			goto out;
-		}
+	if (!run_two_cpus(w, fx.prog_fd, t0, 2.5)) {
+		ok = false;
+		goto out;
 	}
-	for (i = 0; i < 2; i++)
-		pthread_join(th[i], NULL);
-	ok &= ASSERT_EQ(w[0].err, 0, "worker on CPU 0");
-	ok &= ASSERT_EQ(w[1].err, 0, "worker on CPU 1");
 	n = ring_buffer__consume(rb);
 	printf("  info: %d rate events in %.2f s for one bucket:", n,
 	       (w[0].t_last > w[1].t_last ? w[0].t_last : w[1].t_last) - t0);
