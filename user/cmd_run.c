@@ -59,9 +59,6 @@
 #define TICK_RECONCILE	10
 #define TICK_MAP_COUNT	30
 
-/* Maps whose fill levels are exported, counted every TICK_MAP_COUNT ticks. */
-#define N_FILL 6
-
 
 struct daemon {
 	struct mxg_options o;
@@ -75,8 +72,7 @@ struct daemon {
 	bool ready;		/* the engine is set up */
 	uint64_t saved_tick;	/* when the bans were last saved */
 	struct mxg_metrics *metrics;
-	unsigned long fill[N_FILL];	/* entries, as of the last count */
-	unsigned int fill_max[N_FILL];
+	struct mxg_fill fill[MXG_N_FILL];	/* as of the last count */
 	const char *conf_path;	/* NULL: the default path, optional */
 	int argc;		/* kept to re-apply flags on reload */
 	char **argv;
@@ -213,6 +209,7 @@ static int build_options(struct daemon *d, struct mxg_options *o, bool quiet)
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	const struct mxg_event *ev = data;
+	struct daemon *d = ctx;
 	struct mxg_cidr c;
 	char buf[MXG_CIDR_STRLEN];
 
@@ -223,16 +220,17 @@ static int handle_event(void *ctx, void *data, size_t size)
 	memcpy(c.addr.a, ev->addr, ev->family == 4 ? 4 : 16);
 	c.prefixlen = ev->prefixlen;
 	mxg_addr_mask(&c.addr, c.prefixlen);
+	if (ev->kind == MXG_EV_RATE && d->ready)
+		mxg_engine_rate(&d->eng, &c, ev->port, ev->count);
+	/* Up to one event a second per prefix: only worth words at debug level. */
+	if (!mxg_log_verbose)
+		return 0;
 	mxg_cidr_str(&c, buf, sizeof(buf));
-	if (ev->kind == MXG_EV_RATE) {
-		struct daemon *d = ctx;
-
-		mxg_info("%s %s over the SYN rate on port %u (%llu dropped so far)",
-			 ev->monitor ? "[monitor]" : "rate limit:", buf, ev->port,
-			 (unsigned long long)ev->count);
-		if (d->ready)
-			mxg_engine_rate(&d->eng, &c, ev->port, ev->count);
-	} else
+	if (ev->kind == MXG_EV_RATE)
+		mxg_debug("%s %s over the SYN rate on port %u (%llu dropped so far)",
+			  ev->monitor ? "[monitor]" : "rate limit:", buf, ev->port,
+			  (unsigned long long)ev->count);
+	else
 		mxg_debug("%s denylisted %s sent traffic to port %u (%llu hits)",
 			  ev->monitor ? "[monitor]" : "deny:", buf, ev->port,
 			  (unsigned long long)ev->count);
@@ -284,41 +282,6 @@ static void save_state(struct daemon *d, bool bans)
 	}
 }
 
-static const char *const fill_names[N_FILL] = {
-	"deny_v4", "deny_v6", "allow_v4", "allow_v6", "rate_v4", "rate_v6",
-};
-
-static void count_maps(struct daemon *d)
-{
-	const int fds[N_FILL] = {
-		d->m.deny_v4, d->m.deny_v6, d->m.allow_v4, d->m.allow_v6,
-		d->m.rate_v4, d->m.rate_v6,
-	};
-	const size_t ksz[N_FILL] = {
-		sizeof(struct mxg_lpm_v4), sizeof(struct mxg_lpm_v6),
-		sizeof(struct mxg_lpm_v4), sizeof(struct mxg_lpm_v6),
-		sizeof(struct mxg_rate_v4), sizeof(struct mxg_rate_v6),
-	};
-	char cur[32], next[32];
-	unsigned int i;
-
-	for (i = 0; i < N_FILL; i++) {
-		struct bpf_map_info info = { 0 };
-		__u32 len = sizeof(info);
-		unsigned long n = 0;
-		void *prev = NULL;
-
-		while (bpf_map_get_next_key(fds[i], prev, next) == 0) {
-			memcpy(cur, next, ksz[i]);
-			prev = cur;
-			n++;
-		}
-		d->fill[i] = n;
-		if (!bpf_obj_get_info_by_fd(fds[i], &info, &len))
-			d->fill_max[i] = info.max_entries;
-	}
-}
-
 /* One Prometheus scrape. */
 static void write_metrics(FILE *f, void *arg)
 {
@@ -348,11 +311,13 @@ static void write_metrics(FILE *f, void *arg)
 		(unsigned long long)e->would_bans);
 	fprintf(f, "# HELP mxguard_map_entries Entries in a map (counted every %ds).\n# TYPE mxguard_map_entries gauge\n",
 		TICK_MAP_COUNT);
-	for (i = 0; i < N_FILL; i++)
-		fprintf(f, "mxguard_map_entries{map=\"%s\"} %lu\n", fill_names[i], d->fill[i]);
+	for (i = 0; i < MXG_N_FILL; i++)
+		fprintf(f, "mxguard_map_entries{map=\"%s\"} %lu\n", d->fill[i].name,
+			d->fill[i].entries);
 	fprintf(f, "# HELP mxguard_map_max_entries Capacity of a map.\n# TYPE mxguard_map_max_entries gauge\n");
-	for (i = 0; i < N_FILL; i++)
-		fprintf(f, "mxguard_map_max_entries{map=\"%s\"} %u\n", fill_names[i], d->fill_max[i]);
+	for (i = 0; i < MXG_N_FILL; i++)
+		fprintf(f, "mxguard_map_max_entries{map=\"%s\"} %u\n", d->fill[i].name,
+			d->fill[i].max);
 	fprintf(f, "# HELP mxguard_log_lines_total Log lines read.\n# TYPE mxguard_log_lines_total counter\nmxguard_log_lines_total %llu\n",
 		(unsigned long long)e->lines);
 	fprintf(f, "# HELP mxguard_log_failures_total AUTH failures recognised, by service.\n# TYPE mxguard_log_failures_total counter\n");
@@ -453,7 +418,7 @@ static int setup_detection(struct daemon *d, bool fresh_maps)
 	}
 	if (!d->o.n_logs && !d->o.journal)
 		mxg_notice("no log source (--log FILE or --journal): only the XDP rate limit and manual bans act");
-	count_maps(d);
+	mxg_maps_fill(&d->m, d->fill);
 	if (strcmp(d->o.metrics, "off")) {
 		d->metrics = mxg_metrics_new(d->o.metrics, write_metrics, d, err, sizeof(err));
 		if (!d->metrics) {
@@ -585,14 +550,6 @@ static int setup_loop(struct daemon *d)
 	return 0;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static void on_tick(struct daemon *d)
 {
 	d->ticks++;
@@ -608,7 +565,7 @@ static void on_tick(struct daemon *d)
 	if (d->ticks % 60 == 0)
 		prune_expired(d);
 	if (d->ticks % TICK_MAP_COUNT == 0)
-		count_maps(d);
+		mxg_maps_fill(&d->m, d->fill);
 	if (d->ticks % TICK_SAVE_BANS == 0 ||
 	    (d->eng.dirty && d->ticks - d->saved_tick >= TICK_SAVE_NEW))
 		save_state(d, true);
@@ -675,10 +632,10 @@ static void serve(struct daemon *d)
 			} else if (mxg_metrics_owns(d->metrics, fd)) {
 				mxg_metrics_handle(d->metrics, fd);
 			} else if (d->follow && fd == mxg_follow_fd(d->follow)) {
-				d->eng.line_read_ns = mono_ns();
+				d->eng.line_read_ns = mxg_mono_ns();
 				mxg_follow_process(d->follow, mxg_engine_line, &d->eng);
 			} else if (d->journal && fd == mxg_journal_fd(d->journal)) {
-				d->eng.line_read_ns = mono_ns();
+				d->eng.line_read_ns = mxg_mono_ns();
 				mxg_journal_process(d->journal, mxg_engine_line, &d->eng);
 			} else {
 				ring_buffer__consume(d->rb);
@@ -744,10 +701,8 @@ int cmd_run(int argc, char **argv)
 		if (opt == '?')
 			return cli_bad_option("run", opt, argv);
 	}
-	if (optind != argc) {
-		cli_err("run", "unexpected argument \"%s\"", argv[optind]);
+	if (cli_no_args("run", argc, argv))
 		return EXIT_USAGE;
-	}
 	if (build_options(&d, &d.o, false))
 		return EXIT_USAGE;
 	mxg_log_verbose = d.o.verbose;

@@ -6,8 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <bpf/bpf.h>
-
 #include "cli.h"
 #include "denylist.h"
 #include "engine.h"
@@ -17,14 +15,6 @@ const double mxg_lat_bounds[MXG_LAT_BUCKETS] = {
 	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.1,
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static void record_latency(struct mxg_engine *e)
 {
 	double s;
@@ -32,7 +22,7 @@ static void record_latency(struct mxg_engine *e)
 
 	if (!e->line_read_ns)
 		return;
-	s = (double)(mono_ns() - e->line_read_ns) / 1e9;
+	s = (double)(mxg_mono_ns() - e->line_read_ns) / 1e9;
 	for (i = 0; i < MXG_LAT_BUCKETS && s > mxg_lat_bounds[i]; i++)
 		;
 	e->lat_count[i]++;
@@ -144,15 +134,14 @@ void mxg_engine_event(struct mxg_engine *e, const struct mxg_auth_event *ev,
 	if (ev->kind != MXG_EV_AUTH)
 		return;
 	e->matched[ev->service]++;
-	if (seen_twice(e, ev, e->replay && ev->time > 0 ?
-		       (uint64_t)ev->time * 1000000000ULL : mxg_boot_ns())) {
-		e->duplicates++;
-		return;
-	}
 	/* Replay: the policy's clock is the wall clock, and a line is judged
 	 * at the time it carries. */
 	if (e->replay && ev->time > 0)
 		now = (uint64_t)ev->time * 1000000000ULL;
+	if (seen_twice(e, ev, now)) {
+		e->duplicates++;
+		return;
+	}
 	mxg_policy_failure(e->policy, now, &ev->addr, ev->label,
 			   ev->user[0] ? ev->user : NULL, ev->attempts, line, len);
 }
@@ -309,30 +298,13 @@ struct reconcile_ctx {
 	struct mxg_cidr gone[256];
 };
 
-/* Is c covered by an active entry of the maps (itself or a wider one)? */
-static bool covered(const struct mxg_maps *m, const struct mxg_cidr *c)
-{
-	struct mxg_lpm_v4 k4 = { .prefixlen = c->prefixlen };
-	struct mxg_lpm_v6 k6 = { .prefixlen = c->prefixlen };
-	struct mxg_deny v;
-	int ret;
-
-	memcpy(k4.addr, c->addr.a, 4);
-	memcpy(k6.addr, c->addr.a, 16);
-	ret = c->addr.family == 4 ? bpf_map_lookup_elem(m->deny_v4, &k4, &v) :
-				    bpf_map_lookup_elem(m->deny_v6, &k6, &v);
-	return ret == 0 && (!v.expires_ns || v.expires_ns > mxg_boot_ns());
-}
-
 static int reconcile_one(const struct mxg_ban_info *info, void *arg)
 {
 	struct reconcile_ctx *r = arg;
+	struct mxg_deny v;
 
-	/*
-	 * Gone from the maps and not inside a wider ban (a range ban replaces
-	 * the host bans it covers): an operator unbanned it.
-	 */
-	if (!info->active || covered(r->m, &info->cidr))
+	/* Gone from the maps while it should still run: an operator unbanned it. */
+	if (!info->active || mxg_deny_get(r->m, &info->cidr, &v) == 0)
 		return 0;
 	r->gone[r->n++] = info->cidr;
 	return r->n == sizeof(r->gone) / sizeof(r->gone[0]);
