@@ -113,8 +113,17 @@ int cmd_replay(int argc, char **argv)
 	for (i = (unsigned int)optind; i < (unsigned int)argc; i++) {
 		unsigned long lines = 0;
 
+		const char *path;
+		int src = mxg_log_spec(eng.parser, argv[i], &path);
+
+		if (src == -ENOENT) {
+			cli_err("replay", "%s: no server or pattern program is named so before ':'",
+				argv[i]);
+			status = EXIT_USAGE;
+			continue;
+		}
 		/* Every line goes to the engine, matched or not: it counts them. */
-		ret = mxg_scan_file(eng.parser, argv[i], replay_one, &eng, &lines);
+		ret = mxg_scan_file(eng.parser, src, path, replay_one, &eng, &lines);
 		if (ret < 0) {
 			cli_err("replay", "cannot read %s: %s", argv[i], strerror(-ret));
 			status = EXIT_RUNTIME;

@@ -392,13 +392,18 @@ static int setup_detection(struct daemon *d, bool fresh_maps)
 		}
 		if (mxg_follow_load(d->follow, d->follow_state))
 			mxg_warn("ignoring unreadable log state %s", d->follow_state);
-		for (i = 0; i < d->o.n_logs; i++) {
-			ret = mxg_follow_add(d->follow, d->o.logs[i]);
+		for (i = 0; i < d->eng.n_sources; i++) {
+			const struct mxg_log_source *ls = &d->eng.sources[i];
+
+			ret = mxg_follow_add(d->follow, ls->path);
 			if (ret && ret != -EEXIST) {
-				mxg_err("cannot follow %s: %s", d->o.logs[i], strerror(-ret));
+				mxg_err("cannot follow %s: %s", ls->path, strerror(-ret));
 				return EXIT_RUNTIME;
 			}
-			mxg_info("following %s", d->o.logs[i]);
+			mxg_info("following %s (%s)", ls->path,
+				 ls->src == MXG_SRC_SYSLOG ? "syslog: each line by its program" :
+				 ls->src >= MXG_SRC_CUSTOM_BASE ? "a pattern program's file" :
+				 mxg_service_name(ls->src));
 		}
 	}
 	if (d->o.journal) {

@@ -23,6 +23,7 @@
 
 struct scan_state {
 	struct mxg_parser *p;
+	int src;
 	const char *path;
 	mxg_scan_cb cb;
 	void *arg;
@@ -35,7 +36,7 @@ static int one_line(struct scan_state *st, const char *s, const char *e)
 	struct mxg_auth_event ev;
 
 	st->lineno++;
-	if (!mxg_parse_line(st->p, s, (size_t)(e - s), st->now, &ev))
+	if (!mxg_parse_source(st->p, st->src, s, (size_t)(e - s), st->now, &ev))
 		return 0;
 	return st->cb(&ev, s, (size_t)(e - s), st->path, st->lineno, st->arg);
 }
@@ -80,11 +81,11 @@ static int scan_lines(struct scan_state *st, gzFile gz, char *buf)
 	}
 }
 
-int mxg_scan_file(struct mxg_parser *p, const char *path, mxg_scan_cb cb,
-		  void *arg, unsigned long *lines_read)
+int mxg_scan_file(struct mxg_parser *p, int src, const char *path,
+		  mxg_scan_cb cb, void *arg, unsigned long *lines_read)
 {
 	struct scan_state st = {
-		.p = p, .path = path, .cb = cb, .arg = arg,
+		.p = p, .src = src, .path = path, .cb = cb, .arg = arg,
 		.now = (int64_t)time(NULL),
 	};
 	gzFile gz;
@@ -156,14 +157,19 @@ static int print_event(const struct mxg_auth_event *ev, const char *line,
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mxguard scan [--json] [--pattern REGEX]... [--probes] FILE...\n"
+		"usage: mxguard scan [--json] [--pattern REGEX]... [--probes] [SERVER:]FILE...\n"
 		"\n"
 		"Report every SMTP/IMAP AUTH failure found in log files (plain or .gz).\n"
+		"Syslog-style files are read line by line by the parser of the program\n"
+		"each line names; a file one server writes itself is named with it:\n"
+		"exim:/var/log/exim4/mainlog, haraka:FILE, exchange:FILE, domino:FILE\n"
+		"(Exim's and Haraka's default paths are known without it).\n"
 		"\n"
 		"  --json            one JSON object per failure, one a line\n"
-		"  --pattern REGEX   also match a fail2ban-style PCRE2 pattern with\n"
-		"                    <HOST> for the address and optional (?<user>...);\n"
-		"                    may be repeated\n"
+		"  --pattern 'PROG: REGEX'  also match a fail2ban-style PCRE2 pattern on\n"
+		"                    the lines of program PROG, from the start of their\n"
+		"                    message, with <HOST> for the address and optional\n"
+		"                    (?<user>...); may be repeated\n"
 		"  --probes          also report hostile probes (lost connection after\n"
 		"                    AUTH, non-SMTP commands, postscreen pregreet)\n"
 		"  -h, --help        this help\n"
@@ -203,7 +209,7 @@ int cmd_scan(int argc, char **argv)
 			out.json = true;
 			break;
 		case 'p':
-			if (mxg_parser_add_pattern(p, optarg, "custom", err,
+			if (mxg_parser_add_pattern(p, optarg, NULL, err,
 						   sizeof(err))) {
 				fprintf(stderr, "mxguard scan: --pattern: %s\n", err);
 				status = EXIT_USAGE;
@@ -241,12 +247,21 @@ int cmd_scan(int argc, char **argv)
 		mxg_parser_set_flags(p, MXG_PARSE_PROBES);
 
 	for (i = optind; i < argc; i++) {
-		rc = mxg_scan_file(p, argv[i], print_event, &out, &lines);
+		const char *path;
+		int src = mxg_log_spec(p, argv[i], &path);
+
+		if (src == -ENOENT) {
+			fprintf(stderr, "mxguard scan: %s: no server or pattern program "
+				"is named so before ':'\n", argv[i]);
+			status = EXIT_USAGE;
+			goto out;
+		}
+		rc = mxg_scan_file(p, src, path, print_event, &out, &lines);
 		total += lines;
 		if (rc < 0) {
 			fflush(stdout);
 			fprintf(stderr, "mxguard scan: cannot open %s: %s\n",
-				argv[i], strerror(-rc));
+				path, strerror(-rc));
 			status = EXIT_RUNTIME;
 		}
 	}

@@ -146,14 +146,50 @@ void mxg_engine_event(struct mxg_engine *e, const struct mxg_auth_event *ev,
 			   ev->user[0] ? ev->user : NULL, ev->attempts, line, len);
 }
 
+static int source_of(const struct mxg_engine *e, const char *path)
+{
+	unsigned int i;
+
+	for (i = 0; path && i < e->n_sources; i++)
+		if (!strcmp(e->sources[i].path, path))
+			return e->sources[i].src;
+	return MXG_SRC_SYSLOG;
+}
+
 void mxg_engine_line(const char *line, size_t len, const char *path, void *arg)
 {
 	struct mxg_engine *e = arg;
 	struct mxg_auth_event ev;
 
 	e->lines++;
-	if (mxg_parse_line(e->parser, line, len, (int64_t)time(NULL), &ev))
+	if (mxg_parse_source(e->parser, source_of(e, path), line, len,
+			     (int64_t)time(NULL), &ev))
 		mxg_engine_event(e, &ev, line, len);
+}
+
+int mxg_engine_sources(struct mxg_engine *e, const struct mxg_options *o,
+		       char *err, size_t errlen)
+{
+	const char *path;
+	unsigned int i;
+	int src;
+
+	e->n_sources = 0;
+	for (i = 0; i < o->n_logs && i < MXG_MAX_LOGS; i++) {
+		src = mxg_log_spec(e->parser, o->logs[i], &path);
+		if (src == -ENOENT) {
+			snprintf(err, errlen,
+				 "log: %s: names no server or pattern program before ':' "
+				 "(servers: postfix exim dovecot sendmail courier domino "
+				 "opensmtpd haraka exchange maddy cyrus uwimap, or syslog)",
+				 o->logs[i]);
+			return -EINVAL;
+		}
+		snprintf(e->sources[i].path, sizeof(e->sources[i].path), "%s", path);
+		e->sources[i].src = src;
+		e->n_sources++;
+	}
+	return 0;
 }
 
 void mxg_engine_rate(struct mxg_engine *e, const struct mxg_cidr *cidr,
@@ -252,6 +288,8 @@ int mxg_engine_init(struct mxg_engine *e, const struct mxg_options *o,
 			return -EINVAL;
 		}
 	}
+	if (mxg_engine_sources(e, o, err, errlen))
+		return -EINVAL;
 	find_own_addrs(e);
 	policy_config(e, o, &pc);
 	if (mxg_policy_config_check(&pc, err, errlen))

@@ -7,6 +7,7 @@
 #ifndef MXG_ENGINE_H
 #define MXG_ENGINE_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -32,9 +33,18 @@ struct mxg_recent {
 #define MXG_LAT_BUCKETS 8
 extern const double mxg_lat_bounds[MXG_LAT_BUCKETS];
 
+/* A followed file and the source its lines are judged as. */
+struct mxg_log_source {
+	char path[PATH_MAX];
+	int src;			/* MXG_SRC_SYSLOG, a service, a pattern */
+};
+
 struct mxg_engine {
 	const struct mxg_maps *m;	/* NULL: decide only, write nothing */
 	struct mxg_parser *parser;
+	/* The config's logs, "[SOURCE:]PATH" resolved; other paths are syslog. */
+	struct mxg_log_source sources[MXG_MAX_LOGS];
+	unsigned int n_sources;
 	struct mxg_policy *policy;
 	struct mxg_addr own[MXG_MAX_OWN_ADDRS];
 	unsigned int n_own;
@@ -67,12 +77,20 @@ struct mxg_engine {
 /* Compile patterns, build the policy, adopt the bans already in the maps. */
 int mxg_engine_init(struct mxg_engine *e, const struct mxg_options *o,
 		    const struct mxg_maps *m, char *err, size_t errlen);
+/* Resolve the config's "[SOURCE:]PATH" logs (init does it); -EINVAL on an unknown source. */
+int mxg_engine_sources(struct mxg_engine *e, const struct mxg_options *o,
+		       char *err, size_t errlen);
+
 /* Apply a new config (reload); the old one stays on error. */
 int mxg_engine_reconfigure(struct mxg_engine *e, const struct mxg_options *o,
 			   char *err, size_t errlen);
 void mxg_engine_free(struct mxg_engine *e);
 
-/* One log line (an mxg_line_fn: arg is the engine). */
+/*
+ * One log line (an mxg_line_fn: arg is the engine). path picks how it is
+ * read: a log bound to a server ("exim:/var/log/exim4/mainlog") by that
+ * server's parser only, anything else (files, "journal") by its tag.
+ */
 void mxg_engine_line(const char *line, size_t len, const char *path, void *arg);
 
 /* One parsed failure (replay hands over what mxg_scan_file found). */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,31 @@ const char *const mxg_journal_default_identifiers[] = {
 	"opensmtpd*", "courier*", "authdaemond*", "haraka*", NULL,
 };
 
+/*
+ * Who may speak for a mail server. SYSLOG_IDENTIFIER is whatever the
+ * sender says (`logger -t postfix/smtpd`), but _UID and _SYSTEMD_UNIT are
+ * journald's own, taken from the sending process: an entry counts only
+ * when it comes from root, a mail server's system user, or a mail server's
+ * unit.
+ */
+const char *const mxg_journal_trusted_users[] = {
+	"postfix", "dovecot", "dovenull", "Debian-exim", "exim", "mail",
+	"smmsp", "opensmtpd", "_smtpd", "_smtpq", "haraka", "courier",
+	"daemon", "cyrus", "maddy", NULL,
+};
+
+const char *const mxg_journal_trusted_units[] = {
+	"postfix*", "dovecot*", "exim*", "exim4*", "sendmail*", "sm-mta*",
+	"opensmtpd*", "courier*", "haraka*", "maddy*", "cyrus*", NULL,
+};
+
+#define MAX_TRUSTED_UIDS 32
+
 struct mxg_journal {
 	sd_journal *j;
+	uid_t trusted_uid[MAX_TRUSTED_UIDS];	/* besides root */
+	unsigned int n_trusted_uid;
+	char **trusted_unit_v;
 	char **ident_v;		/* SYSLOG_IDENTIFIER patterns, copied */
 	char **unit_v;		/* _SYSTEMD_UNIT patterns, copied */
 	bool filter_in_code;	/* some pattern is a prefix */
@@ -144,9 +168,17 @@ struct mxg_journal *mxg_journal_open(const struct mxg_journal_opts *o)
 		return NULL;
 	mj->ident_v = copy_list(idents);
 	mj->unit_v = copy_list(o->units);
-	if (!mj->ident_v || !mj->unit_v) {
+	mj->trusted_unit_v = copy_list(mxg_journal_trusted_units);
+	if (!mj->ident_v || !mj->unit_v || !mj->trusted_unit_v) {
 		err = -ENOMEM;
 		goto out_free;
+	}
+	for (const char *const *u = o->trusted_users ? o->trusted_users :
+		     mxg_journal_trusted_users; *u; u++) {
+		struct passwd *pw = getpwnam(*u);
+
+		if (pw && mj->n_trusted_uid < MAX_TRUSTED_UIDS)
+			mj->trusted_uid[mj->n_trusted_uid++] = pw->pw_uid;
 	}
 	if (o->directory) {
 		what = o->directory;
@@ -197,6 +229,7 @@ out_close:
 out_free:
 	free_list(mj->ident_v);
 	free_list(mj->unit_v);
+	free_list(mj->trusted_unit_v);
 	free(mj);
 	errno = -err;
 	return NULL;
@@ -209,6 +242,7 @@ void mxg_journal_free(struct mxg_journal *mj)
 	sd_journal_close(mj->j);
 	free_list(mj->ident_v);
 	free_list(mj->unit_v);
+	free_list(mj->trusted_unit_v);
 	free(mj->cursor);
 	free(mj);
 }
@@ -250,6 +284,33 @@ static size_t format_time(char *out, size_t size, uint64_t usec)
 	return n;
 }
 
+/* Sent by root, a mail server's user or from a mail server's unit. */
+static bool trusted_sender(struct mxg_journal *mj)
+{
+	const char *v;
+	size_t n, i;
+	char buf[16];
+	unsigned long uid;
+	char *end;
+
+	if (get_field(mj->j, "_UID", &v, &n) && n > 0 && n < sizeof(buf)) {
+		memcpy(buf, v, n);
+		buf[n] = '\0';
+		errno = 0;
+		uid = strtoul(buf, &end, 10);
+		if (!errno && *end == '\0') {
+			if (uid == 0)
+				return true;
+			for (i = 0; i < mj->n_trusted_uid; i++)
+				if (mj->trusted_uid[i] == (uid_t)uid)
+					return true;
+		}
+	}
+	return get_field(mj->j, "_SYSTEMD_UNIT", &v, &n) &&
+	       (pattern_match(mj->trusted_unit_v, v, n) ||
+		pattern_match(mj->unit_v, v, n));
+}
+
 /* Build the line for the current entry; false if it is not ours. */
 static bool format_entry(struct mxg_journal *mj, size_t *out_len)
 {
@@ -265,6 +326,10 @@ static bool format_entry(struct mxg_journal *mj, size_t *out_len)
 	    !(get_field(mj->j, "_SYSTEMD_UNIT", &unit, &ulen) &&
 	      pattern_match(mj->unit_v, unit, ulen)))
 		return false;
+	if (!trusted_sender(mj)) {
+		mj->st.untrusted++;
+		return false;
+	}
 	if (!ident && !get_field(mj->j, "_COMM", &ident, &ilen)) {
 		ident = "-";
 		ilen = 1;

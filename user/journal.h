@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Following the systemd journal (sd-journal): entries of the mail services,
- * each turned into a syslog-like line so the file parsers read them too:
+ * Following the systemd journal (sd-journal): entries of the mail services
+ * from trusted senders (see mxg_journal_opts), each turned into a
+ * syslog-like line so the file parsers read them too:
  *
  *	2024-05-01T12:34:56.123456+02:00 mx1 postfix/smtpd[4242]: MESSAGE
  *
@@ -43,14 +44,25 @@ struct mxg_journal_opts {
 	 */
 	const char *const *identifiers;
 	const char *const *units;
+	/*
+	 * Whose entries count: NULL-terminated user names besides root (NULL:
+	 * mxg_journal_trusted_users). Entries from other users, whatever
+	 * identifier they claim, are filtered unless their _SYSTEMD_UNIT is a
+	 * mail server's (mxg_journal_trusted_units, or one of units).
+	 */
+	const char *const *trusted_users;
 	/* Start at the oldest entry instead of the end (tests, replay). */
 	bool from_start;
 };
 
+extern const char *const mxg_journal_trusted_users[];
+extern const char *const mxg_journal_trusted_units[];
+
 struct mxg_journal_stats {
 	uint64_t entries;	/* entries read */
 	uint64_t lines;		/* entries matched and delivered */
-	uint64_t filtered;	/* entries read but not matched */
+	uint64_t filtered;	/* entries read but not matched (untrusted too) */
+	uint64_t untrusted;	/* a mail identifier from an untrusted sender */
 	uint64_t errors;	/* entries that could not be read */
 };
 

@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The dispatcher: a one-pass pre-filter, then the family matchers that the
- * keywords found make possible, then the custom patterns.
+ * The dispatcher. A line is judged only by the parser of the program that
+ * wrote it: the syslog tag (or journal identifier) picks the server family,
+ * and the family's matcher reads the message from its start, where that
+ * server's own fixed text is. A file a server writes itself, without tags
+ * (Exim's mainlog, Haraka's, Domino's, Exchange's protocol logs), is bound to
+ * that server by the configuration, and only its matcher reads it. No
+ * matcher ever searches the whole line for its marker: client text (HELO
+ * names, envelope addresses, echoed commands, user names) cannot carry a
+ * failure into another server's parser or into another field.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -80,7 +87,7 @@ int mxg_parser_add_pattern(struct mxg_parser *p, const char *pattern,
 {
 	return mxg_custom_add(&p->custom, pattern,
 			      service_name && *service_name ? service_name :
-			      "custom", err, errlen);
+			      NULL, err, errlen);
 }
 
 /* ---- text helpers ------------------------------------------------------ */
@@ -195,161 +202,541 @@ unsigned int mxg_uint(const char *s, const char *e, const char **endp)
 	return v;
 }
 
-/* ---- pre-filter -------------------------------------------------------- */
+/* ---- the line's head: timestamp, host, program ----------------------- */
 
-#define PF_AUTH		(1u << 0)	/* "auth", "AUTH", "Authentication" */
-#define PF_CONN		(1u << 1)	/* "connected", "connect ip=" */
-#define PF_LOGIN	(1u << 2)	/* "login", "LOGIN" (IMAP/POP daemons) */
-
-/* What the trigger at s (one of "uth", "onn", "ogi", any case) tells. */
-static unsigned int classify(const unsigned char *s, const unsigned char *e)
+static bool is_digit_c(char c)
 {
-	switch (s[0] | 0x20) {
-	case 'u':
-		if ((s[1] | 0x20) != 't' || (s[2] | 0x20) != 'h')
-			return 0;
-		/* Postfix's "auth=0/1" in every disconnect line is not one. */
-		if (s[0] == 'u' && e - s > 3 && s[3] == '=')
-			return 0;
-		return PF_AUTH;
-	case 'o':
-		if (s[1] == 'n' && s[2] == 'n') {
-			/* Session starts (OpenSMTPD, Haraka), not Postfix's "connect from". */
-			if ((e - s >= 8 && !memcmp(s, "onnected", 8)) ||
-			    (e - s >= 10 && !memcmp(s, "onnect ip=", 10)))
-				return PF_CONN;
-			return 0;
-		}
-		if ((s[1] | 0x20) == 'g' && (s[2] | 0x20) == 'i')
-			return PF_LOGIN;
-		return 0;
-	}
-	return 0;
+	return c >= '0' && c <= '9';
 }
 
-typedef unsigned char v16u8 __attribute__((vector_size(16)));
-
-static v16u8 load16(const unsigned char *p)
+static bool all_digits(const char *s, const char *e)
 {
-	v16u8 v;
+	if (s >= e)
+		return false;
+	for (; s < e; s++)
+		if (!is_digit_c(*s))
+			return false;
+	return true;
+}
 
-	memcpy(&v, p, sizeof(v));
-	return v;
+static const char *token_end(const char *s, const char *e)
+{
+	while (s < e && *s != ' ')
+		s++;
+	return s;
+}
+
+static const char *skip_spaces(const char *s, const char *e)
+{
+	while (s < e && *s == ' ')
+		s++;
+	return s;
+}
+
+/* "HH:MM:SS" with an optional fraction at s: its end, or NULL. */
+static const char *clock_end(const char *s, const char *e)
+{
+	if (e - s < 8 || s[2] != ':' || s[5] != ':' || !all_digits(s, s + 2) ||
+	    !all_digits(s + 3, s + 5) || !all_digits(s + 6, s + 8))
+		return NULL;
+	s += 8;
+	if (s < e && (*s == '.' || *s == ','))
+		for (s++; s < e && is_digit_c(*s); s++)
+			;
+	return s;
+}
+
+/* "YYYY-MM-DD" at s. */
+static bool date_at(const char *s, const char *e)
+{
+	return e - s >= 10 && all_digits(s, s + 4) && s[4] == '-' &&
+	       all_digits(s + 5, s + 7) && s[7] == '-' && all_digits(s + 8, s + 10);
+}
+
+static bool month_name(const char *s, const char *e)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	int i;
+
+	if (e - s < 4 || s[3] != ' ')
+		return false;
+	for (i = 0; i < 12; i++)
+		if (!memcmp(s, months + 3 * i, 3))
+			return true;
+	return false;
 }
 
 /*
- * Find the trigger trigrams 16 positions at a time (SSE2/NEON through the
- * compiler's vector extensions), classify only where one occurs. Common
- * Postfix lines ("connect from", "auth=0/1") come out empty, and lines
- * that cannot match never reach the matchers.
+ * Past the timestamp that starts a line (and the blanks after it); s itself
+ * when there is none. Which time it is, is logtime.c's business; here only
+ * where it ends matters. Forms: RFC 3164 "Nov 29 10:00:01", RFC 3339 as one
+ * token, Exim's "2026-11-29 10:00:01[.123][ +0100]", journalctl's
+ * "Sun 2026-11-29 10:00:01 CET" and "1764410401.123456".
  */
-static unsigned int prefilter(const unsigned char *s, size_t len)
+static const char *skip_time(const char *s, const char *e)
 {
-	const unsigned char *e = s + len;
-	unsigned int seen = 0;
-	size_t i = 0, k;
+	const char *p, *q;
 
-	for (; i + 18 <= len; i += 16) {
-		v16u8 a = load16(s + i) | 0x20;
-		v16u8 b = load16(s + i + 1) | 0x20;
-		v16u8 c = load16(s + i + 2) | 0x20;
-		v16u8 m = ((a == 'u') & (b == 't') & (c == 'h')) |
-			  ((a == 'o') & (((b == 'n') & (c == 'n')) |
-					 ((b == 'g') & (c == 'i'))));
-		uint64_t lo, hi;
-
-		memcpy(&lo, &m, 8);
-		memcpy(&hi, (const char *)&m + 8, 8);
-		if (!(lo | hi))
-			continue;
-		for (k = 0; k < 16; k++)
-			if (m[k])
-				seen |= classify(s + i + k, e);
+	if (month_name(s, e)) {
+		p = s + 4;
+		if (p < e && *p == ' ')
+			p++;
+		while (p < e && is_digit_c(*p) && p - s < 7)
+			p++;
+		if (p >= e || *p != ' ' || !is_digit_c(p[-1]))
+			return s;
+		q = clock_end(p + 1, e);
+		return q && (q == e || *q == ' ') ? skip_spaces(q, e) : s;
 	}
-	for (; i + 3 <= len; i++)
-		seen |= classify(s + i, e);
-	return seen;
+	p = s;
+	/* journalctl -o short-full: a weekday first. */
+	if (e - s > 4 && s[3] == ' ' && !is_digit_c(s[0]) && date_at(s + 4, e))
+		p = s + 4;
+	if (date_at(p, e)) {
+		if (p + 10 < e && p[10] == 'T') {
+			/* RFC 3339: one token. */
+			return skip_spaces(token_end(p, e), e);
+		}
+		if (p + 10 >= e || p[10] != ' ')
+			return s;
+		q = clock_end(p + 11, e);
+		if (!q || (q < e && *q != ' '))
+			return s;
+		q = skip_spaces(q, e);
+		/* A zone: "+0100" (Exim) or a name (journalctl). */
+		if (q < e && (*q == '+' || *q == '-') && e - q >= 5 &&
+		    all_digits(q + 1, q + 5))
+			q = skip_spaces(token_end(q, e), e);
+		else if (p != s && q < e && *q >= 'A' && *q <= 'Z')
+			q = skip_spaces(token_end(q, e), e);
+		return q;
+	}
+	/* journalctl -o short-unix. */
+	q = token_end(s, e);
+	for (p = s; p < q && is_digit_c(*p); p++)
+		;
+	if (p - s == 10 && (p == q || *p == '.') &&
+	    (p == q || all_digits(p + 1, q)))
+		return skip_spaces(q, e);
+	return s;
 }
 
-static int builtin(struct mxg_parser *p, const char *s, const char *e,
-		   int64_t now, unsigned int seen, struct mxg_auth_event *ev)
+/* A "<PRI>" at s: past it (and past an RFC 5424 version), else s. */
+static const char *skip_pri(const char *s, const char *e, bool *rfc5424)
 {
-	if (seen & PF_AUTH) {
-		if (mxg_match_postfix(s, e, ev))
-			return MXG_SVC_POSTFIX;
-		if (mxg_match_dovecot(s, e, ev))
-			return MXG_SVC_DOVECOT;
-		if (mxg_match_exim(s, e, ev))
-			return MXG_SVC_EXIM;
-		if (mxg_match_sendmail(s, e, ev))
-			return MXG_SVC_SENDMAIL;
-		if (mxg_match_courier(s, e, ev))
-			return MXG_SVC_COURIER;
-		if (mxg_match_domino(s, e, ev))
-			return MXG_SVC_DOMINO;
-		if (mxg_match_exchange(s, e, ev))
-			return MXG_SVC_EXCHANGE;
-		if (mxg_match_maddy(s, e, ev))
-			return MXG_SVC_MADDY;
+	const char *p;
+
+	*rfc5424 = false;
+	if (s >= e || *s != '<')
+		return s;
+	for (p = s + 1; p < e && p - s < 5 && is_digit_c(*p); p++)
+		;
+	if (p == s + 1 || p >= e || *p != '>')
+		return s;
+	p++;
+	if (e - p >= 2 && p[0] == '1' && p[1] == ' ') {
+		*rfc5424 = true;
+		p += 2;
 	}
-	if (seen & PF_LOGIN) {
-		if (!(seen & PF_AUTH) && mxg_match_courier(s, e, ev))
-			return MXG_SVC_COURIER;
-		switch (mxg_match_imapd(s, e, ev)) {
-		case 1:
-			return MXG_SVC_CYRUS;
-		case 2:
-			return MXG_SVC_UWIMAP;
+	return p;
+}
+
+/* Characters of a program name as syslog(3) callers and journald use them. */
+static bool prog_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       is_digit_c(c) || c == '_' || c == '-' || c == '.' || c == '/' ||
+	       c == '@';
+}
+
+/*
+ * A tag token "name", "name[pid]" or "name(n)" ending in ':' at [s, t):
+ * sets the name's end. Dovecot's own log files write "auth-worker(12):".
+ */
+static bool tag_token(const char *s, const char *t, const char **name_end)
+{
+	const char *p = s;
+
+	while (p < t && prog_char(*p))
+		p++;
+	if (p == s || p - s > MXG_PROG_MAX)
+		return false;
+	*name_end = p;
+	if (p < t && (*p == '[' || *p == '(')) {
+		char close = *p == '[' ? ']' : ')';
+
+		for (p++; p < t && is_digit_c(*p); p++)
+			;
+		if (p >= t || *p != close)
+			return false;
+		p++;
+	}
+	return p == t;
+}
+
+int mxg_split_line(const char *s, const char *e, struct mxg_line_head *h)
+{
+	const char *p, *t1, *t2, *ne;
+	bool rfc5424;
+	int i;
+
+	memset(h, 0, sizeof(*h));
+	p = skip_pri(s, e, &rfc5424);
+	if (rfc5424) {
+		/* TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG */
+		for (i = 0; i < 2; i++)
+			p = skip_spaces(token_end(p, e), e);
+		t1 = token_end(p, e);
+		if (t1 == p || t1 - p > MXG_PROG_MAX)
+			return 0;
+		for (ne = p; ne < t1 && prog_char(*ne); ne++)
+			;
+		if (ne != t1)
+			return 0;
+		h->prog = p;
+		h->prog_end = t1;
+		h->tok = p;
+		p = skip_spaces(t1, e);
+		for (i = 0; i < 2; i++)
+			p = skip_spaces(token_end(p, e), e);
+		/* Structured data: "-" or "[...]..." with quoted values. */
+		if (p < e && *p == '[') {
+			bool quoted = false;
+
+			for (; p < e; p++) {
+				if (*p == '\\' && quoted) {
+					p++;
+				} else if (*p == '"') {
+					quoted = !quoted;
+				} else if (*p == ']' && !quoted &&
+					   (p + 1 == e || p[1] == ' ')) {
+					p++;
+					break;
+				}
+			}
+		} else {
+			p = token_end(p, e);
 		}
+		p = skip_spaces(p, e);
+		if (e - p >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
+			p += 3;
+		h->msg = p;
+		return 1;
 	}
-	if (seen & (PF_AUTH | PF_CONN)) {
-		if (mxg_match_opensmtpd(&p->sessions, s, e, now, ev))
-			return MXG_SVC_OPENSMTPD;
-		if (mxg_match_haraka(&p->sessions, s, e, now, ev))
-			return MXG_SVC_HARAKA;
+	p = skip_time(p, e);
+	/* "host tag: msg", or "tag: msg" where a program writes its own file. */
+	t1 = token_end(p, e);
+	if (t1 > p && t1[-1] == ':' && tag_token(p, t1 - 1, &ne)) {
+		h->tok = p;
+	} else {
+		p = skip_spaces(t1, e);
+		t2 = token_end(p, e);
+		if (t2 == p || t2[-1] != ':' || !tag_token(p, t2 - 1, &ne))
+			return 0;
+		t1 = t2;
+		h->tok = p;
 	}
-	if (p->flags & MXG_PARSE_PROBES) {
-		if (mxg_probe_postfix(s, e, ev))
-			return MXG_SVC_POSTFIX;
-		if (mxg_probe_sendmail(s, e, ev))
-			return MXG_SVC_SENDMAIL;
+	h->prog = p;
+	h->prog_end = ne;
+	h->msg = skip_spaces(t1, e);
+	return 1;
+}
+
+/* ---- which program is which server ------------------------------------ */
+
+static bool prog_is(const struct mxg_line_head *h, const char *name)
+{
+	size_t n = strlen(name);
+
+	return (size_t)(h->prog_end - h->prog) == n && !memcmp(h->prog, name, n);
+}
+
+static bool prog_starts(const struct mxg_line_head *h, const char *name)
+{
+	size_t n = strlen(name);
+
+	return (size_t)(h->prog_end - h->prog) >= n && !memcmp(h->prog, name, n);
+}
+
+/* The last "/component" of the program name, or the whole name. */
+static bool prog_last_is(const struct mxg_line_head *h, const char *name)
+{
+	const char *c = h->prog_end;
+	size_t n = strlen(name);
+
+	while (c > h->prog && c[-1] != '/')
+		c--;
+	return (size_t)(h->prog_end - c) == n && !memcmp(c, name, n);
+}
+
+/* Dovecot's processes, as its own log files name them in the tag. */
+static const char *const dovecot_procs[] = {
+	"imap-login", "pop3-login", "submission-login", "managesieve-login",
+	"auth", "auth-worker", "imap", "pop3", "submission", "lmtp",
+	"managesieve", "dovecot",
+};
+
+static bool dovecot_prog(const struct mxg_line_head *h)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(dovecot_procs) / sizeof(dovecot_procs[0]); i++)
+		if (prog_is(h, dovecot_procs[i]))
+			return true;
+	return false;
+}
+
+/* The services a program name can be (a bit per enum mxg_service). */
+static unsigned int services_of(const struct mxg_line_head *h)
+{
+	unsigned int m = 0;
+
+	/* Postfix: "postfix/smtpd", "postfix/submission/smtpd", "postfix-out/smtpd". */
+	if (prog_starts(h, "postfix") && memchr(h->prog, '/', (size_t)(h->prog_end - h->prog)))
+		m |= 1u << MXG_SVC_POSTFIX;
+	if (prog_is(h, "postgrey"))
+		m |= 1u << MXG_SVC_POSTFIX;
+	if (dovecot_prog(h))
+		m |= 1u << MXG_SVC_DOVECOT;
+	if (prog_is(h, "exim") || prog_is(h, "exim4"))
+		m |= 1u << MXG_SVC_EXIM;
+	if (prog_is(h, "sm-mta") || prog_is(h, "sendmail"))
+		m |= 1u << MXG_SVC_SENDMAIL;
+	if (prog_is(h, "courieresmtpd") || prog_is(h, "imapd") ||
+	    prog_is(h, "imapd-ssl") || prog_is(h, "pop3d") ||
+	    prog_is(h, "pop3d-ssl") || prog_is(h, "courierpop3login") ||
+	    prog_is(h, "courierimaplogin"))
+		m |= 1u << MXG_SVC_COURIER;
+	/* Cyrus: "imaps", "cyrus/imap"; its "badlogin: " is its own. */
+	if (prog_last_is(h, "imap") || prog_last_is(h, "imaps") ||
+	    prog_last_is(h, "pop3") || prog_last_is(h, "pop3s"))
+		m |= 1u << MXG_SVC_CYRUS;
+	if (prog_is(h, "imapd") || prog_is(h, "ipop3d") || prog_is(h, "ipop2d"))
+		m |= 1u << MXG_SVC_UWIMAP;
+	if (prog_is(h, "smtpd"))
+		m |= 1u << MXG_SVC_OPENSMTPD;
+	if (prog_is(h, "haraka") || prog_is(h, "Haraka"))
+		m |= 1u << MXG_SVC_HARAKA;
+	if (prog_is(h, "maddy"))
+		m |= 1u << MXG_SVC_MADDY;
+	if (prog_is(h, "domino"))
+		m |= 1u << MXG_SVC_DOMINO;
+	return m;
+}
+
+/*
+ * Dovecot's matcher reads "process: text": the syslog message of "dovecot"
+ * ("imap-login: Disconnected ..."), or from the tag on in Dovecot's own log
+ * files ("imap-login: Info: Disconnected ...").
+ */
+static const char *dovecot_start(const struct mxg_line_head *h)
+{
+	return prog_is(h, "dovecot") ? h->msg : h->tok;
+}
+
+static int run_matcher(struct mxg_parser *p, enum mxg_service svc,
+		       const char *s, const char *e, int64_t now,
+		       struct mxg_auth_event *ev)
+{
+	switch (svc) {
+	case MXG_SVC_POSTFIX:
+		return mxg_match_postfix(s, e, ev);
+	case MXG_SVC_EXIM:
+		return mxg_match_exim(s, e, ev);
+	case MXG_SVC_DOVECOT:
+		return mxg_match_dovecot(s, e, ev);
+	case MXG_SVC_SENDMAIL:
+		return mxg_match_sendmail(s, e, ev);
+	case MXG_SVC_COURIER:
+		return mxg_match_courier(s, e, ev);
+	case MXG_SVC_DOMINO:
+		return mxg_match_domino(s, e, ev);
+	case MXG_SVC_OPENSMTPD:
+		return mxg_match_opensmtpd(&p->sessions, s, e, now, ev);
+	case MXG_SVC_HARAKA:
+		return mxg_match_haraka(&p->sessions, s, e, now, ev);
+	case MXG_SVC_EXCHANGE:
+		return mxg_match_exchange(s, e, ev);
+	case MXG_SVC_MADDY:
+		return mxg_match_maddy(s, e, ev);
+	case MXG_SVC_CYRUS:
+		return mxg_match_imapd(s, e, ev) == 1;
+	case MXG_SVC_UWIMAP:
+		return mxg_match_imapd(s, e, ev) == 2;
+	default:
+		return 0;
 	}
+}
+
+static int run_probe(enum mxg_service svc, const char *s, const char *e,
+		     bool postscreen, struct mxg_auth_event *ev)
+{
+	switch (svc) {
+	case MXG_SVC_POSTFIX:
+		return mxg_probe_postfix(s, e, postscreen, ev);
+	case MXG_SVC_SENDMAIL:
+		return mxg_probe_sendmail(s, e, ev);
+	default:
+		return 0;
+	}
+}
+
+/* Reset what a matcher that did not match may have written. */
+static void ev_reset(struct mxg_auth_event *ev)
+{
+	ev->user[0] = '\0';
+	ev->attempts = 1;
+	ev->kind = MXG_EV_AUTH;
+}
+
+static int judge(struct mxg_parser *p, int src, const char *line,
+		 const char *e, int64_t now, struct mxg_auth_event *ev)
+{
+	struct mxg_line_head h;
+	const char *s;
+	unsigned int svcs;
+	int i;
+
+	if (src > MXG_SRC_SYSLOG) {
+		/* A file one server writes itself: only its parser reads it. */
+		s = line;
+		if (src >= MXG_SRC_CUSTOM_BASE) {
+			bool v;
+
+			s = skip_time(skip_pri(s, e, &v), e);
+			return mxg_custom_match_index(p->custom,
+						      src - MXG_SRC_CUSTOM_BASE,
+						      s, e, ev) ? MXG_SVC_CUSTOM : -1;
+		}
+		/* Domino's own prefixes are its matcher's business. */
+		if (src != MXG_SVC_DOMINO && src != MXG_SVC_EXCHANGE)
+			s = skip_time(s, e);
+		/* A server that also writes "tag: " into its own file. */
+		memset(&h, 0, sizeof(h));
+		if (mxg_split_line(line, e, &h) && (services_of(&h) & (1u << src)))
+			s = src == MXG_SVC_DOVECOT ? dovecot_start(&h) : h.msg;
+		if (run_matcher(p, (enum mxg_service)src, s, e, now, ev))
+			return src;
+		ev_reset(ev);
+		if ((p->flags & MXG_PARSE_PROBES) &&
+		    run_probe((enum mxg_service)src, s, e,
+			      s == h.msg && prog_last_is(&h, "postscreen"), ev))
+			return src;
+		return -1;
+	}
+	if (!mxg_split_line(line, e, &h))
+		return -1;
+	svcs = services_of(&h);
+	for (i = 0; svcs && i < MXG_SVC_CUSTOM; i++) {
+		if (!(svcs & (1u << i)))
+			continue;
+		s = i == MXG_SVC_DOVECOT ? dovecot_start(&h) : h.msg;
+		if (run_matcher(p, (enum mxg_service)i, s, e, now, ev))
+			return i;
+		ev_reset(ev);
+		if ((p->flags & MXG_PARSE_PROBES) &&
+		    run_probe((enum mxg_service)i, s, e,
+			      prog_last_is(&h, "postscreen"), ev))
+			return i;
+		ev_reset(ev);
+	}
+	if (p->custom && mxg_custom_match(p->custom, h.prog,
+					  (size_t)(h.prog_end - h.prog),
+					  h.msg, e, ev))
+		return MXG_SVC_CUSTOM;
 	return -1;
 }
 
-int mxg_parse_line(struct mxg_parser *p, const char *line, size_t len,
-		   int64_t now, struct mxg_auth_event *ev)
+int mxg_parse_source(struct mxg_parser *p, int src, const char *line,
+		     size_t len, int64_t now, struct mxg_auth_event *ev)
 {
 	const char *s = line, *e = line + len;
-	unsigned int seen;
+	int64_t t;
 	int svc;
 
 	/* Callers may hand over the line with its end-of-line bytes. */
 	while (e > s && (e[-1] == '\n' || e[-1] == '\r'))
 		e--;
-	seen = prefilter((const unsigned char *)s, (size_t)(e - s));
-	if (!seen && !p->custom && !(p->flags & MXG_PARSE_PROBES))
+	ev_reset(ev);
+	ev->label = NULL;
+	/* The line's own time ages the session table (replays of old logs). */
+	t = mxg_logtime_parse(s, (size_t)(e - s), now);
+	svc = judge(p, src, s, e, t ? t : now, ev);
+	if (svc < 0)
 		return 0;
-
-	ev->user[0] = '\0';
-	ev->attempts = 1;
-	ev->kind = MXG_EV_AUTH;
-	svc = builtin(p, s, e, now, seen, ev);
-	if (svc >= 0) {
-		if (ev->kind == MXG_EV_PROBE && !(p->flags & MXG_PARSE_PROBES))
-			return 0;
-		ev->service = (enum mxg_service)svc;
+	if (ev->kind == MXG_EV_PROBE && !(p->flags & MXG_PARSE_PROBES))
+		return 0;
+	ev->service = (enum mxg_service)svc;
+	if (svc != MXG_SVC_CUSTOM)
 		ev->label = service_names[svc];
-	} else {
-		ev->user[0] = '\0';
-		ev->attempts = 1;
-		ev->kind = MXG_EV_AUTH;
-		if (!p->custom || !mxg_custom_match(p->custom, s, e, ev))
-			return 0;
-		ev->service = MXG_SVC_CUSTOM;
-	}
 	if (ev->attempts < 1)
 		ev->attempts = 1;
-	ev->time = mxg_logtime_parse(s, (size_t)(e - s), now);
+	ev->time = t;
 	return 1;
+}
+
+int mxg_parse_line(struct mxg_parser *p, const char *line, size_t len,
+		   int64_t now, struct mxg_auth_event *ev)
+{
+	return mxg_parse_source(p, MXG_SRC_SYSLOG, line, len, now, ev);
+}
+
+int mxg_parser_source(const struct mxg_parser *p, const char *name, size_t n)
+{
+	int i;
+
+	if (n == 6 && !memcmp(name, "syslog", 6))
+		return MXG_SRC_SYSLOG;
+	for (i = 0; i < MXG_SVC_CUSTOM; i++)
+		if (strlen(service_names[i]) == n &&
+		    !memcmp(service_names[i], name, n))
+			return i;
+	i = mxg_custom_index(p->custom, name, n);
+	return i < 0 ? -ENOENT : MXG_SRC_CUSTOM_BASE + i;
+}
+
+/* Where a server writes its own log by default: bound without being told. */
+static const struct {
+	const char *path;
+	enum mxg_service svc;
+} default_paths[] = {
+	{ "/var/log/exim4/mainlog", MXG_SVC_EXIM },
+	{ "/var/log/exim/mainlog", MXG_SVC_EXIM },
+	{ "/var/log/exim/main.log", MXG_SVC_EXIM },
+	{ "/var/log/exim_mainlog", MXG_SVC_EXIM },
+	{ "/var/spool/exim/log/mainlog", MXG_SVC_EXIM },
+	{ "/var/log/haraka.log", MXG_SVC_HARAKA },
+	{ "/var/log/haraka/haraka.log", MXG_SVC_HARAKA },
+};
+
+int mxg_log_spec(const struct mxg_parser *p, const char *spec,
+		 const char **path)
+{
+	const char *c = strchr(spec, ':');
+	size_t i;
+	int src;
+
+	*path = spec;
+	/* "SERVER:PATH"; a path that merely holds a ':' stays a path. */
+	if (c && c > spec) {
+		src = mxg_parser_source(p, spec, (size_t)(c - spec));
+		if (src != -ENOENT) {
+			*path = c + 1;
+			return src;
+		}
+		for (i = 0; spec + i < c && prog_char(spec[i]) && spec[i] != '/' &&
+		     spec[i] != '.'; i++)
+			;
+		if (spec + i == c && c[1] == '/')
+			return -ENOENT;
+	}
+	for (i = 0; i < sizeof(default_paths) / sizeof(default_paths[0]); i++) {
+		size_t n = strlen(default_paths[i].path), l = strlen(spec);
+
+		/* Also its rotated copies: "mainlog.1", "mainlog.2.gz". */
+		if (l >= n && !memcmp(spec, default_paths[i].path, n) &&
+		    (spec[n] == '\0' || spec[n] == '.'))
+			return default_paths[i].svc;
+	}
+	return MXG_SRC_SYSLOG;
 }

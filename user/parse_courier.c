@@ -17,10 +17,11 @@
 
 #include "parse.h"
 
-static int esmtpd(const char *a, const char *e, struct mxg_auth_event *ev)
+static int esmtpd(const char *s, const char *e, struct mxg_auth_event *ev)
 {
-	const char *v = a + 12, *end, *m;
+	const char *v = s + 12, *end, *m;
 
+	/* relay= is the first field, before anything the client sent. */
 	for (end = v; end < e && *end != ','; end++)
 		;
 	m = MXG_FIND(end, e, ",msg=\"");
@@ -31,13 +32,11 @@ static int esmtpd(const char *a, const char *e, struct mxg_auth_event *ev)
 
 static int login_failed(const char *a, const char *e, struct mxg_auth_event *ev)
 {
-	const char *ip, *rb, *u;
+	const char *ip, *u;
 
+	/* ", ip=[ADDR]" ends the line; the client's user= comes before it. */
 	ip = MXG_RFIND(a, e, ", ip=[");
-	if (!ip)
-		return 0;
-	rb = memchr(ip + 6, ']', (size_t)(e - ip - 6));
-	if (!rb || mxg_addr_span(ip + 6, rb, &ev->addr))
+	if (!ip || e[-1] != ']' || mxg_addr_span(ip + 6, e - 1, &ev->addr))
 		return 0;
 	u = MXG_FIND(a, ip, ", user=");
 	if (u)
@@ -45,44 +44,46 @@ static int login_failed(const char *a, const char *e, struct mxg_auth_event *ev)
 	return 1;
 }
 
+/* The message of courieresmtpd, imapd, pop3d (and -ssl), from its start. */
 int mxg_match_courier(const char *s, const char *e, struct mxg_auth_event *ev)
 {
-	const char *a;
-
-	a = MXG_FIND(s, e, ": error,relay=");
-	if (a && MXG_FIND(s, a, "courieresmtpd"))
-		return esmtpd(a + 2, e, ev);
-	a = MXG_FIND(s, e, "LOGIN FAILED, ");
-	if (a)
-		return login_failed(a, e, ev);
+	if (MXG_STARTS(s, e, "error,relay="))
+		return esmtpd(s, e, ev);
+	if (MXG_STARTS(s, e, "LOGIN FAILED, "))
+		return login_failed(s, e, ev);
 	return 0;
 }
 
-/* 1 for Cyrus, 2 for UW-IMAP, 0 for neither. */
+/*
+ * 1 for Cyrus, 2 for UW-IMAP, 0 for neither, from the start of the message:
+ *   badlogin: RDNS? [ADDR] MECH USER SASL(-13): ...
+ *   Login failed user=USER auth=AUTH host=RDNS [ADDR]
+ */
 int mxg_match_imapd(const char *s, const char *e, struct mxg_auth_event *ev)
 {
-	const char *a, *lb, *rb = NULL, *q;
+	const char *p, *rb, *q;
 
-	a = MXG_FIND(s, e, "badlogin: ");
-	if (a) {
-		/* "badlogin: RDNS [ADDR] ...": the first bracket is the client. */
-		lb = memchr(a, '[', (size_t)(e - a));
-		if (!lb)
+	if (MXG_STARTS(s, e, "badlogin: ")) {
+		/* The reverse name has no blanks; the client's user comes after. */
+		p = s + 10;
+		if (p < e && *p != '[') {
+			while (p < e && *p != ' ' && *p != '[')
+				p++;
+			if (p < e && *p == ' ')
+				p++;
+		}
+		if (p >= e || *p != '[')
 			return 0;
-		rb = memchr(lb, ']', (size_t)(e - lb));
-		if (!rb || mxg_addr_span(lb + 1, rb, &ev->addr))
+		rb = memchr(p, ']', (size_t)(e - p) < 60 ? (size_t)(e - p) : 60);
+		if (!rb || mxg_addr_span(p + 1, rb, &ev->addr))
 			return 0;
 		return 1;
 	}
-	a = MXG_FIND(s, e, "Login failed user=");
-	if (a) {
-		q = MXG_RFIND(a, e, " host=");
-		if (!q)
-			return 0;
-		for (; q < e; q++)
-			if (*q == ']')
-				rb = q;
-		if (!rb || !mxg_addr_bracket_before(a, rb, &ev->addr))
+	if (MXG_STARTS(s, e, "Login failed user=")) {
+		/* host= is UW-IMAP's last field; user= and auth= come before. */
+		q = MXG_RFIND(s, e, " host=");
+		if (!q || e[-1] != ']' ||
+		    !mxg_addr_bracket_before(q, e - 1, &ev->addr))
 			return 0;
 		return 2;
 	}

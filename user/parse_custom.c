@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Custom patterns, fail2ban style: <HOST> (or <ADDR>) marks the client
- * address, (?<user>...) or <F-USER>...</F-USER> the user name. Each is
- * compiled once, JIT-compiled when the library can, and owns its match
- * data, so matching allocates nothing.
+ * Custom patterns, fail2ban style: "PROGRAM: REGEX", where <HOST> (or
+ * <ADDR>) marks the client address, (?<user>...) or <F-USER>...</F-USER>
+ * the user name. A pattern reads only the lines of its program, from the
+ * start of their message (compiled anchored), so text a client gets into
+ * another program's line, or later into the same line, is never tried.
+ * Each is compiled once, JIT-compiled when the library can, and owns its
+ * match data, so matching allocates nothing.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
@@ -21,8 +24,33 @@ struct mxg_custom {
 	bool jit;
 	int host_group;
 	int user_group;		/* 0 when the pattern has none */
-	char label[32];
+	char prog[MXG_PROG_MAX + 1];
+	char label[MXG_PROG_MAX + 1];
 };
+
+static bool prog_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
+	       c == '/' || c == '@';
+}
+
+/* "PROGRAM: " at the start of pattern: the regex after it, or NULL. */
+static const char *split_prog(const char *pattern, char *prog)
+{
+	const char *p = pattern;
+
+	while (*p && prog_char(*p))
+		p++;
+	if (p == pattern || p - pattern > MXG_PROG_MAX || p[0] != ':' ||
+	    p[1] != ' ')
+		return NULL;
+	memcpy(prog, pattern, (size_t)(p - pattern));
+	prog[p - pattern] = '\0';
+	for (p += 2; *p == ' '; p++)
+		;
+	return *p ? p : NULL;
+}
 
 /* An address-looking token; mxg_addr_parse decides whether it is one. */
 #define HOST_RE "(?:::f{4,6}:)?(?<host>[0-9A-Fa-f.:]{2,45}(?:%[\\w.-]+)?)"
@@ -84,7 +112,17 @@ int mxg_custom_add(struct mxg_custom **list, const char *pattern,
 	char *re;
 	int rc;
 
-	re = expand(pattern);
+	char prog[MXG_PROG_MAX + 1];
+	const char *body = split_prog(pattern, prog);
+
+	if (!body) {
+		snprintf(err, errlen,
+			 "bad pattern \"%s\": begin it with the program that writes "
+			 "the lines, as in \"myapp: login failed from <HOST>\"",
+			 pattern);
+		return -EINVAL;
+	}
+	re = expand(body);
 	if (!re) {
 		snprintf(err, errlen, "pattern too long or out of memory");
 		return -ENOMEM;
@@ -96,7 +134,7 @@ int mxg_custom_add(struct mxg_custom **list, const char *pattern,
 		return -ENOMEM;
 	}
 	c->code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
-				PCRE2_DUPNAMES, &rc, &off, NULL);
+				PCRE2_DUPNAMES | PCRE2_ANCHORED, &rc, &off, NULL);
 	free(re);
 	if (!c->code) {
 		pcre2_get_error_message(rc, msg, sizeof(msg));
@@ -125,7 +163,8 @@ int mxg_custom_add(struct mxg_custom **list, const char *pattern,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	snprintf(c->label, sizeof(c->label), "%s", label);
+	snprintf(c->prog, sizeof(c->prog), "%s", prog);
+	snprintf(c->label, sizeof(c->label), "%s", label ? label : prog);
 	for (tail = list; *tail; tail = &(*tail)->next)
 		;
 	*tail = c;
@@ -144,31 +183,67 @@ static bool group(struct mxg_custom *c, int n, const char *s,
 	return true;
 }
 
-int mxg_custom_match(struct mxg_custom *list, const char *s, const char *e,
+static int match_one(struct mxg_custom *c, const char *s, const char *e,
 		     struct mxg_auth_event *ev)
 {
-	struct mxg_custom *c;
 	const char *gs, *ge;
 	int rc;
 
-	for (c = list; c; c = c->next) {
-		if (c->jit)
-			rc = pcre2_jit_match(c->code, (PCRE2_SPTR)s,
-					     (size_t)(e - s), 0, 0, c->md, NULL);
-		else
-			rc = pcre2_match(c->code, (PCRE2_SPTR)s,
-					 (size_t)(e - s), 0, 0, c->md, NULL);
-		if (rc < 0)
-			continue;
-		if (!group(c, c->host_group, s, &gs, &ge) ||
-		    mxg_addr_port_span(gs, ge, &ev->addr))
-			continue;
-		if (group(c, c->user_group, s, &gs, &ge))
-			mxg_user_copy(ev, gs, ge);
-		ev->label = c->label;
-		return 1;
-	}
+	if (c->jit)
+		rc = pcre2_jit_match(c->code, (PCRE2_SPTR)s, (size_t)(e - s), 0,
+				     0, c->md, NULL);
+	else
+		rc = pcre2_match(c->code, (PCRE2_SPTR)s, (size_t)(e - s), 0, 0,
+				 c->md, NULL);
+	if (rc < 0)
+		return 0;
+	if (!group(c, c->host_group, s, &gs, &ge) ||
+	    mxg_addr_port_span(gs, ge, &ev->addr))
+		return 0;
+	if (group(c, c->user_group, s, &gs, &ge))
+		mxg_user_copy(ev, gs, ge);
+	ev->label = c->label;
+	return 1;
+}
+
+static bool prog_eq(const struct mxg_custom *c, const char *prog, size_t n)
+{
+	return strlen(c->prog) == n && !memcmp(c->prog, prog, n);
+}
+
+int mxg_custom_match(struct mxg_custom *list, const char *prog, size_t n,
+		     const char *s, const char *e, struct mxg_auth_event *ev)
+{
+	struct mxg_custom *c;
+
+	for (c = list; c; c = c->next)
+		if (prog_eq(c, prog, n) && match_one(c, s, e, ev))
+			return 1;
 	return 0;
+}
+
+int mxg_custom_match_index(struct mxg_custom *list, int idx, const char *s,
+			   const char *e, struct mxg_auth_event *ev)
+{
+	struct mxg_custom *c = list;
+
+	while (c && idx-- > 0)
+		c = c->next;
+	if (!c)
+		return 0;
+	return mxg_custom_match(list, c->prog, strlen(c->prog), s, e, ev);
+}
+
+int mxg_custom_index(const struct mxg_custom *list, const char *name,
+		     size_t n)
+{
+	const struct mxg_custom *c;
+	int i = 0;
+
+	for (c = list; c; c = c->next, i++)
+		if (prog_eq(c, name, n))
+			return i;
+	return -ENOENT;
 }
 
 void mxg_custom_free(struct mxg_custom *list)

@@ -10,6 +10,8 @@
  * The user name is the client's and comes first, so the address is taken
  * from the last "connecting host" / the bracket before Domino's own text.
  */
+#include <string.h>
+
 #include "parse.h"
 
 static int failed_for_user(const char *a, const char *e,
@@ -24,7 +26,8 @@ static int failed_for_user(const char *a, const char *e,
 	for (end = v; end < e && *end != ' ' && *end != ',' && *end != ';';
 	     end++)
 		;
-	if (mxg_addr_span(v, end, &ev->addr))
+	/* Domino's "connecting host ADDR" ends the line: the user came before. */
+	if (mxg_addr_span(v, end, &ev->addr) || end != e)
 		return 0;
 	for (ue = h; ue > a && (ue[-1] == ' ' || ue[-1] == ';'); ue--)
 		;
@@ -50,15 +53,77 @@ static int internet_password(const char *s, const char *a,
 	return 1;
 }
 
+static bool dig(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * Past Domino's own head: "[pid:tid-thread] " and "DD-MM-YYYY HH:MM:SS"
+ * (also with '.' or '/', month first, " AM"/" PM"), then blanks. NULL when
+ * the line does not start the way Domino starts its lines.
+ */
+static const char *skip_domino_head(const char *s, const char *e)
+{
+	const char *p = s, *q;
+
+	if (p < e && *p == '[') {
+		q = memchr(p, ']', (size_t)(e - p) < 48 ? (size_t)(e - p) : 48);
+		if (!q || q + 1 >= e || q[1] != ' ')
+			return NULL;
+		p = q + 2;
+	}
+	if (e - p < 19 || !dig(p[0]) || !dig(p[1]) || !dig(p[3]) || !dig(p[4]) ||
+	    (p[2] != '-' && p[2] != '.' && p[2] != '/') || p[5] != p[2] ||
+	    !dig(p[6]) || !dig(p[9]) || p[10] != ' ' || p[13] != ':' ||
+	    p[16] != ':')
+		return NULL;
+	p += 19;
+	if (e - p >= 3 && p[0] == ' ' && (p[1] == 'A' || p[1] == 'P') && p[2] == 'M')
+		p += 3;
+	while (p < e && *p == ' ')
+		p++;
+	return p;
+}
+
 int mxg_match_domino(const char *s, const char *e, struct mxg_auth_event *ev)
 {
-	const char *a;
+	static const char tail[] = " authentication failure using internet password";
+	const char *a, *h, *p;
 
-	a = MXG_FIND(s, e, "Authentication failed for user ");
-	if (a && MXG_FIND(s, a, "SMTP Server"))
-		return failed_for_user(a + 31, e, ev);
-	a = MXG_RFIND(s, e, " authentication failure using internet password");
-	if (a)
-		return internet_password(s, a, ev);
-	return 0;
+	s = skip_domino_head(s, e);
+	if (!s)
+		return 0;
+	/* "SMTP Server: " or "SMTP Server [thread] " starts Domino's message. */
+	if (MXG_STARTS(s, e, "SMTP Server")) {
+		p = s + 11;
+		if (MXG_STARTS(p, e, " [")) {
+			p = memchr(p, ']', (size_t)(e - p) < 40 ? (size_t)(e - p) : 40);
+			if (!p)
+				return 0;
+			p++;
+		} else if (MXG_STARTS(p, e, ":")) {
+			p++;
+		} else {
+			return 0;
+		}
+		while (p < e && *p == ' ')
+			p++;
+		if (!MXG_STARTS(p, e, "Authentication failed for user "))
+			return 0;
+		return failed_for_user(p + 31, e, ev);
+	}
+	/* "PROTO: USER [ADDR] authentication failure using internet password". */
+	for (p = s; p < e && p - s < 12 && *p >= 'a' && *p <= 'z'; p++)
+		;
+	if (p == s || !MXG_STARTS(p, e, ": "))
+		return 0;
+	/* The user is the client's and comes first: the last tail is Domino's. */
+	a = mxg_rfind(p, e, tail, sizeof(tail) - 1);
+	if (!a)
+		return 0;
+	h = a + sizeof(tail) - 1;
+	if (h != e && (!MXG_STARTS(h, e, ": ") || memchr(h, '[', (size_t)(e - h))))
+		return 0;
+	return internet_password(p, a, ev);
 }

@@ -4,8 +4,10 @@
  *   date-time,connector-id,session-id,sequence-number,local-endpoint,
  *   remote-endpoint,event,data,context
  *   2026-11-29T10:00:01.123Z,MX\Default Frontend MX,08DD...,7,
- *       10.0.0.1:587,198.18.1.2:52314,<,535 5.7.3 Authentication unsuccessful,
+ *       10.0.0.1:587,198.18.1.2:52314,>,535 5.7.3 Authentication unsuccessful,
  * Fields are split honouring CSV quotes; remote-endpoint is Exchange's own.
+ * The event ">" is what the server sent, "<" what the client sent: a 535
+ * counts only as Exchange's own reply, never as text a client sent.
  *
  * maddy:
  *   smtp: authentication failed	{"reason":"...","src_ip":"198.18.1.2:52314",
@@ -45,11 +47,11 @@ int mxg_match_exchange(const char *s, const char *e, struct mxg_auth_event *ev)
 	const char *d;
 
 	if (s >= e || *s < '0' || *s > '9' ||
-	    !MXG_FIND(s, e, ",<,") || !MXG_FIND(s, e, "535 "))
+	    !MXG_FIND(s, e, ",>,") || !MXG_FIND(s, e, "535 "))
 		return 0;
 	if (csv_split(s, e, f) < CSV_FIELDS)
 		return 0;
-	if (f[6][1] - f[6][0] != 1 || f[6][0][0] != '<')
+	if (f[6][1] - f[6][0] != 1 || f[6][0][0] != '>')
 		return 0;
 	d = f[7][0];
 	if (d < f[7][1] && *d == '"')
@@ -123,11 +125,17 @@ int mxg_match_maddy(const char *s, const char *e, struct mxg_auth_event *ev)
 	const char *a, *p, *k, *ke, *v, *ve;
 	bool have_addr = false;
 
-	a = MXG_FIND(s, e, ": authentication failed");
-	if (!a)
+	/* "MODULE: authentication failed\t{...}" from the message's start. */
+	for (a = s; a < e && ((*a >= 'a' && *a <= 'z') || *a == '_' ||
+			      *a == '.' || *a == '-' || (*a >= '0' && *a <= '9'));
+	     a++)
+		;
+	if (a == s || !MXG_STARTS(a, e, ": authentication failed"))
 		return 0;
-	p = memchr(a, '{', (size_t)(e - a));
-	if (!p)
+	p = a + 23;
+	while (p < e && (*p == '\t' || *p == ' '))
+		p++;
+	if (p >= e || *p != '{')
 		return 0;
 	for (p++; p < e;) {
 		while (p < e && (*p == ' ' || *p == ','))

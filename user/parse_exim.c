@@ -1,79 +1,138 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Exim:
- *   [syslog prefix] [DATE TIME [ZONE]] [pid] NAME authenticator failed for
- *       [H=]RDNS? (HELO)? [ADDR](:PORT)? (I=[IP]:PORT)? (U=IDENT)?:
- *       535 Incorrect authentication data (set_id=USER)
- *   SMTP protocol error in "AUTH ..." H=RDNS? (HELO)? [ADDR]
+ * Exim, its mainlog or its syslog message (optionally after Exim's own
+ * "DATE TIME[.ms][ +ZONE]" and "[PID]"), from the start of the message:
+ *   NAME authenticator failed for [H=]RDNS? (HELO)? [ADDR](:PORT)?
+ *       (I=[IP]:PORT)? (U=IDENT)?: 535 Incorrect authentication data
+ *       (set_id=USER)
+ *   SMTP protocol error in "AUTH ..." H=RDNS? (HELO)? [ADDR](:PORT)?
  *       AUTH command used when not advertised | MECH authentication
  *       mechanism not supported
  *   SMTP call from RDNS? (HELO)? [ADDR]:PORT dropped: too many syntax or
  *       protocol errors (last command was "AUTH ...")
- * HELO, set_id and the quoted command are the client's text and may hold
- * brackets; I= is our own interface. So the address is the first bracket
- * after a balanced HELO, or the one right before Exim's fixed closing text.
+ * HELO, IDENT, set_id and the quoted command are the client's text and may
+ * hold anything, brackets and parentheses included. So the client is the
+ * "[ADDR]" that Exim's own fixed text follows: before ": 5xx" or
+ * " dropped:", where a line that has two such places is not counted (the
+ * client wrote one of them); before the last "... not advertised" of a
+ * protocol error, since only the quoted command, which comes first, is the
+ * client's there.
  */
 #include <string.h>
 
 #include "parse.h"
 
-/* Past "(HELO)", nesting counted; NULL when it never closes. */
-static const char *skip_parens(const char *p, const char *e)
+static bool digit(char c)
 {
-	int depth = 0;
-
-	for (; p < e; p++) {
-		if (*p == '(')
-			depth++;
-		else if (*p == ')' && --depth == 0)
-			return p + 1;
-	}
-	return NULL;
+	return c >= '0' && c <= '9';
 }
 
-/* "[H=]RDNS? (HELO)? [ADDR]" at p; returns the ']' or NULL. */
-static const char *host_info(const char *p, const char *e,
+/* Past Exim's own timestamp and "[PID] " at the start of its message. */
+static const char *skip_exim_head(const char *s, const char *e)
+{
+	const char *p = s;
+
+	if (e - p >= 19 && digit(p[0]) && p[4] == '-' && p[7] == '-' &&
+	    p[10] == ' ' && p[13] == ':' && p[16] == ':') {
+		p += 19;
+		if (p < e && *p == '.')
+			for (p++; p < e && digit(*p); p++)
+				;
+		if (e - p >= 6 && p[0] == ' ' && (p[1] == '+' || p[1] == '-') &&
+		    digit(p[2]) && digit(p[5]))
+			p += 6;
+		while (p < e && *p == ' ')
+			p++;
+	}
+	if (p < e && *p == '[') {
+		const char *q;
+
+		for (q = p + 1; q < e && digit(*q); q++)
+			;
+		if (q > p + 1 && MXG_STARTS(q, e, "] "))
+			p = q + 2;
+	}
+	return p;
+}
+
+/* ":PORT" at p: past it, else p. */
+static const char *skip_port(const char *p, const char *e)
+{
+	const char *q;
+
+	if (p >= e || *p != ':')
+		return p;
+	for (q = p + 1; q < e && digit(*q); q++)
+		;
+	return q > p + 1 ? q : p;
+}
+
+/*
+ * "[ADDR](:PORT)?( I=[IP](:PORT)?)?( U=IDENT)?" with its '[' at lb: the
+ * end of it, or NULL. The optional IDENT runs to the next blank or ':'.
+ */
+static const char *host_tail(const char *lb, const char *e, bool ident,
 			     struct mxg_addr *addr)
 {
-	const char *rb;
+	const char *rb, *p;
 
-	if (MXG_STARTS(p, e, "H="))
-		p += 2;
-	if (p < e && *p != '(' && *p != '[') {
-		while (p < e && *p != ' ')
-			p++;
-		while (p < e && *p == ' ')
-			p++;
-	}
-	if (p < e && *p == '(') {
-		p = skip_parens(p, e);
-		if (!p)
+	rb = memchr(lb, ']', (size_t)(e - lb) < 60 ? (size_t)(e - lb) : 60);
+	if (!rb || mxg_addr_span(lb + 1, rb, addr))
+		return NULL;
+	p = skip_port(rb + 1, e);
+	if (MXG_STARTS(p, e, " I=[")) {
+		rb = memchr(p + 4, ']', (size_t)(e - p - 4) < 60 ?
+			    (size_t)(e - p - 4) : 60);
+		if (!rb)
 			return NULL;
-		while (p < e && *p == ' ')
-			p++;
+		p = skip_port(rb + 1, e);
 	}
-	if (p >= e || *p != '[')
-		return NULL;
-	rb = memchr(p, ']', (size_t)(e - p) < 60 ? (size_t)(e - p) : 60);
-	if (!rb || mxg_addr_span(p + 1, rb, addr))
-		return NULL;
-	return rb;
+	if (ident && MXG_STARTS(p, e, " U=")) {
+		for (p += 3; p < e && *p != ' ' && *p != ':'; p++)
+			;
+	}
+	return p;
+}
+
+/*
+ * The one "[ADDR]..." in [s, e) that Exim's text lit follows; 0 when there
+ * is none, or two that differ (the client wrote one of them).
+ */
+static int only_host_before(const char *s, const char *e, const char *lit,
+			    bool reply5, struct mxg_addr *addr)
+{
+	size_t n = strlen(lit);
+	struct mxg_addr a;
+	const char *lb, *t;
+	int found = 0;
+
+	for (lb = s; (lb = memchr(lb, '[', (size_t)(e - lb))); lb++) {
+		/* "I=[IP]:PORT" is our own interface, part of the tail. */
+		if (lb - s >= 2 && lb[-1] == '=' && lb[-2] == 'I')
+			continue;
+		t = host_tail(lb, e, true, &a);
+		if (!t || !mxg_starts(t, e, lit, n))
+			continue;
+		if (reply5 && (t + n >= e || t[n] != '5'))
+			continue;
+		if (found++ && !mxg_addr_equal(addr, &a))
+			return 0;
+		*addr = a;
+	}
+	return found > 0;
 }
 
 static int auth_failed(const char *a, const char *e, struct mxg_auth_event *ev)
 {
-	const char *rb, *c, *u, *end;
+	const char *u, *end, *c;
 
-	rb = host_info(a, e, &ev->addr);
-	if (!rb)
+	if (!only_host_before(a, e, ": ", true, &ev->addr))
 		return 0;
-	/* The reply follows the first ": " after the address; 435 is ours. */
-	c = MXG_FIND(rb, e, ": ");
-	if (!c || c + 2 >= e || c[2] != '5')
-		return 0;
-	u = MXG_FIND(c, e, "(set_id=");
+	/* set_id is appended last; a client's ")" inside it is its own. */
+	c = MXG_FIND(a, e, ": 5");
+	u = c ? MXG_FIND(c, e, " (set_id=") : NULL;
 	if (u) {
-		u += 8;
+		u += 9;
 		for (end = e; end > u && end[-1] != ')'; end--)
 			;
 		if (end > u)
@@ -83,8 +142,8 @@ static int auth_failed(const char *a, const char *e, struct mxg_auth_event *ev)
 }
 
 /*
- * The host part "[ADDR](:PORT)?( I=[IP]:PORT)?" that ends at end (Exim's
- * own fields, after the client's text): the address is its first bracket.
+ * The host part that ends right before Exim's closing text at end:
+ * "[ADDR](:PORT)?( I=[IP]:PORT)?", its first bracket is the client.
  */
 static int host_end_before(const char *a, const char *end,
 			   struct mxg_addr *addr)
@@ -94,7 +153,7 @@ static int host_end_before(const char *a, const char *end,
 
 	if (i && !memchr(i + 1, ' ', (size_t)(end - i - 1)))
 		end = i;
-	for (p = end; p > a && p[-1] >= '0' && p[-1] <= '9'; p--)
+	for (p = end; p > a && digit(p[-1]); p--)
 		;
 	if (p != end && p - 1 > a && p[-1] == ':')
 		end = p - 1;
@@ -108,6 +167,7 @@ static int protocol_error(const char *a, const char *e,
 {
 	const char *t, *p;
 
+	/* Only the quoted command, first, is the client's: the last marker is Exim's. */
 	t = MXG_RFIND(a, e, " AUTH command used when not advertised");
 	if (!t) {
 		/* "[ADDR] MECH authentication mechanism not supported". */
@@ -125,17 +185,21 @@ static int protocol_error(const char *a, const char *e,
 
 int mxg_match_exim(const char *s, const char *e, struct mxg_auth_event *ev)
 {
-	const char *a;
+	const char *p, *a;
 
-	a = MXG_FIND(s, e, "authenticator failed for ");
-	if (a)
-		return auth_failed(a + 25, e, ev);
-	a = MXG_FIND(s, e, "SMTP protocol error in \"AUTH");
-	if (a)
-		return protocol_error(a, e, ev);
-	a = MXG_FIND(s, e, "SMTP call from ");
-	if (a && MXG_FIND(a, e, " dropped: too many syntax or protocol errors") &&
-	    MXG_FIND(a, e, "(last command was \"AUTH"))
-		return host_info(a + 15, e, &ev->addr) != NULL;
+	s = skip_exim_head(s, e);
+	/* "NAME authenticator failed for ": NAME is the driver's, one word. */
+	for (p = s; p < e && *p != ' ' && p - s < 64; p++)
+		;
+	if (p > s && MXG_STARTS(p, e, " authenticator failed for "))
+		return auth_failed(p + 26, e, ev);
+	if (MXG_STARTS(s, e, "SMTP protocol error in \"AUTH"))
+		return protocol_error(s, e, ev);
+	if (MXG_STARTS(s, e, "SMTP call from ")) {
+		a = s + 15;
+		return only_host_before(a, e, " dropped: too many syntax or "
+					"protocol errors (last command was \"AUTH",
+					false, &ev->addr);
+	}
 	return 0;
 }

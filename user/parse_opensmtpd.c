@@ -23,7 +23,6 @@
  */
 #include <string.h>
 
-#include "logtime.h"
 #include "parse.h"
 
 static uint32_t hash_id(const char *id, size_t n)
@@ -123,12 +122,6 @@ static const char *value_end(const char *v, const char *e)
 	return v;
 }
 
-static int64_t line_time(const char *s, const char *e, int64_t now)
-{
-	int64_t t = mxg_logtime_parse(s, (size_t)(e - s), now);
-
-	return t ? t : now;
-}
 
 int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 			int64_t now, struct mxg_auth_event *ev)
@@ -139,13 +132,12 @@ int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 	bool inline_addr, old_format = false;
 	size_t idn;
 
-	sm = MXG_FIND(s, e, " smtp ");
-	if (!sm)
-		return 0;
-	for (id = sm; id > s && is_hex(id[-1]); id--)
+	/* "ID smtp EVENT ..." from the start of smtpd's message. */
+	id = s;
+	for (sm = s; sm < e && is_hex(*sm) && sm - s < 32; sm++)
 		;
 	idn = (size_t)(sm - id);
-	if (idn < 8 || (id > s && id[-1] != ' '))
+	if (idn < 8 || !MXG_STARTS(sm, e, " smtp "))
 		return 0;
 	k = sm + 6;
 	/* Only the old "event=" format writes address= on every line. */
@@ -157,7 +149,7 @@ int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 	if (MXG_STARTS(k, e, "connected ")) {
 		a = MXG_FIND(k, e, " address=");
 		if (a && !mxg_addr_span(a + 9, value_end(a + 9, e), &addr))
-			mxg_sessions_put(t, id, idn, &addr, line_time(s, e, now));
+			mxg_sessions_put(t, id, idn, &addr, now);
 		return 0;
 	}
 	if (MXG_STARTS(k, e, "disconnected") || MXG_STARTS(k, e, "closed")) {
@@ -172,15 +164,15 @@ int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 		a = old_format ? MXG_RFIND(k, r + 1, " address=") : NULL;
 		inline_addr = a && !mxg_addr_span(a + 9, value_end(a + 9, r),
 						  &ev->addr);
-		x = mxg_sessions_get(t, id, idn, line_time(s, e, now));
+		x = mxg_sessions_get(t, id, idn, now);
 		if (!inline_addr) {
 			if (!x)
 				return 0;
 			ev->addr = x->addr;
 		} else if (!x) {
 			mxg_sessions_put(t, id, idn, &ev->addr,
-					 line_time(s, e, now));
-			x = mxg_sessions_get(t, id, idn, line_time(s, e, now));
+					 now);
+			x = mxg_sessions_get(t, id, idn, now);
 		}
 		if (x)
 			x->auth_failed = true;
@@ -202,7 +194,7 @@ int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 		a = old_format ? MXG_FIND(k, c + 1, " address=") : NULL;
 		inline_addr = a && !mxg_addr_span(a + 9, value_end(a + 9, c),
 						  &ev->addr);
-		x = mxg_sessions_get(t, id, idn, line_time(s, e, now));
+		x = mxg_sessions_get(t, id, idn, now);
 		if (x && x->auth_failed && MXG_STARTS(r + 9, e, "535")) {
 			x->auth_failed = false;
 			return 0;
@@ -224,9 +216,12 @@ int mxg_match_haraka(struct mxg_sessions *t, const char *s, const char *e,
 	struct mxg_session *x;
 	struct mxg_addr addr;
 
-	/* "[LEVEL] [UUID(.N)] [plugin] ..." */
-	p = MXG_FIND(s, e, "] [");
-	if (!p)
+	/* "[LEVEL] [UUID(.N)] [plugin] ..." from the start of Haraka's message. */
+	if (s >= e || *s != '[')
+		return 0;
+	for (p = s + 1; p < e && *p >= 'A' && *p <= 'Z' && p - s < 12; p++)
+		;
+	if (!MXG_STARTS(p, e, "] ["))
 		return 0;
 	id = p + 3;
 	for (ide = id; ide < e && (is_hex(*ide) || *ide == '-'); ide++)
@@ -241,7 +236,7 @@ int mxg_match_haraka(struct mxg_sessions *t, const char *s, const char *e,
 		a = p + 17;
 		if (!mxg_addr_span(a, value_end(a, e), &addr))
 			mxg_sessions_put(t, id, (size_t)(ide - id), &addr,
-					 line_time(s, e, now));
+					 now);
 		return 0;
 	}
 	if (MXG_STARTS(p, e, "core] disconnect ip=")) {
@@ -254,7 +249,7 @@ int mxg_match_haraka(struct mxg_sessions *t, const char *s, const char *e,
 	ue = MXG_RFIND(u, e, "\" success=");
 	if (!ue || !MXG_STARTS(ue + 10, e, "false"))
 		return 0;
-	x = mxg_sessions_get(t, id, (size_t)(ide - id), line_time(s, e, now));
+	x = mxg_sessions_get(t, id, (size_t)(ide - id), now);
 	if (!x)
 		return 0;
 	ev->addr = x->addr;

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Postfix smtpd (any service name: postfix/smtpd, postfix/submission/smtpd,
- * postfix-foo/smtpd):
+ * Postfix smtpd (syslog names "postfix/smtpd", "postfix/submission/smtpd",
+ * "postfix-out/smtpd"); the message from its start:
  *   warning: NAME[ADDR](:PORT)?: SASL MECH authentication failed: REASON
  *            (, sasl_username=USER)?
- * NAME is "unknown" or a forward-confirmed reverse name, so the address is
- * the bracket right before ": SASL"; REASON and USER come from the client
- * and must not be looked at for the address.
+ * NAME is "unknown" or a verified host name (no blanks, no brackets), so
+ * the client is the first token after "warning: ", and nothing the client
+ * sent can precede it. REASON and USER may hold client text: the address is
+ * never looked for there.
  */
 #include <ctype.h>
 
@@ -19,33 +20,41 @@ static bool server_side(const char *r, const char *e)
 	       MXG_STARTS(r, e, "Invalid authentication mechanism");
 }
 
-/* The client "NAME[ADDR]" or "NAME[ADDR]:PORT" that ends at end. */
-static bool client_before(const char *s, const char *end,
-			  struct mxg_addr *addr)
+/*
+ * Postfix's client "NAME[ADDR]" or "NAME[ADDR]:PORT" starting at p; the
+ * end of it, or NULL.
+ */
+static const char *client_at(const char *p, const char *e,
+			     struct mxg_addr *addr)
 {
-	const char *p = end;
+	const char *lb, *rb;
 
-	while (p > s && isdigit((unsigned char)p[-1]))
-		p--;
-	if (p != end) {
-		if (p - 1 <= s || p[-1] != ':')
-			return false;
-		p--;
-	}
-	if (p <= s || p[-1] != ']')
-		return false;
-	return mxg_addr_bracket_before(s, p - 1, addr) != NULL;
+	for (lb = p; lb < e && *lb != '[' && *lb != ' ' && *lb != ']' &&
+	     lb - p <= 255; lb++)
+		;
+	if (lb >= e || *lb != '[')
+		return NULL;
+	for (rb = lb + 1; rb < e && *rb != ']' && rb - lb <= 60; rb++)
+		;
+	if (rb >= e || *rb != ']' || mxg_addr_span(lb + 1, rb, addr))
+		return NULL;
+	p = rb + 1;
+	if (p < e && *p == ':' && p + 1 < e && isdigit((unsigned char)p[1]))
+		for (p++; p < e && isdigit((unsigned char)*p); p++)
+			;
+	return p;
 }
 
 int mxg_match_postfix(const char *s, const char *e, struct mxg_auth_event *ev)
 {
-	const char *a, *m, *r, *u;
+	const char *p, *m, *r, *u;
 
-	/* The first ": SASL " is Postfix's own: nothing the client sent precedes it. */
-	a = MXG_FIND(s, e, ": SASL ");
-	if (!a)
+	if (!MXG_STARTS(s, e, "warning: "))
 		return 0;
-	m = a + 7;
+	p = client_at(s + 9, e, &ev->addr);
+	if (!p || !MXG_STARTS(p, e, ": SASL "))
+		return 0;
+	m = p + 7;
 	for (r = m; r < e && r - m < 32 &&
 	     (isalnum((unsigned char)*r) || *r == '-' || *r == '_'); r++)
 		;
@@ -56,8 +65,6 @@ int mxg_match_postfix(const char *s, const char *e, struct mxg_auth_event *ev)
 		r += 2;
 	if (server_side(r, e))
 		return 0;
-	if (!client_before(s, a, &ev->addr))
-		return 0;
 	/* Postfix appends the name last; take the last one. */
 	u = MXG_RFIND(r, e, ", sasl_username=");
 	if (u)
@@ -65,46 +72,57 @@ int mxg_match_postfix(const char *s, const char *e, struct mxg_auth_event *ev)
 	return 1;
 }
 
-/* "from NAME[ADDR]" or "from [ADDR]:PORT": the token after "from ". */
-static bool from_client(const char *p, const char *e, struct mxg_addr *addr)
+/* "NAME[ADDR]" (or "[ADDR]:PORT") right at p. */
+static bool client_is(const char *p, const char *e, struct mxg_addr *addr)
 {
-	const char *end = p, *rb = NULL, *q;
+	const char *end = client_at(p, e, addr);
 
-	while (end < e && *end != ' ' && *end != ',')
-		end++;
-	for (q = p; q < end; q++)
-		if (*q == ']')
-			rb = q;
-	return rb && mxg_addr_bracket_before(p, rb, addr);
+	return end && (end == e || *end == ' ' || *end == ':' || *end == ',');
 }
 
-int mxg_probe_postfix(const char *s, const char *e, struct mxg_auth_event *ev)
+/*
+ * Hostile but not AUTH, for SSHGuard-style counting (MXG_PARSE_PROBES);
+ * each form anchored at the start of Postfix's message:
+ *   lost connection after CMD from NAME[ADDR]
+ *   warning: non-SMTP command from NAME[ADDR]: <client text>
+ *   postscreen: PREGREET N after T from [ADDR]:PORT: ...,
+ *               HANGUP after T from [ADDR]:PORT in ...,
+ *               DNSBL rank N for [ADDR]:PORT
+ *   postgrey: action=greylist, reason=..., client_name=NAME,
+ *             client_address=ADDR, sender=..., recipient=...
+ */
+int mxg_probe_postfix(const char *s, const char *e, bool postscreen,
+		      struct mxg_auth_event *ev)
 {
-	const char *p;
+	const char *p, *v, *end;
 
 	ev->kind = MXG_EV_PROBE;
-	p = MXG_FIND(s, e, "lost connection after ");
-	if (p) {
-		p = MXG_FIND(p, e, " from ");
-		return p && from_client(p + 6, e, &ev->addr);
+	if (postscreen) {
+		if (MXG_STARTS(s, e, "PREGREET ") || MXG_STARTS(s, e, "HANGUP after ")) {
+			/* "after 0.04 from [ADDR]:PORT": words of Postfix's own. */
+			p = MXG_FIND(s, e, " from ");
+			return p && p - s < 40 && client_is(p + 6, e, &ev->addr);
+		}
+		if (MXG_STARTS(s, e, "DNSBL rank ")) {
+			p = MXG_FIND(s, e, " for ");
+			return p && p - s < 24 && client_is(p + 5, e, &ev->addr);
+		}
+		return 0;
 	}
-	p = MXG_FIND(s, e, "non-SMTP command from ");
-	if (p)
-		return from_client(p + 22, e, &ev->addr);
-	if (MXG_FIND(s, e, "postfix/postscreen[") || MXG_FIND(s, e, "postscreen:")) {
-		if ((p = MXG_FIND(s, e, " PREGREET ")) ||
-		    (p = MXG_FIND(s, e, " HANGUP after ")))
-			return (p = MXG_FIND(p, e, " from ")) &&
-			       from_client(p + 6, e, &ev->addr);
-		if ((p = MXG_FIND(s, e, " DNSBL rank ")))
-			return (p = MXG_FIND(p, e, " for ")) &&
-			       from_client(p + 5, e, &ev->addr);
+	if (MXG_STARTS(s, e, "lost connection after ")) {
+		/* The command word is Postfix's: "AUTH", "UNKNOWN", "DATA (0 bytes)". */
+		p = MXG_FIND(s + 22, e, " from ");
+		return p && p - s < 60 && client_is(p + 6, e, &ev->addr);
 	}
-	if (MXG_FIND(s, e, "postgrey") && MXG_FIND(s, e, "action=greylist")) {
-		const char *v = MXG_FIND(s, e, ", client_address=");
-		const char *end;
-
+	if (MXG_STARTS(s, e, "warning: non-SMTP command from "))
+		return client_is(s + 31, e, &ev->addr);
+	if (MXG_STARTS(s, e, "action=greylist, ")) {
+		/* sender= and recipient= (the client's) come after the address. */
+		v = MXG_FIND(s, e, ", client_address=");
 		if (!v)
+			return 0;
+		p = MXG_FIND(s, v, ", sender=");
+		if (p)
 			return 0;
 		v += 17;
 		for (end = v; end < e && *end != ','; end++)

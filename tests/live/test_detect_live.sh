@@ -189,7 +189,7 @@ fi
 
 # A custom fail2ban-style pattern from the config bans too.
 stop_daemon
-start_daemon -o 'pattern=myapp\[\d+\]: login failed for (?<user>\S+) from <HOST>$'
+start_daemon -o 'pattern=myapp: login failed for (?<user>\S+) from <HOST>$'
 for i in 1 2 3 4 5; do
 	echo "$(date '+%b %e %T') mx myapp[55]: login failed for zed from 198.18.33.3" >>"$MAIL"
 done
@@ -223,7 +223,7 @@ if [ -n "$JR" ]; then
 	journal_entry() { # journal_entry IDENT MESSAGE
 		local us
 		us=$(date +%s%6N)
-		printf '__REALTIME_TIMESTAMP=%s\n__MONOTONIC_TIMESTAMP=%s\n_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=mx\nSYSLOG_IDENTIFIER=%s\n_PID=4242\nMESSAGE=%s\n\n' \
+		printf '__REALTIME_TIMESTAMP=%s\n__MONOTONIC_TIMESTAMP=%s\n_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=mx\n_UID=0\nSYSLOG_IDENTIFIER=%s\n_PID=4242\nMESSAGE=%s\n\n' \
 			"$us" "$us" "$1" "$2"
 	}
 	journal_entry postfix/smtpd "connect from unknown[198.18.31.1]" |

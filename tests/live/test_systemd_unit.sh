@@ -139,7 +139,7 @@ for j in /lib/systemd/systemd-journal-remote /usr/lib/systemd/systemd-journal-re
 done
 if [ -n "$jremote" ]; then
 	mkdir -p "$TMP/journal"
-	printf '__REALTIME_TIMESTAMP=%s000000\n__MONOTONIC_TIMESTAMP=1\n_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=mx\nSYSLOG_IDENTIFIER=postfix/smtpd\nMESSAGE=warning: unknown[198.18.9.40]: SASL LOGIN authentication failed: (reason unavailable)\n\n' \
+	printf '__REALTIME_TIMESTAMP=%s000000\n__MONOTONIC_TIMESTAMP=1\n_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=mx\n_UID=0\nSYSLOG_IDENTIFIER=postfix/smtpd\nMESSAGE=warning: unknown[198.18.9.40]: SASL LOGIN authentication failed: (reason unavailable)\n\n' \
 		"$(date +%s)" | "$jremote" -o "$TMP/journal/t.journal" - 2>/dev/null &&
 		jargs=(--journal -o "journal_dir=$TMP/journal")
 fi

@@ -71,6 +71,9 @@ static const char *remote_bin(void)
  * the journal file out (created, or appended to) through
  * systemd-journal-remote. The output name must end in ".journal".
  */
+/* The _UID journald records for the entries write_journal makes. */
+static const char *entry_uid = "0";
+
 static bool write_journal(const char *out, int first_sec, int n, ...)
 {
 	char cmd[512];
@@ -93,6 +96,8 @@ static bool write_journal(const char *out, int first_sec, int n, ...)
 		fprintf(p, "__MONOTONIC_TIMESTAMP=%d\n", first_sec + i + 1);
 		fprintf(p, "_BOOT_ID=0123456789abcdef0123456789abcdef\n");
 		fprintf(p, "_HOSTNAME=mx1\n");
+		if (entry_uid)
+			fprintf(p, "_UID=%s\n", entry_uid);
 		fprintf(p, "SYSLOG_IDENTIFIER=%.*s\n", (int)(bar1 - e), e);
 		if (bar2 > bar1 + 1)
 			fprintf(p, "_PID=%.*s\n", (int)(bar2 - bar1 - 1),
@@ -340,6 +345,45 @@ static bool open_missing_directory_fails_with_errno(void)
 	       ASSERT_TRUE(errno != 0, "errno set");
 }
 
+/*
+ * Any local user can write an entry with SYSLOG_IDENTIFIER=postfix/smtpd
+ * (logger -t): only journald's own _UID and _SYSTEMD_UNIT say who sent it.
+ */
+JOURNAL_TEST(mail_identifiers_from_untrusted_users_are_filtered)
+{
+	struct mxg_journal_opts o = { .identifiers = postfix_only,
+				      .from_start = true };
+	struct mxg_journal_stats st;
+	struct mxg_journal *j;
+	struct collect c = { 0 };
+	char file[128];
+	bool ok = true;
+
+	snprintf(file, sizeof(file), "%s/u.journal", dir);
+	entry_uid = "1000";
+	ok &= write_journal(file, 0, 1,
+			    "postfix/smtpd|10|warning: unknown[192.0.2.9]: SASL LOGIN authentication failed: x");
+	entry_uid = NULL;
+	ok &= write_journal(file, 1, 1,
+			    "postfix/smtpd|11|warning: unknown[192.0.2.9]: SASL LOGIN authentication failed: y");
+	entry_uid = "0";
+	ok &= write_journal(file, 2, 1,
+			    "postfix/smtpd|12|warning: unknown[198.18.0.9]: SASL LOGIN authentication failed: z");
+	if (!ok)
+		return false;
+	o.directory = dir;
+	j = mxg_journal_open(&o);
+	if (!ASSERT_TRUE(j != NULL, "mxg_journal_open"))
+		return false;
+	ok &= ASSERT_EQ(mxg_journal_process(j, on_line, &c), 1, "only root's entry");
+	ok &= line_is(&c, 0, "2023-11-14T22:13:22.250000+00:00 mx1 postfix/smtpd[12]: warning: unknown[198.18.0.9]: SASL LOGIN authentication failed: z");
+	mxg_journal_get_stats(j, &st);
+	ok &= ASSERT_EQ(st.untrusted, 2, "untrusted");
+	mxg_journal_free(j);
+	collect_free(&c);
+	return ok;
+}
+
 int main(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -350,5 +394,6 @@ int main(void)
 	TEST_RUN(cursor_saved_and_resumed_after_restart);
 	TEST_RUN(bad_state_file_refused);
 	TEST_RUN(open_missing_directory_fails_with_errno);
+	TEST_RUN(mail_identifiers_from_untrusted_users_are_filtered);
 	return test_summary();
 }

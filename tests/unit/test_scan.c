@@ -85,7 +85,7 @@ static bool scan_counts(const char *path, unsigned long want_lines)
 
 	if (!ASSERT_TRUE(p != NULL, "mxg_parser_new"))
 		return false;
-	ok &= ASSERT_EQ(mxg_scan_file(p, path, count, &t, &lines), 0, path);
+	ok &= ASSERT_EQ(mxg_scan_file(p, MXG_SRC_SYSLOG, path, count, &t, &lines), 0, path);
 	ok &= ASSERT_EQ(lines, want_lines, "lines read");
 	ok &= ASSERT_EQ(t.hits, 3, "failures found");
 	ok &= ASSERT_EQ(t.attempts, 5, "attempts summed");
@@ -146,7 +146,7 @@ static bool scan_survives_a_line_longer_than_its_buffer(void)
 	buf[n++] = '\n';
 	n += (size_t)sprintf(buf + n, "%s\n", log_lines[5]);
 	ok &= ASSERT_TRUE(write_file(path, buf, n), "write");
-	ok &= ASSERT_EQ(mxg_scan_file(p, path, count, &t, &lines), 0, "scan");
+	ok &= ASSERT_EQ(mxg_scan_file(p, MXG_SRC_SYSLOG, path, count, &t, &lines), 0, "scan");
 	ok &= ASSERT_EQ(lines, 3, "the long line counts once");
 	ok &= ASSERT_EQ(t.hits, 2, "failures around it found");
 	ok &= ASSERT_EQ(t.last_line, 3, "line numbers stay right");
@@ -169,12 +169,12 @@ static bool scan_reports_missing_file_and_callback_stop(void)
 		mxg_parser_free(p);
 		return false;
 	}
-	ok &= ASSERT_EQ(mxg_scan_file(p, "/nonexistent/mail.log", count, &t,
+	ok &= ASSERT_EQ(mxg_scan_file(p, MXG_SRC_SYSLOG, "/nonexistent/mail.log", count, &t,
 				      NULL), -ENOENT, "missing file");
 	snprintf(path, sizeof(path), "%s/mail.log", dir);
 	n = make_log(buf, sizeof(buf), true);
 	ok &= ASSERT_TRUE(write_file(path, buf, n), "write");
-	ok &= ASSERT_EQ(mxg_scan_file(p, path, count, &t, NULL), 42,
+	ok &= ASSERT_EQ(mxg_scan_file(p, MXG_SRC_SYSLOG, path, count, &t, NULL), 42,
 			"callback's value returned");
 	ok &= ASSERT_EQ(t.hits, 1, "stopped after the first");
 	unlink(path);
@@ -212,7 +212,7 @@ static bool scan_command_exit_statuses(void)
 	char *unknown[] = { "scan", "--frobnicate", path, NULL };
 	char *nofile[] = { "scan", "--json", NULL };
 	char *badre[] = { "scan", "--pattern", "(<HOST>", path, NULL };
-	char *goodre[] = { "scan", "--pattern", "x from <HOST>$", path, NULL };
+	char *goodre[] = { "scan", "--pattern", "myapp: x from <HOST>$", path, NULL };
 	char *help[] = { "scan", "--help", NULL };
 	bool ok = true;
 	size_t n;
