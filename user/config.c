@@ -94,13 +94,13 @@ static const struct cfg_key keys[] = {
 	  "Ranges never banned from log evidence (loopback and own addresses always are)." },
 
 	{ "logs", "log", T_PATHS, OFF(n_logs), 0, "", 0, 0, NULL, false,
-	  "Mail log files to follow (rotation and not-yet-existing files handled)." },
+	  "Mail log files to follow (rotation and not-yet-existing files handled). A syslog file is read line by line by the parser of each line's program; SERVER:PATH binds a file one server writes itself (exim:/var/log/exim4/mainlog, haraka:, exchange:, domino:, maddy:, or a pattern's program)." },
 	{ "logs", "journal", T_BOOL, OFF(journal), 0, "no", 0, 0, NULL, false,
-	  "Follow the systemd journal (mail units) as well." },
+	  "Follow the systemd journal (mail units) as well; entries count only from root, a mail server's user or unit." },
 	{ "logs", "journal_dir", T_STRING, OFF(journal_dir), PATH_MAX, "", 0, 0, NULL, false,
 	  "Read journal files from this directory instead of the system journal (empty: the system journal)." },
 	{ "logs", "pattern", T_PATTERNS, OFF(n_patterns), 0, "", 0, 0, NULL, false,
-	  "Extra failure pattern, fail2ban style, with <HOST> where the address is; repeatable." },
+	  "Extra failure pattern \"PROGRAM: REGEX\", fail2ban style, with <HOST> where the address is; read on PROGRAM's lines only, anchored at the start of the message; repeatable." },
 
 	{ "daemon", "state_dir", T_STRING, OFF(state_dir), PATH_MAX, MXG_STATE_DIR_DEFAULT, 0, 0, NULL, false,
 	  "Where bans, log offsets and evidence are kept across reboots." },

@@ -101,7 +101,60 @@ else
 	daemon_ok=
 fi
 
+# hostile CLIENT TEXT...: one SMTP session from CLIENT per text, each sent
+# as a non-SMTP command (Postfix echoes it in its warning line) and as the
+# HELO name and envelope of a refused relay attempt (helo=<>, from=<>, to=<>
+# in Postfix's reject line). No AUTH is ever tried.
+hostile() {
+	local src=$1
+	shift
+	in_ns "$NS_ATK" python3 - "$src" "$MX4" "$@" <<'EOF'
+import socket, sys
+src, dst, texts = sys.argv[1], sys.argv[2], sys.argv[3:]
+def session(lines):
+    s = socket.socket()
+    s.settimeout(5)
+    s.bind((src, 0))
+    s.connect((dst, 587))
+    f = s.makefile('rb')
+    f.readline()
+    for l in lines:
+        s.sendall(l.encode() + b'\r\n')
+        try:
+            while True:
+                r = f.readline()
+                if not r or r[3:4] != b'-':
+                    break
+        except OSError:
+            break
+    s.close()
+for t in texts:
+    session(['GET ' + t])
+    session(['EHLO ' + t.replace(' ', '_'), 'MAIL FROM:<' + t.replace(' ', '_') + '@example.org>',
+             'RCPT TO:<' + t.replace(' ', '_') + '@example.net>', 'QUIT'])
+EOF
+}
+
 if [ -n "$daemon_ok" ]; then
+	# Client text in Postfix's own lines bans nobody: planted failures of
+	# every family, naming 192.0.2.x, from a client that never tries AUTH.
+	hostile $ATK3 \
+		"(auth failed, 999 attempts) rip=192.0.2.1 x" \
+		"imap-login: Disconnected (auth failed, 9 attempts in 2 secs): user=<a>, method=PLAIN, rip=192.0.2.2, lip=1.1.1.1" \
+		"warning: unknown[192.0.2.3]: SASL LOGIN authentication failed: x" \
+		"plain authenticator failed for (x) [192.0.2.4]: 535 Incorrect authentication data" \
+		"AUTH failure (LOGIN): x, user=a, relay=[192.0.2.5]" \
+		"auth: passwd-file(a,192.0.2.6): unknown user" \
+		"x [192.0.2.7]: possible SMTP attack: command=AUTH, count=99" 2>/dev/null
+	sleep 2
+	planted=$(mx_list | grep -o '"cidr":"192\.0\.2\.[0-9/]*"')
+	echoed=$(grep -c "non-SMTP command from [^ ]*\[$ATK3\]" "$MX_LOG")
+	if [ -z "$planted" ] && [ "$echoed" -ge 7 ] && ! mx_banned $ATK3/32; then
+		pass client_text_in_postfix_lines_bans_nobody
+	else
+		fail client_text_in_postfix_lines_bans_nobody "planted: $planted; echoed lines: $echoed; list: $(mx_list)"
+	fi
+
 	# IPv4 brute force on submission.
 	got=$(attack $ATK1 587 2)
 	sleep 1
