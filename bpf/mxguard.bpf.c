@@ -3,15 +3,21 @@
  * mxguard XDP entry point.
  *
  * Verdict order for an IP packet:
- *   1. not TCP to a protected port, and the denylist scope is SMTP only:
- *      pass without any lookup (nothing here could drop it);
+ *   1. not a fragment, not TCP to a protected port, and the denylist scope
+ *      is SMTP only: pass without any lookup (nothing here could drop it);
  *   2. source in the allowlist: pass (the allowlist always wins);
- *   3. source in the denylist and the entry not expired: drop;
- *   4. TCP SYN without ACK to a protected port: take a token from the bucket
+ *   3. source in the denylist and the entry not expired: drop. This takes
+ *      every fragment, whatever the scope: a later fragment carries no port,
+ *      so only dropping them all keeps reassembly from building a packet to
+ *      a protected port;
+ *   4. a fragment shaped as an attack (parsing.h) whose port is protected
+ *      or cannot be read: drop. No stack sends these, and the SYN they build
+ *      would get past the rate limit, which cannot read its flags;
+ *   5. TCP SYN without ACK to a protected port: take a token from the bucket
  *      of (source prefix, port), drop when it is empty;
- *   5. pass.
- * In monitor mode steps 3 and 4 count what they would drop and pass.
- * Anything that does not parse passes untouched and is counted.
+ *   6. pass.
+ * In monitor mode steps 3 to 5 count what they would drop and pass.
+ * Anything else that does not parse passes untouched and is counted.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -53,7 +59,7 @@ static __always_inline void emit_event(__u64 *last, __u64 now, __u32 kind,
 	ev->kind = kind;
 	ev->family = pkt->family;
 	ev->prefixlen = prefixlen;
-	ev->port = pkt->has_tcp ? pkt->dport : 0;
+	ev->port = pkt->has_port ? pkt->dport : 0;
 	ev->monitor = monitor;
 	__builtin_memcpy(ev->addr, addr, 16);
 	bpf_ringbuf_submit(ev, 0);
@@ -202,9 +208,9 @@ int mxguard_xdp(struct xdp_md *ctx)
 		goto out;
 	}
 
-	if (pkt.has_tcp)
+	if (pkt.has_port)
 		limit = bpf_map_lookup_elem(&ports, &pkt.dport);
-	if (!limit && !pkt.l4_opaque && !(cfg->flags & MXG_F_DENY_ALL))
+	if (!limit && !pkt.l4_opaque && !pkt.frag && !(cfg->flags & MXG_F_DENY_ALL))
 		goto out;
 
 	monitor = cfg->flags & MXG_F_MONITOR;
@@ -233,10 +239,24 @@ int mxguard_xdp(struct xdp_md *ctx)
 				st->monitor_deny++;
 				goto out;
 			}
-			st->denied++;
+			/* The scope alone would not have dropped it: only the fragment rule. */
+			if (!limit && !pkt.l4_opaque && !(cfg->flags & MXG_F_DENY_ALL))
+				st->frag_denied++;
+			else
+				st->denied++;
 			verdict = XDP_DROP;
 			goto out;
 		}
+	}
+
+	if (pkt.frag_bad && (limit || !pkt.has_port)) {
+		if (monitor) {
+			st->monitor_frag++;
+			goto out;
+		}
+		st->frag_invalid++;
+		verdict = XDP_DROP;
+		goto out;
 	}
 
 	if (!is_syn)

@@ -184,6 +184,9 @@ struct mxg_stats {
 	__u64 events;		/* events written to the ring buffer */
 	__u64 events_lost;	/* events not written: ring buffer full */
 	__u64 cas_busy;		/* bucket updates given up after MXG_CAS_RETRIES */
+	__u64 frag_denied;	/* fragments from a denied source the SMTP scope alone would pass: dropped */
+	__u64 frag_invalid;	/* fragments shaped as RFC 1858/3128/7112 attacks: dropped */
+	__u64 monitor_frag;	/* monitor mode: would have been dropped as frag_invalid */
 	__u64 pad;
 };
 

@@ -47,6 +47,9 @@ const struct mxg_stat_field mxg_stat_fields[] = {
 	F(events, "events sent to the daemon"),
 	F(events_lost, "events lost, ring buffer full"),
 	F(cas_busy, "bucket updates given up under contention, passed"),
+	F(frag_denied, "fragments from a denied source, dropped whatever the scope"),
+	F(frag_invalid, "tiny or overlapping TCP fragments (RFC 1858/3128/7112), dropped"),
+	F(monitor_frag, "monitor mode: would have been dropped as frag_invalid"),
 };
 #undef F
 const unsigned int mxg_n_stat_fields =

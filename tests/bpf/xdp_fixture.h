@@ -72,6 +72,8 @@ struct pkt_spec {
 	bool v6_ext_chain;	/* hop-by-hop + routing + dest opts + fragment(first) */
 	bool v6_frag;		/* a bare IPv6 fragment header with frag_off below */
 	uint16_t frag;		/* v4: frag_off (flags | offset), v6: offset << 3 | M */
+	int l4_len;		/* bytes of the layer-4 header carried, lengths to match: 0 all, -1 none */
+	uint8_t pad;		/* zero bytes after the packet, outside its IP length (Ethernet padding) */
 	enum cut cut;
 };
 
@@ -155,6 +157,11 @@ static inline int pkt_build(const struct pkt_spec *s, struct frame *f)
 		l4[0] = s->family == 6 ? 128 : 8;	/* echo request */
 		l4_len = 8;
 	}
+	/* A fragment may carry only the start of the header (RFC 1858 tiny fragments). */
+	if (s->l4_len < 0)
+		l4_len = 0;
+	else if (s->l4_len && (uint32_t)s->l4_len < l4_len)
+		l4_len = s->l4_len;
 
 	if (s->family == 4) {
 		struct iphdr ip = {};
@@ -255,6 +262,11 @@ static inline int pkt_build(const struct pkt_spec *s, struct frame *f)
 	case CUT_TCP:
 		f->len = off_l4 + 10;
 		break;
+	}
+	if (s->pad) {
+		if (f->len + s->pad > PKT_MAX)
+			return -EINVAL;
+		f->len += s->pad;	/* zeroed by the memset above */
 	}
 	return 0;
 }
