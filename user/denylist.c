@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "config.h"
 #include "denylist.h"
 
 static bool active(const struct mxg_deny *v, uint64_t now)
@@ -28,7 +29,7 @@ int mxg_denylist_apply(const struct mxg_maps *m, const struct mxg_cidr *c,
 		       uint64_t expires_ns, uint32_t reason,
 		       unsigned int ban_count, uint64_t now_ns, const char *note)
 {
-	struct mxg_deny cover, old, v = {
+	struct mxg_deny cover, v = {
 		.expires_ns = expires_ns,
 		.added_ns = now_ns,
 		.reason = reason,
@@ -38,18 +39,34 @@ int mxg_denylist_apply(const struct mxg_maps *m, const struct mxg_cidr *c,
 
 	if (note)
 		snprintf(v.note, sizeof(v.note), "%s", note);
-	if (mxg_deny_match(m, c, &cover) == 0 && active(&cover, now_ns) &&
-	    lasts_as_long(cover.expires_ns, expires_ns))
-		return MXG_APPLY_COVERED;
-
-	if (mxg_deny_get(m, c, &old) == 0) {
-		v.hits = old.hits;
-		if (old.ban_count >= v.ban_count)
-			v.ban_count = old.ban_count + 1;
-		result = MXG_APPLY_EXTENDED;
+	if (mxg_deny_match(m, c, &cover) == 0) {
+		if (active(&cover, now_ns) && lasts_as_long(cover.expires_ns, expires_ns))
+			return MXG_APPLY_COVERED;
+		/*
+		 * The longest match is c's own entry when there is one, and
+		 * every entry records its own prefix length: one lookup
+		 * instead of an exact-key search (import does a million).
+		 */
+		if (cover.prefixlen == c->prefixlen) {
+			v.hits = cover.hits;
+			if (cover.ban_count >= v.ban_count)
+				v.ban_count = cover.ban_count + 1;
+			result = MXG_APPLY_EXTENDED;
+		}
 	}
 	ret = mxg_deny_put(m, c, &v);
 	return ret ? ret : result;
+}
+
+int mxg_ban_duration(const char *s, uint64_t *ns)
+{
+	int ret = mxg_parse_duration(s, ns);
+
+	if (ret == -ERANGE || (!ret && *ns > MXG_BAN_MAX_NS))
+		return -ERANGE;
+	if (ret || !*ns)
+		return -EINVAL;
+	return 0;
 }
 
 int mxg_note_bad_char(const char *s)

@@ -42,6 +42,13 @@ int mxg_denylist_apply(const struct mxg_maps *m, const struct mxg_cidr *c,
 #define MXG_BAN_MAX_NS (36500ULL * 86400ULL * 1000000000ULL)
 #define MXG_BAN_MAX_STR "36500d (100 years)"
 
+/*
+ * Parse the length of a ban (ban --for, an import TTL): a duration from
+ * 1ms to MXG_BAN_MAX_NS. Returns 0, -EINVAL for what is not a positive
+ * duration, -ERANGE for one longer than the longest ban.
+ */
+int mxg_ban_duration(const char *s, uint64_t *ns);
+
 /* Longest note (reason text) kept with a ban, without the NUL. */
 #define MXG_NOTE_MAX (sizeof(((struct mxg_deny *)0)->note) - 1)
 
