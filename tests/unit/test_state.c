@@ -276,6 +276,35 @@ static bool restore_of_an_unreadable_file_says_so_and_reads_nothing(void)
 	return ok;
 }
 
+/* The one rule ban, import and the daemon share (mxg_denylist_apply). */
+static bool apply_never_shortens_and_extends_only_its_own_entry(void)
+{
+	struct mxg_cidr r24 = C("198.18.7.0/24"), h = C("198.18.7.9/32");
+	uint64_t now = mxg_boot_ns(), hour = 3600ULL * 1000000000ULL;
+	struct mxg_deny v;
+	bool ok;
+
+	if (!setup())
+		return false;
+	ok = ASSERT_EQ(mxg_denylist_apply(&m, &r24, now + hour, MXG_REASON_LOG, 1, now, NULL),
+		       MXG_APPLY_ADDED, "a new /24") &&
+	     ASSERT_EQ(mxg_denylist_apply(&m, &r24, now + 60 * 1000000000ULL, MXG_REASON_IMPORT, 1,
+					  now, NULL), MXG_APPLY_COVERED, "a shorter ban of it") &&
+	     ASSERT_EQ(mxg_denylist_apply(&m, &h, now + hour / 2, MXG_REASON_LOG, 1, now, NULL),
+		       MXG_APPLY_COVERED, "a host inside it, for less") &&
+	     ASSERT_EQ(mxg_denylist_apply(&m, &h, now + 2 * hour, MXG_REASON_LOG, 1, now, NULL),
+		       MXG_APPLY_ADDED, "a host inside it, for longer: its own entry") &&
+	     ASSERT_EQ(mxg_denylist_apply(&m, &r24, 0, MXG_REASON_MANUAL, 1, now, NULL),
+		       MXG_APPLY_EXTENDED, "the /24 made permanent") &&
+	     ASSERT_EQ(mxg_deny_get(&m, &r24, &v), 0, "get") &&
+	     ASSERT_EQ(v.expires_ns, 0, "permanent") && ASSERT_EQ(v.ban_count, 2, "second ban") &&
+	     ASSERT_EQ(mxg_denylist_apply(&m, &r24, now + hour, MXG_REASON_IMPORT, 1, now, NULL),
+		       MXG_APPLY_COVERED, "a permanent ban is never shortened") &&
+	     ASSERT_EQ(mxg_deny_get(&m, &r24, &v), 0, "get") && ASSERT_EQ(v.expires_ns, 0, "still permanent");
+	teardown();
+	return ok;
+}
+
 int main(void)
 {
 	int i, *fds = (int *)&m;
@@ -295,6 +324,7 @@ int main(void)
 	TEST_RUN(state_save_never_writes_a_control_character_in_a_note);
 	TEST_RUN(restore_refuses_an_expiry_beyond_the_longest_ban);
 	TEST_RUN(restore_of_an_unreadable_file_says_so_and_reads_nothing);
+	TEST_RUN(apply_never_shortens_and_extends_only_its_own_entry);
 	mxg_maps_close(&m);
 	return test_summary();
 }
