@@ -376,7 +376,7 @@ static int setup_detection(struct daemon *d, bool fresh_maps)
 	if (mxg_dir_check_private(d->o.state_dir, "state dir", false, false, err,
 				  sizeof(err))) {
 		mxg_err("%s", err);
-		return EXIT_RUNTIME;
+		return EXIT_USAGE;
 	}
 	snprintf(d->follow_state, sizeof(d->follow_state), "%s/logs.state", d->o.state_dir);
 	snprintf(d->journal_state, sizeof(d->journal_state), "%s/journal.state", d->o.state_dir);
@@ -742,7 +742,8 @@ int cmd_run(int argc, char **argv)
 	ret = mxg_pin_dir_prepare(d.o.pin_dir, err, sizeof(err));
 	if (ret) {
 		mxg_err("%s", err);
-		return EXIT_RUNTIME;
+		/* A pin dir we refuse stays refused: no restart loop (exit 2). */
+		return ret == -EPERM ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	d.lock_fd = mxg_lock(d.o.pin_dir);
 	if (d.lock_fd < 0) {

@@ -149,19 +149,19 @@ echo "$out" | grep -q 'imported 1 ban.*2 already banned for at least as long' &&
 BADPIN=/sys/fs/bpf/${TID}x
 on_exit "$MXG detach --pin-dir $BADPIN; rm -rf $BADPIN"
 mkdir -m 0700 "$BADPIN" && chown nobody "$BADPIN"
-expect_exit pin_dir_owned_by_another_user_is_refused_by_run 1 "$BADPIN: owned by uid [0-9]+" \
+expect_exit pin_dir_owned_by_another_user_is_refused_by_run 2 "$BADPIN: owned by uid [0-9]+" \
 	in_ns "$SRV" timeout 10 "$MXG" run -c "$CONF" -i mx0 --pin-dir "$BADPIN" --state-dir "$DIR/state2"
 expect_exit pin_dir_owned_by_another_user_is_refused_by_ban 1 "$BADPIN: owned by uid [0-9]+" \
 	"$MXG" ban 198.18.9.1 --pin-dir "$BADPIN"
 chown root "$BADPIN" && chmod 0777 "$BADPIN"
-expect_exit pin_dir_with_mode_0777_is_refused_by_run 1 "$BADPIN: mode 0777 .*0700" \
+expect_exit pin_dir_with_mode_0777_is_refused_by_run 2 "$BADPIN: mode 0777 .*0700" \
 	in_ns "$SRV" timeout 10 "$MXG" run -c "$CONF" -i mx0 --pin-dir "$BADPIN" --state-dir "$DIR/state2"
 expect_exit pin_dir_with_mode_0777_is_refused_by_ban 1 "$BADPIN: mode 0777" \
 	"$MXG" ban 198.18.9.1 --pin-dir "$BADPIN"
 "$MXG" detach --pin-dir "$BADPIN" >/dev/null 2>&1
 rm -rf "$BADPIN"
 mkdir -m 0777 "$DIR/state3"
-expect_exit state_dir_writable_by_others_is_refused 1 "state dir $DIR/state3: mode 0777" \
+expect_exit state_dir_writable_by_others_is_refused 2 "state dir $DIR/state3: mode 0777" \
 	in_ns "$SRV" timeout 10 "$MXG" run -c "$CONF" -i mx0 --pin-dir "$BADPIN" --state-dir "$DIR/state3"
 "$MXG" detach --pin-dir "$BADPIN" >/dev/null 2>&1
 rm -rf "$BADPIN"
