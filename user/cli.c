@@ -3,7 +3,9 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "atomic.h"
 #include "cli.h"
 #include "commands.h"
 #include "maps.h"
@@ -131,7 +133,14 @@ int cli_bad_option(const char *cmd, int c, char **argv)
 int cli_open_maps(const char *cmd, const char *pin_dir, struct mxg_maps *m)
 {
 	char err[4352];
+	struct stat st;
 
+	/* Maps in a directory someone else controls are not ours to change or trust. */
+	if (!stat(pin_dir, &st) &&
+	    mxg_dir_check_private(pin_dir, "pin dir", true, true, err, sizeof(err))) {
+		cli_err(cmd, "%s", err);
+		return EXIT_RUNTIME;
+	}
 	if (mxg_maps_open(m, pin_dir, err, sizeof(err))) {
 		cli_err(cmd, "%s", err);
 		return EXIT_RUNTIME;

@@ -22,47 +22,74 @@ static const char *pin_dir_or_default(const char *p)
 	return p ? p : MXG_PIN_DIR_DEFAULT;
 }
 
+/* Is c every address of its family? Then say what acting on it would do. */
+static const char *everything(const struct mxg_cidr *c)
+{
+	if (c->prefixlen)
+		return NULL;
+	return c->addr.family == 4 ? "every IPv4 address" : "every IPv6 address";
+}
+
 int cmd_ban(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "for", required_argument, NULL, 'f' },
 		{ "reason", required_argument, NULL, 'r' },
+		{ "force", no_argument, NULL, 'F' },
 		{ "pin-dir", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *pin_dir = NULL;
+	const char *pin_dir = NULL, *all;
 	char buf[MXG_CIDR_STRLEN], dur[64];
 	uint64_t for_ns = 0, now;
 	const char *note = NULL;
 	struct mxg_maps m;
 	struct mxg_cidr c;
-	int opt, ret;
+	bool force = false;
+	int opt, ret, bad;
 
 	while ((opt = getopt_long(argc, argv, "f:r:p:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
-			if (strlen(optarg) >= sizeof(((struct mxg_deny *)0)->note)) {
+			bad = mxg_note_bad_char(optarg);
+			if (bad >= 0) {
+				cli_err("ban", "--reason: control character 0x%02x at offset %d: the reason must be one line of printable text",
+					(unsigned char)optarg[bad], bad);
+				return EXIT_USAGE;
+			}
+			if (strlen(optarg) > MXG_NOTE_MAX) {
 				cli_err("ban", "--reason \"%s\": at most %zu characters", optarg,
-					sizeof(((struct mxg_deny *)0)->note) - 1);
+					MXG_NOTE_MAX);
 				return EXIT_USAGE;
 			}
 			note = optarg;
 			break;
 		case 'f':
-			if (mxg_parse_duration(optarg, &for_ns) || !for_ns) {
+			ret = mxg_ban_duration(optarg, &for_ns);
+			if (ret == -ERANGE) {
+				cli_err("ban", "--for %s: longer than the longest ban, %s; leave --for out for a permanent ban",
+					optarg, MXG_BAN_MAX_STR);
+				return EXIT_USAGE;
+			}
+			if (ret) {
 				cli_err("ban", "--for %s: not a duration (e.g. 90s, 10m, 1h, 2d, 1w)",
 					optarg);
 				return EXIT_USAGE;
 			}
 			break;
+		case 'F':
+			force = true;
+			break;
 		case 'p':
 			pin_dir = optarg;
 			break;
 		case 'h':
-			printf("usage: mxguard ban CIDR [--for DURATION] [--reason TEXT] [--pin-dir DIR]\n"
-			       "Denylist an address or range; without --for the ban is permanent.\n"
-			       "TEXT (up to 15 characters) is kept with the entry and shown by list.\n");
+			printf("usage: mxguard ban CIDR [--for DURATION] [--reason TEXT] [--force] [--pin-dir DIR]\n"
+			       "Denylist an address or range; without --for the ban is permanent\n"
+			       "(--for at most %s). TEXT (up to %zu printable characters) is kept\n"
+			       "with the entry and shown by list. 0.0.0.0/0 and ::/0 need --force.\n",
+			       MXG_BAN_MAX_STR, MXG_NOTE_MAX);
 			return EXIT_OK;
 		default:
 			return cli_bad_option("ban", opt, argv);
@@ -71,6 +98,12 @@ int cmd_ban(int argc, char **argv)
 	ret = cli_one_cidr("ban", argc, argv, &c);
 	if (ret)
 		return ret;
+	all = everything(&c);
+	if (all && !force) {
+		cli_err("ban", "%s would drop SMTP from %s (with deny_scope = all, every packet); add --force if that is what you want",
+			argv[optind], all);
+		return EXIT_USAGE;
+	}
 	ret = cli_open_maps("ban", pin_dir_or_default(pin_dir), &m);
 	if (ret)
 		return ret;
@@ -171,7 +204,9 @@ static int list_one(const struct mxg_cidr *c, const struct mxg_deny *v, void *ar
 		       "\"bans\":%u,\"expired\":%s,\"note\":",
 		       mxg_cidr_str(c, buf, sizeof(buf)), mxg_reason_str(v->reason),
 		       v->expires_ns ? "false" : "true",
-		       v->expires_ns ? ((long long)v->expires_ns - (long long)l->now) / 1000000000LL : 0,
+		       !v->expires_ns ? 0LL : v->expires_ns >= l->now ?
+		       (long long)((v->expires_ns - l->now) / 1000000000ULL) :
+		       -(long long)((l->now - v->expires_ns) / 1000000000ULL),
 		       (unsigned long long)((l->now - v->added_ns) / 1000000000ULL),
 		       (unsigned long long)v->hits, v->ban_count,
 		       is_expired ? "true" : "false");

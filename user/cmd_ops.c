@@ -396,13 +396,14 @@ int cmd_allow(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "force", no_argument, NULL, 'F' },
 		OPT_PIN_DIR_ENTRY, OPT_HELP_ENTRY, { 0 }
 	};
 	const char *pin_dir = MXG_PIN_DIR_DEFAULT;
 	char buf[MXG_CIDR_STRLEN];
 	struct mxg_maps m;
 	struct mxg_cidr c;
-	bool json = false;
+	bool json = false, force = false;
 	const char *verb;
 	int opt, ret;
 
@@ -411,12 +412,16 @@ int cmd_allow(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'F':
+			force = true;
+			break;
 		case 'p':
 			pin_dir = optarg;
 			break;
 		case 'h':
-			printf("usage: mxguard allow add CIDR | del CIDR | list [--json]  [--pin-dir DIR]\n"
+			printf("usage: mxguard allow add CIDR [--force] | del CIDR | list [--json]  [--pin-dir DIR]\n"
 			       "The allowlist always wins: its ranges are never dropped nor rate limited.\n"
+			       "0.0.0.0/0 and ::/0 need --force.\n"
 			       "Entries from the config's allow key are replaced on reload; these are kept.\n");
 			return EXIT_OK;
 		default:
@@ -453,6 +458,11 @@ int cmd_allow(int argc, char **argv)
 	ret = cli_cidr("allow", argv[optind + 1], &c);
 	if (ret)
 		return ret;
+	if (!strcmp(verb, "add") && !c.prefixlen && !force) {
+		cli_err("allow", "%s would exempt every IPv%d address from bans and rate limits; add --force if that is what you want",
+			argv[optind + 1], c.addr.family);
+		return EXIT_USAGE;
+	}
 	ret = cli_open_maps("allow", pin_dir, &m);
 	if (ret)
 		return ret;
@@ -479,79 +489,48 @@ int cmd_allow(int argc, char **argv)
 
 /* ---- import / export --------------------------------------------------- */
 
-#define IMPORT_BATCH 8192
-
-struct import_batch {
-	unsigned int n4, n6;
-	struct mxg_lpm_v4 k4[IMPORT_BATCH];
-	struct mxg_deny v4[IMPORT_BATCH];
-	struct mxg_lpm_v6 k6[IMPORT_BATCH];
-	struct mxg_deny v6[IMPORT_BATCH];
-};
-
-/* Write a batch; batched update where the kernel has it, one by one otherwise. */
-static int flush_one(int fd, void *keys, void *vals, size_t ksz, unsigned int n)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	__u32 count = n;
-	unsigned int i;
-
-	if (!n)
-		return 0;
-	if (bpf_map_update_batch(fd, keys, vals, &count, &o) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOTSUP && errno != EOPNOTSUPP && errno != 524)
-		return -errno;
-	for (i = count; i < n; i++)
-		if (bpf_map_update_elem(fd, (char *)keys + i * ksz,
-					(char *)vals + i * sizeof(struct mxg_deny), BPF_ANY))
-			return -errno;
-	return 0;
-}
-
-static int flush(const struct mxg_maps *m, struct import_batch *b)
-{
-	int ret = flush_one(m->deny_v4, b->k4, b->v4, sizeof(b->k4[0]), b->n4);
-
-	if (!ret)
-		ret = flush_one(m->deny_v6, b->k6, b->v6, sizeof(b->k6[0]), b->n6);
-	b->n4 = b->n6 = 0;
-	return ret;
-}
-
 int cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "for", required_argument, NULL, 'f' },
+		{ "force", no_argument, NULL, 'F' },
 		OPT_PIN_DIR_ENTRY, OPT_HELP_ENTRY, { 0 }
 	};
 	const char *pin_dir = MXG_PIN_DIR_DEFAULT, *path;
 	uint64_t default_ns = 0, now;
-	unsigned long lineno = 0, added = 0;
-	struct import_batch *b;
+	unsigned long lineno = 0, added = 0, covered = 0;
 	char *line = NULL;
 	size_t cap = 0;
 	struct mxg_maps m;
+	bool force = false;
 	FILE *f;
-	int opt, ret = 0;
+	int opt, ret = 0, err;
 
 	while ((opt = getopt_long(argc, argv, "f:p:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
-			if (mxg_parse_duration(optarg, &default_ns) || !default_ns) {
-				cli_err("import", "--for %s: not a duration", optarg);
+			err = mxg_ban_duration(optarg, &default_ns);
+			if (err) {
+				cli_err("import", "--for %s: %s", optarg, err == -ERANGE ?
+					"longer than the longest ban, " MXG_BAN_MAX_STR :
+					"not a duration");
 				return EXIT_USAGE;
 			}
+			break;
+		case 'F':
+			force = true;
 			break;
 		case 'p':
 			pin_dir = optarg;
 			break;
 		case 'h':
-			printf("usage: mxguard import FILE|- [--for DURATION] [--pin-dir DIR]\n"
-			       "One ban a line: CIDR [TTL [REASON...]]; TTL is a duration (1h, 2d) or\n"
-			       "\"permanent\" or \"-\" (then --for, or permanent); # starts a comment.\n"
+			printf("usage: mxguard import FILE|- [--for DURATION] [--force] [--pin-dir DIR]\n"
+			       "One ban a line: CIDR [TTL [REASON...]]; TTL is a duration (1h, 2d, at most\n"
+			       "%s) or \"permanent\" or \"-\" (then --for, or permanent); # starts a\n"
+			       "comment. As with ban, a ban already there for at least as long is kept,\n"
+			       "and 0.0.0.0/0 or ::/0 need --force.\n"
 			       "The whole file is checked first: one bad line and nothing is imported.\n"
-			       "mxguard export writes this format.\n");
+			       "mxguard export writes this format.\n", MXG_BAN_MAX_STR);
 			return EXIT_OK;
 		default:
 			return cli_bad_option("import", opt, argv);
@@ -567,33 +546,27 @@ int cmd_import(int argc, char **argv)
 		cli_err("import", "cannot open %s: %s", path, strerror(errno));
 		return EXIT_RUNTIME;
 	}
-	b = malloc(sizeof(*b));
-	if (!b) {
-		fclose(f);
-		return EXIT_RUNTIME;
-	}
 	ret = cli_open_maps("import", pin_dir, &m);
 	if (ret) {
-		free(b);
 		fclose(f);
 		return ret;
 	}
 	/*
 	 * Two passes over a seekable file: validate everything, then write,
 	 * so a typo on line 900000 does not leave half a list behind. Stdin is
-	 * checked line by line as it is written.
+	 * checked line by line as it is written. Each ban goes through the
+	 * same rule as mxguard ban: it never shortens one already there.
 	 */
 	now = mxg_boot_ns();
-	b->n4 = b->n6 = 0;
 	for (int pass = (f == stdin ? 1 : 0); pass < 2 && !ret; pass++) {
 		if (pass == 1 && f != stdin)
 			rewind(f);
 		lineno = 0;
 		while (getline(&line, &cap, f) >= 0) {
 			char *p = line, *cidr, *ttl, *note;
-			struct mxg_deny v = { 0 };
 			struct mxg_cidr c;
 			uint64_t ns = default_ns;
+			int bad;
 
 			lineno++;
 			p[strcspn(p, "#\r\n")] = '\0';
@@ -602,68 +575,64 @@ int cmd_import(int argc, char **argv)
 				continue;
 			ttl = strtok(NULL, " \t");
 			note = strtok(NULL, "");
+			if (note)
+				note += strspn(note, " \t");
 			if (mxg_cidr_parse(cidr, &c)) {
 				cli_err("import", "%s:%lu: \"%s\": not an address or CIDR range (with host bits clear)",
 					path, lineno, cidr);
 				ret = EXIT_USAGE;
 				break;
 			}
-			if (ttl && strcmp(ttl, "-") && strcmp(ttl, "permanent") &&
-			    (mxg_parse_duration(ttl, &ns) || !ns)) {
-				cli_err("import", "%s:%lu: \"%s\": not a duration (1h, 2d) nor \"permanent\"",
-					path, lineno, ttl);
+			if (!c.prefixlen && !force) {
+				cli_err("import", "%s:%lu: %s would drop SMTP from every IPv%d address; add --force if that is what you want",
+					path, lineno, cidr, c.addr.family);
 				ret = EXIT_USAGE;
 				break;
 			}
-			if (ttl && !strcmp(ttl, "permanent"))
-				ns = 0;
-			if (pass == 0)
-				continue;
-			v.added_ns = now;
-			v.expires_ns = ns ? now + ns : 0;
-			v.prefixlen = c.prefixlen;
-			v.reason = MXG_REASON_IMPORT;
-			v.ban_count = 1;
-			if (note) {
-				note += strspn(note, " \t");
-				snprintf(v.note, sizeof(v.note), "%s", note);
-			}
-			if (c.addr.family == 4) {
-				b->k4[b->n4].prefixlen = c.prefixlen;
-				memcpy(b->k4[b->n4].addr, c.addr.a, 4);
-				b->v4[b->n4++] = v;
-			} else {
-				b->k6[b->n6].prefixlen = c.prefixlen;
-				memcpy(b->k6[b->n6].addr, c.addr.a, 16);
-				b->v6[b->n6++] = v;
-			}
-			added++;
-			if (b->n4 == IMPORT_BATCH || b->n6 == IMPORT_BATCH) {
-				int err = flush(&m, b);
-
+			if (ttl && strcmp(ttl, "-") && strcmp(ttl, "permanent")) {
+				err = mxg_ban_duration(ttl, &ns);
 				if (err) {
-					cli_err("import", "%s:%lu: cannot write the denylist: %s",
-						path, lineno, strerror(-err));
-					ret = EXIT_RUNTIME;
+					cli_err("import", "%s:%lu: \"%s\": %s", path, lineno, ttl,
+						err == -ERANGE ?
+						"longer than the longest ban, " MXG_BAN_MAX_STR :
+						"not a duration (1h, 2d) nor \"permanent\"");
+					ret = EXIT_USAGE;
 					break;
 				}
 			}
-		}
-	}
-	if (!ret) {
-		int err = flush(&m, b);
-
-		if (err) {
-			cli_err("import", "cannot write the denylist: %s", strerror(-err));
-			ret = EXIT_RUNTIME;
+			if (ttl && !strcmp(ttl, "permanent"))
+				ns = 0;
+			bad = note ? mxg_note_bad_char(note) : -1;
+			if (bad >= 0) {
+				cli_err("import", "%s:%lu: reason: control character 0x%02x: the reason must be printable text",
+					path, lineno, (unsigned char)note[bad]);
+				ret = EXIT_USAGE;
+				break;
+			}
+			if (pass == 0)
+				continue;
+			err = mxg_denylist_apply(&m, &c, ns ? now + ns : 0, MXG_REASON_IMPORT,
+						 1, now, note);
+			if (err < 0) {
+				cli_err("import", "%s:%lu: cannot write the denylist: %s",
+					path, lineno, strerror(-err));
+				ret = EXIT_RUNTIME;
+				break;
+			}
+			if (err == MXG_APPLY_COVERED)
+				covered++;
+			else
+				added++;
 		}
 	}
 	free(line);
-	free(b);
 	mxg_maps_close(&m);
 	if (f != stdin)
 		fclose(f);
-	if (!ret)
+	if (!ret && covered)
+		printf("imported %lu bans from %s (%lu already banned for at least as long, kept)\n",
+		       added, path, covered);
+	else if (!ret)
 		printf("imported %lu bans from %s\n", added, path);
 	return ret;
 }

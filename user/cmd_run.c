@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "atomic.h"
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
@@ -70,6 +71,7 @@ struct daemon {
 	char bans_state[PATH_MAX + 32];
 	char evidence_dir[PATH_MAX + 32];
 	bool ready;		/* the engine is set up */
+	bool bans_frozen;	/* bans.state holds bans not restored: never overwrite it */
 	uint64_t saved_tick;	/* when the bans were last saved */
 	struct mxg_metrics *metrics;
 	struct mxg_fill fill[MXG_N_FILL];	/* as of the last count */
@@ -272,7 +274,10 @@ static void save_state(struct daemon *d, bool bans)
 			mxg_warn("cannot save evidence in %s: %s", d->evidence_dir,
 				 strerror(-ret));
 	}
-	if (bans) {
+	if (bans && d->bans_frozen) {
+		d->eng.dirty = false;
+		d->saved_tick = d->ticks;
+	} else if (bans) {
 		ret = mxg_state_save(&d->m, d->bans_state);
 		if (ret < 0)
 			mxg_warn("cannot save bans to %s: %s", d->bans_state,
@@ -349,16 +354,29 @@ static void write_metrics(FILE *f, void *arg)
 }
 
 /* Parser, policy and log sources; errors are configuration errors. */
+static void restore_report(const char *msg, void *ctx)
+{
+	mxg_warn("%s", msg);
+}
+
+/* Parser, policy and log sources; errors are configuration errors. */
 static int setup_detection(struct daemon *d, bool fresh_maps)
 {
-	char err[1024];
-	unsigned int i, restored, expired;
+	struct mxg_restore_stats rs;
+	char err[PATH_MAX + 512];
+	unsigned int i;
 	int ret;
 
 	ret = mkdir_p(d->o.state_dir, 0700);
 	if (ret) {
 		mxg_err("cannot create state dir %s: %s", d->o.state_dir, strerror(-ret));
 		return EXIT_RUNTIME;
+	}
+	/* Another user able to write there could swap bans.state or the evidence. */
+	if (mxg_dir_check_private(d->o.state_dir, "state dir", false, false, err,
+				  sizeof(err))) {
+		mxg_err("%s", err);
+		return EXIT_USAGE;
 	}
 	snprintf(d->follow_state, sizeof(d->follow_state), "%s/logs.state", d->o.state_dir);
 	snprintf(d->journal_state, sizeof(d->journal_state), "%s/journal.state", d->o.state_dir);
@@ -368,13 +386,17 @@ static int setup_detection(struct daemon *d, bool fresh_maps)
 
 	/* A reboot lost the pins: bring the bans back with the time they have left. */
 	if (fresh_maps) {
-		ret = mxg_state_restore(&d->m, d->bans_state, &restored, &expired,
-					err, sizeof(err));
-		if (ret && ret != -ENOENT)
-			mxg_err("%s", err);
+		ret = mxg_state_restore(&d->m, d->bans_state, &rs, restore_report, NULL);
+		if (ret && ret != -ENOENT) {
+			/* Unread bans stay in the file until an operator looks. */
+			d->bans_frozen = true;
+			mxg_err("cannot restore the bans of %s: %s; it will not be overwritten (move it away to start afresh)",
+				d->bans_state, strerror(-ret));
+		}
 		if (ret != -ENOENT)
-			mxg_notice("restored %u bans from %s (%u had expired)", restored,
-				   d->bans_state, expired);
+			mxg_notice("restored %u bans from %s (%u had expired, %u were already in the maps, %u records skipped)",
+				   rs.restored, d->bans_state, rs.expired, rs.held,
+				   rs.bad + rs.failed);
 	}
 
 	ret = mxg_engine_init(&d->eng, &d->o, &d->m, err, sizeof(err));
@@ -725,7 +747,8 @@ int cmd_run(int argc, char **argv)
 	ret = mxg_pin_dir_prepare(d.o.pin_dir, err, sizeof(err));
 	if (ret) {
 		mxg_err("%s", err);
-		return EXIT_RUNTIME;
+		/* A pin dir we refuse stays refused: no restart loop (exit 2). */
+		return ret == -EPERM ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	d.lock_fd = mxg_lock(d.o.pin_dir);
 	if (d.lock_fd < 0) {

@@ -283,9 +283,15 @@ static int add_port(const char *w, void *arg, char *err, size_t errlen)
 	return 0;
 }
 
+struct cidr_ctx {
+	struct mxg_cidr_list *l;
+	const char *key;
+};
+
 static int add_cidr(const char *w, void *arg, char *err, size_t errlen)
 {
-	struct mxg_cidr_list *l = arg;
+	struct cidr_ctx *x = arg;
+	struct mxg_cidr_list *l = x->l;
 	struct mxg_cidr c;
 	int ret = mxg_cidr_parse(w, &c);
 
@@ -295,6 +301,16 @@ static int add_cidr(const char *w, void *arg, char *err, size_t errlen)
 	}
 	if (ret) {
 		snprintf(err, errlen, "\"%s\": not an address or CIDR range", w);
+		return -EINVAL;
+	}
+	/* A typo for a /8 or a /16 must not switch protection off for everyone. */
+	if (!c.prefixlen) {
+		if (!strcmp(x->key, "ignoreip"))
+			snprintf(err, errlen, "%s would never ban any IPv%d address from the logs",
+				 w, c.addr.family);
+		else
+			snprintf(err, errlen, "%s would exempt every IPv%d address from bans and rate limits",
+				 w, c.addr.family);
 		return -EINVAL;
 	}
 	if (l->n >= MXG_MAX_CIDRS) {
@@ -405,8 +421,11 @@ static int key_set(struct mxg_options *o, const struct cfg_key *k,
 		return each_word(v, add_iface, o, err, errlen);
 	case T_PORTS:
 		return each_word(v, add_port, o, err, errlen);
-	case T_CIDRS:
-		return each_word(v, add_cidr, p, err, errlen);
+	case T_CIDRS: {
+		struct cidr_ctx x = { .l = p, .key = k->name };
+
+		return each_word(v, add_cidr, &x, err, errlen);
+	}
 	case T_PATHS:
 		return each_word(v, add_path, o, err, errlen);
 	case T_PATTERNS:
@@ -509,6 +528,7 @@ static char *trim(char *s)
 int mxg_config_load(struct mxg_options *o, const char *path, char *err,
 		    size_t errlen)
 {
+	unsigned int first_line[N_KEYS] = { 0 };
 	char section[32] = "";
 	char why[512];
 	char *line = NULL;
@@ -575,6 +595,15 @@ int mxg_config_load(struct mxg_options *o, const char *path, char *err,
 			ret = -EINVAL;
 			break;
 		}
+		/* A second value would silently win: only list keys add up. */
+		if (first_line[k - keys] && !is_list(k)) {
+			snprintf(err, errlen, "%s:%u: %s: given twice (first at line %u)",
+				 path, lineno, key, first_line[k - keys]);
+			ret = -EINVAL;
+			break;
+		}
+		if (!first_line[k - keys])
+			first_line[k - keys] = lineno;
 		if (key_apply(o, k, val, why, sizeof(why))) {
 			snprintf(err, errlen, "%s:%u: %s: %s", path, lineno, key, why);
 			ret = -EINVAL;

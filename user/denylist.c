@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-
+#include "atomic.h"
+#include "config.h"
 #include "denylist.h"
 
 static bool active(const struct mxg_deny *v, uint64_t now)
@@ -26,7 +29,7 @@ int mxg_denylist_apply(const struct mxg_maps *m, const struct mxg_cidr *c,
 		       uint64_t expires_ns, uint32_t reason,
 		       unsigned int ban_count, uint64_t now_ns, const char *note)
 {
-	struct mxg_deny cover, old, v = {
+	struct mxg_deny cover, v = {
 		.expires_ns = expires_ns,
 		.added_ns = now_ns,
 		.reason = reason,
@@ -36,21 +39,48 @@ int mxg_denylist_apply(const struct mxg_maps *m, const struct mxg_cidr *c,
 
 	if (note)
 		snprintf(v.note, sizeof(v.note), "%s", note);
-	if (mxg_deny_match(m, c, &cover) == 0 && active(&cover, now_ns) &&
-	    lasts_as_long(cover.expires_ns, expires_ns))
-		return MXG_APPLY_COVERED;
-
-	if (mxg_deny_get(m, c, &old) == 0) {
-		v.hits = old.hits;
-		if (old.ban_count >= v.ban_count)
-			v.ban_count = old.ban_count + 1;
-		result = MXG_APPLY_EXTENDED;
+	if (mxg_deny_match(m, c, &cover) == 0) {
+		if (active(&cover, now_ns) && lasts_as_long(cover.expires_ns, expires_ns))
+			return MXG_APPLY_COVERED;
+		/*
+		 * The longest match is c's own entry when there is one, and
+		 * every entry records its own prefix length: one lookup
+		 * instead of an exact-key search (import does a million).
+		 */
+		if (cover.prefixlen == c->prefixlen) {
+			v.hits = cover.hits;
+			if (cover.ban_count >= v.ban_count)
+				v.ban_count = cover.ban_count + 1;
+			result = MXG_APPLY_EXTENDED;
+		}
 	}
 	ret = mxg_deny_put(m, c, &v);
 	return ret ? ret : result;
 }
 
+int mxg_ban_duration(const char *s, uint64_t *ns)
+{
+	int ret = mxg_parse_duration(s, ns);
+
+	if (ret == -ERANGE || (!ret && *ns > MXG_BAN_MAX_NS))
+		return -ERANGE;
+	if (ret || !*ns)
+		return -EINVAL;
+	return 0;
+}
+
+int mxg_note_bad_char(const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return (int)(p - (const unsigned char *)s);
+	return -1;
+}
+
 struct save_ctx {
+	const struct mxg_maps *m_;
 	FILE *f;
 	uint64_t boot_now;
 	time_t wall_now;
@@ -60,8 +90,9 @@ struct save_ctx {
 static int save_one(const struct mxg_cidr *c, const struct mxg_deny *v, void *arg)
 {
 	struct save_ctx *s = arg;
-	char buf[MXG_CIDR_STRLEN];
+	char buf[MXG_CIDR_STRLEN], note[sizeof(v->note) + 1];
 	long long expires = 0, added;
+	size_t i;
 
 	if (!active(v, s->boot_now))
 		return 0;
@@ -73,51 +104,37 @@ static int save_one(const struct mxg_cidr *c, const struct mxg_deny *v, void *ar
 		(long long)((s->boot_now - v->added_ns) / 1000000000ULL);
 	if (v->added_ns > s->boot_now)
 		added = (long long)s->wall_now;
-	fprintf(s->f, "%s %lld %lld %s %u %llu%s%.*s\n",
+	/*
+	 * The CLI refuses control characters in a note; a map entry written
+	 * by anything else must still not split its record in two.
+	 */
+	snprintf(note, sizeof(note), "%.*s", (int)sizeof(v->note), v->note);
+	for (i = 0; note[i]; i++)
+		if ((unsigned char)note[i] < 0x20 || note[i] == 0x7f)
+			note[i] = '?';
+	fprintf(s->f, "%s %lld %lld %s %u %llu%s%s\n",
 		mxg_cidr_str(c, buf, sizeof(buf)), expires, added,
 		mxg_reason_str(v->reason), v->ban_count,
-		(unsigned long long)v->hits, v->note[0] ? " " : "",
-		(int)sizeof(v->note), v->note);
+		(unsigned long long)v->hits, note[0] ? " " : "", note);
 	s->n++;
 	return 0;
 }
 
+static int save_fill(FILE *f, void *arg)
+{
+	struct save_ctx *s = arg;
+
+	s->f = f;
+	fprintf(f, "# mxguard bans v1: CIDR EXPIRES ADDED REASON BAN_COUNT HITS (unix seconds, 0 = permanent)\n");
+	return mxg_deny_each(s->m_, save_one, s) < 0 ? -EIO : 0;
+}
+
 int mxg_state_save(const struct mxg_maps *m, const char *path)
 {
-	struct save_ctx s = { .boot_now = mxg_boot_ns(), .wall_now = time(NULL) };
-	char tmp[4200];
-	int fd, ret;
+	struct save_ctx s = { .m_ = m, .boot_now = mxg_boot_ns(), .wall_now = time(NULL) };
+	int ret = mxg_atomic_write(path, 0600, save_fill, &s);
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	s.f = fdopen(fd, "w");
-	if (!s.f) {
-		ret = -errno;
-		close(fd);
-		unlink(tmp);
-		return ret;
-	}
-	fprintf(s.f, "# mxguard bans v1: CIDR EXPIRES ADDED REASON BAN_COUNT HITS (unix seconds, 0 = permanent)\n");
-	mxg_deny_each(m, save_one, &s);
-	if (fflush(s.f) || fsync(fileno(s.f))) {
-		ret = -errno;
-		fclose(s.f);
-		unlink(tmp);
-		return ret;
-	}
-	if (fclose(s.f)) {
-		ret = -errno;
-		unlink(tmp);
-		return ret;
-	}
-	if (rename(tmp, path)) {
-		ret = -errno;
-		unlink(tmp);
-		return ret;
-	}
-	return s.n;
+	return ret ? ret : s.n;
 }
 
 static uint32_t reason_from_str(const char *s)
@@ -133,70 +150,183 @@ static uint32_t reason_from_str(const char *s)
 	return 0;
 }
 
+/*
+ * One record into v (pure but for the clocks passed in). Returns 0, 1 when
+ * the ban has run out, or -EINVAL with why set.
+ */
+static int parse_record(char *line, uint64_t boot_now, time_t wall_now,
+			struct mxg_cidr *c, struct mxg_deny *v, const char **why)
+{
+	char cidr[64], reason[16], *note;
+	unsigned long long hits;
+	long long exp, added;
+	unsigned int count;
+	uint64_t left, age;
+	int used = 0;
+
+	memset(v, 0, sizeof(*v));
+	if (sscanf(line, "%63s %lld %lld %15s %u %llu%n", cidr, &exp, &added,
+		   reason, &count, &hits, &used) != 6) {
+		*why = "not a ban record (CIDR EXPIRES ADDED REASON BAN_COUNT HITS [NOTE])";
+		return -EINVAL;
+	}
+	if (mxg_cidr_parse(cidr, c)) {
+		*why = "not a CIDR range with host bits clear";
+		return -EINVAL;
+	}
+	v->reason = reason_from_str(reason);
+	if (!v->reason) {
+		*why = "unknown reason (manual, log, rate, import)";
+		return -EINVAL;
+	}
+	if (exp < 0) {
+		*why = "negative expiry";
+		return -EINVAL;
+	}
+	if (exp && exp <= wall_now)
+		return 1;
+	left = exp ? (uint64_t)(exp - wall_now) : 0;
+	if (left > MXG_BAN_MAX_NS / 1000000000ULL) {
+		*why = "expiry beyond the longest ban, " MXG_BAN_MAX_STR;
+		return -EINVAL;
+	}
+	left *= 1000000000ULL;
+	v->expires_ns = exp ? boot_now + left : 0;
+	/* Before the boot, as far as CLOCK_BOOTTIME can say: at 0. */
+	age = wall_now > added && (uint64_t)(wall_now - added) < UINT64_MAX / 1000000000ULL ?
+	      (uint64_t)(wall_now - added) * 1000000000ULL : 0;
+	v->added_ns = age < boot_now ? boot_now - age : 0;
+	v->ban_count = count;
+	v->hits = hits;
+	note = line + used;
+	note += strspn(note, " ");
+	note[strcspn(note, "\n")] = '\0';
+	snprintf(v->note, sizeof(v->note), "%s", note);
+	return 0;
+}
+
+static void say(mxg_restore_report_fn report, void *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void say(mxg_restore_report_fn report, void *ctx, const char *fmt, ...)
+{
+	char msg[4600];
+	va_list ap;
+
+	if (!report)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	report(msg, ctx);
+}
+
+/*
+ * Keep the file as it is now under path.bad-TIME: a hard link, so the
+ * rename of the next save leaves this inode, the unread bans, in place.
+ */
+static int keep_copy(const char *path, char *out, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char stamp[32];
+	int i;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (i = 0; i < 100; i++) {
+		if (i)
+			snprintf(out, size, "%s.bad-%s-%d", path, stamp, i);
+		else
+			snprintf(out, size, "%s.bad-%s", path, stamp);
+		if (!link(path, out))
+			return mxg_fsync_dir_of(path);
+		if (errno != EEXIST)
+			break;
+	}
+	out[0] = '\0';
+	return -errno;
+}
+
 int mxg_state_restore(const struct mxg_maps *m, const char *path,
-		      unsigned int *restored, unsigned int *expired,
-		      char *err, size_t errlen)
+		      struct mxg_restore_stats *st,
+		      mxg_restore_report_fn report, void *ctx)
 {
 	uint64_t boot_now = mxg_boot_ns();
 	time_t wall_now = time(NULL);
-	char line[512], cidr[64], reason[16];
-	unsigned int lineno = 0, count;
-	unsigned long long hits;
-	long long exp, added;
-	struct mxg_cidr c;
-	FILE *f;
+	char *line = NULL, buf[MXG_CIDR_STRLEN];
+	unsigned int lineno = 0;
+	size_t cap = 0;
+	ssize_t len;
 	int ret = 0;
+	FILE *f;
 
-	*restored = *expired = 0;
+	memset(st, 0, sizeof(*st));
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		struct mxg_deny old, v = { 0 };
-		uint64_t left, age;
+	errno = 0;
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		struct mxg_deny old, v;
+		struct mxg_cidr c;
+		const char *why = "";
+		int r;
 
 		lineno++;
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
-		int used = 0;
-
-		if (sscanf(line, "%63s %lld %lld %15s %u %llu%n", cidr, &exp, &added,
-			   reason, &count, &hits, &used) != 6 || mxg_cidr_parse(cidr, &c) ||
-		    !reason_from_str(reason) || exp < 0) {
-			snprintf(err, errlen, "%s:%u: not a ban record", path, lineno);
-			ret = -EINVAL;
-			break;
+		if (strlen(line) != (size_t)len) {
+			r = -EINVAL;
+			why = "NUL byte in the record";
+		} else {
+			r = parse_record(line, boot_now, wall_now, &c, &v, &why);
 		}
-		if (exp && exp <= wall_now) {
-			(*expired)++;
+		if (r < 0) {
+			st->bad++;
+			say(report, ctx, "%s:%u: %s: skipped", path, lineno, why);
 			continue;
 		}
-		left = exp ? (uint64_t)(exp - wall_now) * 1000000000ULL : 0;
-		v.expires_ns = exp ? boot_now + left : 0;
-		/* Before the boot, as far as CLOCK_BOOTTIME can say: at 0. */
-		age = wall_now > added ? (uint64_t)(wall_now - added) * 1000000000ULL : 0;
-		v.added_ns = age < boot_now ? boot_now - age : 0;
-		v.reason = reason_from_str(reason);
-		v.ban_count = count;
-		{
-			char *note = line + used;
-
-			note += strspn(note, " ");
-			note[strcspn(note, "\n")] = '\0';
-			snprintf(v.note, sizeof(v.note), "%s", note);
+		if (r > 0) {
+			st->expired++;
+			continue;
 		}
-		v.hits = hits;
 		if (mxg_deny_get(m, &c, &old) == 0 &&
-		    (!old.expires_ns || (v.expires_ns && old.expires_ns >= v.expires_ns)))
-			continue;	/* the maps already hold it for as long */
-		if (mxg_deny_put(m, &c, &v)) {
-			ret = -errno;
-			snprintf(err, errlen, "%s:%u: cannot restore %s: %s", path,
-				 lineno, cidr, strerror(errno));
-			break;
+		    (!old.expires_ns || (v.expires_ns && old.expires_ns >= v.expires_ns))) {
+			st->held++;	/* the maps already hold it for as long */
+			continue;
 		}
-		(*restored)++;
+		r = mxg_deny_put(m, &c, &v);
+		if (r) {
+			st->failed++;
+			say(report, ctx, "%s:%u: cannot restore %s: %s", path, lineno,
+			    mxg_cidr_str(&c, buf, sizeof(buf)), strerror(-r));
+			continue;
+		}
+		st->restored++;
 	}
+	if (ferror(f)) {
+		/* A file we cannot read at all (EISDIR, EIO): nothing to keep a copy of. */
+		ret = errno ? -errno : -EIO;
+		if (!lineno) {
+			free(line);
+			fclose(f);
+			return ret;
+		}
+		st->failed++;
+		say(report, ctx, "%s:%u: read error: %s", path, lineno + 1, strerror(-ret));
+		ret = 0;
+	}
+	free(line);
 	fclose(f);
+	if (st->bad || st->failed) {
+		int r = keep_copy(path, st->kept, sizeof(st->kept));
+
+		if (r) {
+			say(report, ctx, "cannot keep a copy of %s: %s", path, strerror(-r));
+			return r;
+		}
+		say(report, ctx, "%u records of %s were not restored; the file as it was is kept as %s",
+		    st->bad + st->failed, path, st->kept);
+	}
 	return ret;
 }

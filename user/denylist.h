@@ -35,10 +35,36 @@ int mxg_denylist_apply(const struct mxg_maps *m, const struct mxg_cidr *c,
 		       unsigned int ban_count, uint64_t now_ns, const char *note);
 
 /*
+ * The longest ban that has an end: 100 years (36500d). A longer --for or
+ * TTL is refused rather than let now + duration come near where the
+ * 64-bit nanosecond clock, or its signed difference, wraps around.
+ */
+#define MXG_BAN_MAX_NS (36500ULL * 86400ULL * 1000000000ULL)
+#define MXG_BAN_MAX_STR "36500d (100 years)"
+
+/*
+ * Parse the length of a ban (ban --for, an import TTL): a duration from
+ * 1ms to MXG_BAN_MAX_NS. Returns 0, -EINVAL for what is not a positive
+ * duration, -ERANGE for one longer than the longest ban.
+ */
+int mxg_ban_duration(const char *s, uint64_t *ns);
+
+/* Longest note (reason text) kept with a ban, without the NUL. */
+#define MXG_NOTE_MAX (sizeof(((struct mxg_deny *)0)->note) - 1)
+
+/*
+ * Is s fit to be a note: no control character (a newline would split the
+ * state file's one-ban-a-line record)? Returns the offending character's
+ * offset, or -1 when s is fine.
+ */
+int mxg_note_bad_char(const char *s);
+
+/*
  * Save every active ban to path (atomically: a temporary file, fsync,
- * rename), with wall-clock expiry so a reboot, which resets
- * CLOCK_BOOTTIME, does not change when a ban ends. Returns the number of
- * bans saved or a negative errno.
+ * rename, fsync of the directory), with wall-clock expiry so a reboot,
+ * which resets CLOCK_BOOTTIME, does not change when a ban ends. Control
+ * characters in a note are written as '?'. Returns the number of bans
+ * saved or a negative errno.
  *
  * Format, one ban a line after a "# mxguard bans v1" header:
  *     CIDR EXPIRES ADDED REASON BAN_COUNT HITS [NOTE]
@@ -47,15 +73,31 @@ int mxg_denylist_apply(const struct mxg_maps *m, const struct mxg_cidr *c,
  */
 int mxg_state_save(const struct mxg_maps *m, const char *path);
 
+struct mxg_restore_stats {
+	unsigned int restored;	/* bans put back */
+	unsigned int expired;	/* ran out while nothing held them */
+	unsigned int held;	/* the maps already held them as long */
+	unsigned int bad;	/* records that could not be read: skipped */
+	unsigned int failed;	/* records the maps would not take */
+	char kept[4200];	/* copy of a file not fully restored, or "" */
+};
+
+/* Receives "path:line: why" for each record skipped, and the copy kept. */
+typedef void (*mxg_restore_report_fn)(const char *msg, void *ctx);
+
 /*
  * Put the bans of a state file back with the time they have left; expired
  * ones are skipped, bans already in the maps are kept (never shortened).
- * *restored and *expired count the lines. Returns 0, -ENOENT when there
- * is no file, -EINVAL with "path:line: why" in err for a corrupt file
- * (entries before the bad line are restored).
+ * A record that cannot be read is reported and skipped, and the rest
+ * restored. When anything was not restored (bad records, map errors), the
+ * file as it was is kept beside it as path.bad-YYYYmmddTHHMMSSZ (a hard
+ * link, so the next save cannot lose it), named in st->kept and reported.
+ * Returns 0, -ENOENT when there is no file, or another negative errno
+ * when the file cannot be read at all (nothing restored, no copy: the
+ * caller must then not overwrite path).
  */
 int mxg_state_restore(const struct mxg_maps *m, const char *path,
-		      unsigned int *restored, unsigned int *expired,
-		      char *err, size_t errlen);
+		      struct mxg_restore_stats *st,
+		      mxg_restore_report_fn report, void *ctx);
 
 #endif

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "evidence.h"
 #include "logtime.h"
 #include "maps.h"
@@ -392,45 +393,30 @@ struct save_ctx {
 	int err;
 };
 
+struct write_ctx {
+	struct save_ctx *s;
+	const struct mxg_cidr *cidr;
+};
+
+static int write_fill(FILE *f, void *arg)
+{
+	struct write_ctx *w = arg;
+
+	return mxg_evidence_write(w->s->p, w->cidr, f, w->s->now_ns, w->s->wall_now);
+}
+
 static int save_one(struct save_ctx *s, const struct mxg_cidr *cidr)
 {
-	char name[64], path[4096], tmp[4096];
-	FILE *f;
-	int err, fd;
+	struct write_ctx w = { .s = s, .cidr = cidr };
+	char name[64], path[4096];
+	int err;
 
 	err = mxg_evidence_filename(cidr, name, sizeof(name));
 	if (err)
 		return err;
-	if (snprintf(path, sizeof(path), "%s/%s", s->dir, name) >= (int)sizeof(path) ||
-	    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", s->dir, name) >= (int)sizeof(tmp))
+	if (snprintf(path, sizeof(path), "%s/%s", s->dir, name) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		err = -errno;
-		close(fd);
-		goto out_unlink;
-	}
-	err = mxg_evidence_write(s->p, cidr, f, s->now_ns, s->wall_now);
-	if (!err && fflush(f))
-		err = -errno;
-	if (!err && fsync(fileno(f)))
-		err = -errno;
-	if (fclose(f) && !err)
-		err = -EIO;
-	if (err)
-		goto out_unlink;
-	if (rename(tmp, path)) {
-		err = -errno;
-		goto out_unlink;
-	}
-	return 0;
-
-out_unlink:
-	unlink(tmp);
-	return err;
+	return mxg_atomic_write(path, 0640, write_fill, &w);
 }
 
 /* Records to save are listed first: the walk must not see them change. */

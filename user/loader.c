@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "atomic.h"
 #include "loader.h"
 #include "log.h"
 #include "mxguard.skel.h"
@@ -61,7 +62,12 @@ int mxg_pin_dir_prepare(const char *pin_dir, char *err, size_t errlen)
 			 strerror(errno));
 		return ret;
 	}
-	return 0;
+	/*
+	 * bpffs may be mounted 1777: a directory another user made there first
+	 * (or can write to) lets them unlink our link pin, which detaches
+	 * the program, or plant maps of their own for us to adopt.
+	 */
+	return mxg_dir_check_private(pin_dir, "pin dir", false, true, err, errlen);
 }
 
 int mxg_lock(const char *pin_dir)

@@ -83,6 +83,89 @@ fi
 expect_exit permanent_ban_is_not_shortened 0 'already banned' \
 	sh -c "$MXG ban 198.18.51.0/24 $P >/dev/null && $MXG ban 198.18.51.0/24 --for 1m $P"
 
+# Notes are one line of the state file: control characters are refused.
+expect_exit ban_refuses_a_reason_with_a_newline 2 'control character' \
+	"$MXG" ban 198.18.52.0/24 --reason "$(printf 'two\nlines')" $P
+expect_exit ban_refuses_a_reason_with_a_tab 2 'control character' \
+	"$MXG" ban 198.18.52.0/24 --reason "$(printf 'a\tb')" $P
+"$MXG" list --json $P | grep -q '"198.18.52.0/24"' && fail refused_reason_bans_nothing ||
+	pass refused_reason_bans_nothing
+
+# Durations: now + 18446744073s wraps the 64-bit clock; 300 years made
+# list --json print a negative expires_in_s.
+expect_exit ban_for_overflowing_duration_is_refused 2 'longest ban.*36500d' \
+	"$MXG" ban 198.18.53.0/24 --for 18446744073s $P
+expect_exit ban_for_300_years_is_refused 2 'longest ban.*36500d' \
+	"$MXG" ban 198.18.53.0/24 --for 15643w $P
+"$MXG" list --json $P | grep -q '"198.18.53.0/24"' && fail refused_duration_bans_nothing ||
+	pass refused_duration_bans_nothing
+"$MXG" ban 198.18.55.0/24 --for 365d $P >/dev/null
+left=$("$MXG" list --json $P | grep '"198.18.55.0/24"' | sed -nE 's/.*"expires_in_s":(-?[0-9]+).*/\1/p')
+if [ "${left:-0}" -gt $((365 * 86400 - 60)) ] && [ "${left:-0}" -le $((365 * 86400)) ]; then
+	pass list_json_shows_positive_expiry_for_a_one_year_ban
+else
+	fail list_json_shows_positive_expiry_for_a_one_year_ban "expires_in_s=$left"
+fi
+expect_exit ban_for_the_longest_ban_is_accepted 0 'banned 198\.18\.56\.0/24' \
+	"$MXG" ban 198.18.56.0/24 --for 36500d $P
+left=$("$MXG" list --json $P | grep '"198.18.56.0/24"' | sed -nE 's/.*"expires_in_s":(-?[0-9]+).*/\1/p')
+[ "${left:-0}" -gt $((36500 * 86400 - 60)) ] && pass list_json_shows_the_longest_ban_positive ||
+	fail list_json_shows_the_longest_ban_positive "expires_in_s=$left"
+
+# Everything: 0.0.0.0/0 and ::/0 need --force.
+expect_exit ban_everything_needs_force 2 'would drop SMTP from every IPv4 address.*--force' \
+	"$MXG" ban 0.0.0.0/0 --for 1m $P
+expect_exit ban_every_ipv6_address_needs_force 2 'every IPv6 address.*--force' \
+	"$MXG" ban ::/0 --for 1m $P
+"$MXG" list --json $P | grep -qE '"(0\.0\.0\.0|::)/0"' && fail refused_ban_of_everything_bans_nothing ||
+	pass refused_ban_of_everything_bans_nothing
+expect_exit ban_everything_with_force_is_done 0 'banned ::/0' "$MXG" ban ::/0 --for 1m --force $P
+"$MXG" unban ::/0 $P >/dev/null
+expect_exit allow_everything_needs_force 2 'every IPv4 address.*--force' \
+	"$MXG" allow add 0.0.0.0/0 $P
+printf '0.0.0.0/0 1h\n' >"$DIR/all.txt"
+expect_exit import_of_everything_needs_force 2 'all\.txt:1: .*every IPv4 address.*--force' \
+	"$MXG" import "$DIR/all.txt" $P
+
+# import goes through ban's rule: it never shortens a ban already there.
+"$MXG" ban 198.18.57.0/24 $P >/dev/null
+"$MXG" ban 198.18.58.0/24 --for 2d $P >/dev/null
+printf '198.18.57.0/24 1h\n198.18.58.0/24 1h\n198.18.59.0/24 1h\n' >"$DIR/short.txt"
+out=$("$MXG" import "$DIR/short.txt" $P 2>&1)
+row57=$("$MXG" list --json $P | grep '"198.18.57.0/24"')
+left58=$("$MXG" list --json $P | grep '"198.18.58.0/24"' | sed -nE 's/.*"expires_in_s":(-?[0-9]+).*/\1/p')
+if echo "$row57" | grep -q '"permanent":true' && echo "$row57" | grep -q '"reason":"manual"'; then
+	pass import_never_shortens_a_permanent_ban
+else
+	fail import_never_shortens_a_permanent_ban "$row57 ($out)"
+fi
+[ "${left58:-0}" -gt 86400 ] && pass import_never_shortens_a_longer_ban ||
+	fail import_never_shortens_a_longer_ban "expires_in_s=$left58 ($out)"
+echo "$out" | grep -q 'imported 1 ban.*2 already banned for at least as long' &&
+	pass import_says_how_many_were_already_banned_for_longer ||
+	fail import_says_how_many_were_already_banned_for_longer "$out"
+
+# Pin and state dirs another user made or can write to are refused.
+BADPIN=/sys/fs/bpf/${TID}x
+on_exit "$MXG detach --pin-dir $BADPIN; rm -rf $BADPIN"
+mkdir -m 0700 "$BADPIN" && chown nobody "$BADPIN"
+expect_exit pin_dir_owned_by_another_user_is_refused_by_run 2 "$BADPIN: owned by uid [0-9]+" \
+	in_ns "$SRV" timeout 10 "$MXG" run -c "$CONF" -i mx0 --pin-dir "$BADPIN" --state-dir "$DIR/state2"
+expect_exit pin_dir_owned_by_another_user_is_refused_by_ban 1 "$BADPIN: owned by uid [0-9]+" \
+	"$MXG" ban 198.18.9.1 --pin-dir "$BADPIN"
+chown root "$BADPIN" && chmod 0777 "$BADPIN"
+expect_exit pin_dir_with_mode_0777_is_refused_by_run 2 "$BADPIN: mode 0777 .*0700" \
+	in_ns "$SRV" timeout 10 "$MXG" run -c "$CONF" -i mx0 --pin-dir "$BADPIN" --state-dir "$DIR/state2"
+expect_exit pin_dir_with_mode_0777_is_refused_by_ban 1 "$BADPIN: mode 0777" \
+	"$MXG" ban 198.18.9.1 --pin-dir "$BADPIN"
+"$MXG" detach --pin-dir "$BADPIN" >/dev/null 2>&1
+rm -rf "$BADPIN"
+mkdir -m 0777 "$DIR/state3"
+expect_exit state_dir_writable_by_others_is_refused 2 "state dir $DIR/state3: mode 0777" \
+	in_ns "$SRV" timeout 10 "$MXG" run -c "$CONF" -i mx0 --pin-dir "$BADPIN" --state-dir "$DIR/state3"
+"$MXG" detach --pin-dir "$BADPIN" >/dev/null 2>&1
+rm -rf "$BADPIN"
+
 # status
 # In the daemon's namespace, where the interface is.
 out=$(in_ns "$SRV" "$MXG" status --json $P)
@@ -157,6 +240,23 @@ cnt=$("$MXG" status --json $P | python3 -c 'import json,sys; print(json.load(sys
 [ "$cnt" -ge 1000000 ] && pass million_entries_are_in_the_map || fail million_entries_are_in_the_map "$cnt"
 
 # check-config
+printf '[policy]\nmaxretry = 3\nbantime = 1h\n\nmaxretry = 4\n' >"$DIR/dup.conf"
+expect_exit config_duplicate_key_is_an_error_with_both_lines 2 \
+	'dup\.conf:5: maxretry: given twice \(first at line 2\)' "$MXG" check-config -c "$DIR/dup.conf"
+printf '[logs]\nlog = /var/log/a.log\nlog = /var/log/b.log\n[policy]\nignoreip = 192.0.2.0/24\nignoreip = 2001:db8::/32\n' >"$DIR/lists.conf"
+out=$("$MXG" check-config -c "$DIR/lists.conf" 2>&1)
+if echo "$out" | grep -qx 'log = /var/log/a.log /var/log/b.log' &&
+	echo "$out" | grep -qx 'ignoreip = 192.0.2.0/24 2001:db8::/32'; then
+	pass config_list_keys_may_be_given_twice
+else
+	fail config_list_keys_may_be_given_twice "$out"
+fi
+printf '[policy]\nignoreip = 192.0.2.0/24 0.0.0.0/0\n' >"$DIR/ign.conf"
+expect_exit config_ignoreip_everything_is_refused 2 \
+	'ign\.conf:2: ignoreip: 0\.0\.0\.0/0 would never ban any IPv4 address' "$MXG" check-config -c "$DIR/ign.conf"
+printf '[xdp]\nallow = ::/0\n' >"$DIR/allowall.conf"
+expect_exit config_allow_everything_is_refused 2 \
+	'allowall\.conf:2: allow: ::/0 would exempt every IPv6 address' "$MXG" check-config -c "$DIR/allowall.conf"
 printf '[xdp]\nports = 25:50/500\n\n[policy]\nmaxretry = lots\n' >"$DIR/bad.conf"
 expect_exit check_config_names_file_line_and_key 2 "bad\.conf:5: maxretry: \"lots\"" "$MXG" check-config -c "$DIR/bad.conf"
 printf '[policy]\nbogus = 1\n' >"$DIR/bad2.conf"
@@ -261,6 +361,32 @@ if [ "$listen" = "127.0.0.1:9587" ] && [ "$code" = 000 ]; then
 	pass metrics_listen_on_loopback_only_by_default
 else
 	fail metrics_listen_on_loopback_only_by_default "listening on '$listen', from the client: $code"
+fi
+
+# After a reboot (no pins), a bad record in bans.state costs only itself.
+stop
+"$MXG" detach $P >/dev/null
+now=$(date +%s)
+{
+	echo "# mxguard bans v1: CIDR EXPIRES ADDED REASON BAN_COUNT HITS"
+	echo "198.18.80.0/24 $((now + 3600)) $now manual 1 0 two"
+	echo "lines"
+	echo "198.18.81.0/24 0 $now manual 1 0 after"
+} >"$DIR/state/bans.state"
+cp "$DIR/state/bans.state" "$DIR/bans.before"
+start_daemon
+if "$MXG" list --json $P | grep -q '"198.18.80.0/24"' && "$MXG" list --json $P | grep -q '"198.18.81.0/24"'; then
+	pass restart_restores_the_bans_after_a_bad_record
+else
+	fail restart_restores_the_bans_after_a_bad_record "$("$MXG" list $P; tail -5 "$LOG")"
+fi
+grep -q "bans.state:3: .*skipped" "$LOG" && pass restart_reports_file_and_line_of_a_bad_record ||
+	fail restart_reports_file_and_line_of_a_bad_record "$(tail -5 "$LOG")"
+kept=$(ls "$DIR/state"/bans.state.bad-* 2>/dev/null | head -1)
+if [ -n "$kept" ] && cmp -s "$kept" "$DIR/bans.before"; then
+	pass restart_keeps_a_copy_of_a_partly_read_state_file
+else
+	fail restart_keeps_a_copy_of_a_partly_read_state_file "$(ls "$DIR/state")"
 fi
 
 stop

@@ -30,6 +30,7 @@ MAILLOG=$TMP/mail.log
 DLOG=$TMP/daemon.log
 JAIL=mxg-auth
 PJAIL=mxg-perm
+LJAIL=postfix-sasl-submission	# 23 characters; a note holds 15
 CONNECT="python3 tests/lib/tcpconnect.py"
 BAD=198.18.9.9
 GOOD=198.18.9.10
@@ -63,6 +64,7 @@ cp /etc/fail2ban/filter.d/common.conf /etc/fail2ban/filter.d/postfix.conf "$F2B/
 cp scripts/fail2ban/action.d/mxguard.conf "$F2B/action.d/"
 : >"$MAILLOG"
 : >"$TMP/perm.log"
+: >"$TMP/long.log"
 cat >"$F2B/fail2ban.conf" <<EOF
 [Definition]
 loglevel = INFO
@@ -92,6 +94,13 @@ filter = postfix[mode=auth]
 logpath = $TMP/perm.log
 bantime = -1
 action = mxguard[pin_dir="$PIN", mxguard="$MXG_ABS"]
+
+[$LJAIL]
+enabled = true
+filter = postfix[mode=auth]
+logpath = $TMP/long.log
+bantime = 1h
+action = mxguard[pin_dir="$PIN", mxguard="$MXG_ABS", reason="%(__name__)s"]
 EOF
 
 f2b() { timeout 10 fail2ban-client -s "$SOCK" "$@"; }
@@ -99,7 +108,7 @@ f2b() { timeout 10 fail2ban-client -s "$SOCK" "$@"; }
 fail2ban-server -f -x -c "$F2B" -s "$SOCK" -p "$TMP/f2b.pid" >"$TMP/server.out" 2>&1 &
 f2b_pid=$!
 on_exit "timeout 10 fail2ban-client -s $SOCK stop; kill $f2b_pid; sleep 0.5; kill -9 $f2b_pid"
-jails_up() { f2b status $JAIL >/dev/null && f2b status $PJAIL >/dev/null; }
+jails_up() { f2b status $JAIL >/dev/null && f2b status $PJAIL >/dev/null && f2b status $LJAIL >/dev/null; }
 if wait_for 20 jails_up; then
 	pass fail2ban_server_starts_jails_with_mxguard_action
 else
@@ -184,6 +193,21 @@ else
 		"$("$MXG" list --json --pin-dir "$PIN"; grep -i error "$TMP/fail2ban.log" | tail -3)"
 fi
 
+# A jail name as reason, longer than a note: cut to 15, the ban still made.
+f2b set $LJAIL banip 198.18.9.12 >/dev/null
+if wait_for 10 listed 198.18.9.12/32; then
+	pass fail2ban_jail_with_23_char_name_bans
+else
+	fail fail2ban_jail_with_23_char_name_bans \
+		"$("$MXG" list --pin-dir "$PIN"; grep -i error "$TMP/fail2ban.log" | tail -3)"
+fi
+if "$MXG" list --json --pin-dir "$PIN" | grep '"cidr":"198.18.9.12/32"' |
+	grep -q "\"note\":\"${LJAIL:0:15}\""; then
+	pass fail2ban_reason_is_cut_to_its_first_15_characters
+else
+	fail fail2ban_reason_is_cut_to_its_first_15_characters "$("$MXG" list --json --pin-dir "$PIN")"
+fi
+
 f2b set $JAIL banip $V6 >/dev/null
 if wait_for 10 listed $V6/128; then
 	pass ipv6_ban_lands_as_slash_128
@@ -194,7 +218,8 @@ fi
 # Stopping fail2ban unbans what it banned (no actionflush), as with
 # iptables actions; it restores the bans from its database when it starts.
 f2b stop >/dev/null
-wait_for 10 not_listed $V6/128 && wait_for 5 not_listed 198.18.9.11/32
+wait_for 10 not_listed $V6/128 && wait_for 5 not_listed 198.18.9.11/32 &&
+	wait_for 5 not_listed 198.18.9.12/32
 rc=$?
 if [ $rc = 0 ]; then
 	pass fail2ban_stop_unbans_its_bans
@@ -202,7 +227,7 @@ else
 	fail fail2ban_stop_unbans_its_bans "$("$MXG" list --pin-dir "$PIN")"
 fi
 
-if grep -qE "ERROR .*(mxguard|$JAIL|$PJAIL)" "$TMP/fail2ban.log"; then
+if grep -qE "ERROR .*(mxguard|$JAIL|$PJAIL|$LJAIL)" "$TMP/fail2ban.log"; then
 	fail fail2ban_log_has_no_action_errors "$(grep ERROR "$TMP/fail2ban.log" | head -5)"
 else
 	pass fail2ban_log_has_no_action_errors
