@@ -554,6 +554,7 @@ static void on_tick(struct daemon *d)
 {
 	d->ticks++;
 	d->eng.line_read_ns = 0;
+	mxg_metrics_expire(d->metrics);
 	if (d->follow)
 		mxg_follow_poll(d->follow, mxg_engine_line, &d->eng);
 	if (d->journal)

@@ -1,0 +1,86 @@
+#!/bin/bash
+# The daemon under faults: idle metrics clients, an overflowing event ring,
+# SIGKILL in the middle of work, a full disk, a full denylist, and a SYN
+# flood that churns the rate map while a real client keeps connecting.
+#
+# Each test builds its own pair of namespaces, pin dir and state dir:
+#   srv (mxguard on mx0, 198.18.0.1)  <-- veth -->  cli (198.18.0.2)
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/lib.sh
+need_root
+ensure_bpffs
+
+CONNECT="python3 tests/lib/tcpconnect.py"
+FLOOD="python3 tests/lib/synflood.py"
+N_ENV=0
+
+# env_up: fresh namespaces, veth, pin dir, state dir and log; sets SRV CLI
+# PIN STATE LOG DMAC. Everything is removed when the script exits.
+env_up() {
+	N_ENV=$((N_ENV + 1))
+	SRV=${TID}s$N_ENV
+	CLI=${TID}c$N_ENV
+	PIN=/sys/fs/bpf/${TID}_$N_ENV
+	STATE=$(mktemp -d)
+	LOG=$(mktemp)
+	on_exit "rm -rf $STATE $LOG"
+	netns "$SRV"
+	netns "$CLI"
+	veth "$SRV" mx0 "$CLI" cl0
+	ip -n "$SRV" addr add 198.18.0.1/24 dev mx0
+	ip -n "$CLI" addr add 198.18.0.2/24 dev cl0
+	DMAC=$(ip -n "$SRV" -o link show mx0 | sed -E 's/.*link\/ether ([0-9a-f:]+).*/\1/')
+	daemon_pid=
+	on_exit "$MXG detach --pin-dir $PIN; rm -rf $PIN"
+}
+
+# daemon_up [ARGS]: start mxguard in $SRV and wait until it runs.
+daemon_up() {
+	local n
+	n=$(grep -c "running:" "$LOG")
+	nsenter --net="/run/netns/$SRV" "$MXG" run -i mx0 --pin-dir "$PIN" \
+		--state-dir "$STATE" "$@" >>"$LOG" 2>&1 &
+	daemon_pid=$!
+	on_exit "kill -9 $daemon_pid"
+	started() { [ "$(grep -c "running:" "$LOG")" -gt "$n" ]; }
+	wait_for 10 started || { echo "daemon did not start: $(tail -5 "$LOG")"; return 1; }
+}
+
+daemon_stop() {
+	kill "$daemon_pid" 2>/dev/null
+	wait_for 10 eval '! kill -0 '"$daemon_pid" || kill -9 "$daemon_pid"
+	wait "$daemon_pid" 2>/dev/null
+}
+
+attached() { in_ns "$SRV" ip link show mx0 | grep -q "prog/xdp id [0-9]* name mxguard_xdp"; }
+deny_count() { "$MXG" list --json --pin-dir "$PIN" | grep -c '"range"'; }
+stat_of() { "$MXG" stats --json --pin-dir "$PIN" | sed -E "s/.*\"$1\":([0-9]+).*/\1/"; }
+
+# --- metrics: idle clients must not lock a scrape out ----------------------
+test_metrics_idle() {
+	local holder out
+	env_up
+	daemon_up -o metrics=127.0.0.1:9587 || { fail scrape_succeeds_with_32_idle_connections_open "no daemon"; return; }
+	# 32 connections that never send a byte, held for up to 30 s.
+	nsenter --net="/run/netns/$SRV" python3 -c '
+import socket, time
+s = []
+for i in range(32):
+    c = socket.socket(); c.settimeout(2); c.connect(("127.0.0.1", 9587)); s.append(c)
+print("open", flush=True)
+time.sleep(30)' >"$STATE/idle.out" 2>&1 &
+	holder=$!
+	on_exit "kill $holder"
+	wait_for 10 grep -q open "$STATE/idle.out"
+	out=$(in_ns "$SRV" curl -s --max-time 15 http://127.0.0.1:9587/metrics)
+	if echo "$out" | grep -q '^mxguard_up 1'; then
+		pass scrape_succeeds_with_32_idle_connections_open
+	else
+		fail scrape_succeeds_with_32_idle_connections_open "$(cat "$STATE/idle.out"; echo "$out" | head -3)"
+	fi
+	kill "$holder" 2>/dev/null
+	daemon_stop
+}
+
+test_metrics_idle
+summary
