@@ -156,11 +156,39 @@ void mxg_engine_line(const char *line, size_t len, const char *path, void *arg)
 		mxg_engine_event(e, &ev, line, len);
 }
 
-void mxg_engine_rate(struct mxg_engine *e, const struct mxg_cidr *cidr,
-		     uint16_t port, uint64_t count)
+static uint32_t rate_slot(const struct mxg_cidr *c, uint16_t port)
 {
+	uint32_t h = 2166136261u;
+	unsigned int i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ c->addr.a[i]) * 16777619u;
+	h = (h ^ c->addr.family) * 16777619u;
+	h = (h ^ (port & 0xff)) * 16777619u;
+	h = (h ^ (port >> 8)) * 16777619u;
+	return h % MXG_RATE_SEEN;
+}
+
+bool mxg_engine_rate(struct mxg_engine *e, const struct mxg_cidr *cidr,
+		     uint16_t port, uint64_t count, uint64_t stamp_ns)
+{
+	struct mxg_rate_seen *s;
+
+	if (!e->rate_seen)
+		e->rate_seen = calloc(MXG_RATE_SEEN, sizeof(*e->rate_seen));
+	if (e->rate_seen && stamp_ns) {
+		s = &e->rate_seen[rate_slot(cidr, port)];
+		if (s->stamp_ns == stamp_ns && s->port == port &&
+		    s->cidr.prefixlen == cidr->prefixlen &&
+		    mxg_addr_equal(&s->cidr.addr, &cidr->addr))
+			return false;
+		s->stamp_ns = stamp_ns;
+		s->cidr = *cidr;
+		s->port = port;
+	}
 	e->line_read_ns = 0;
 	mxg_policy_rate(e->policy, mxg_boot_ns() + e->clock_offset, cidr, port, count);
+	return true;
 }
 
 /* Loopback and the addresses of every interface here: never banned. */
@@ -288,8 +316,10 @@ void mxg_engine_free(struct mxg_engine *e)
 		mxg_policy_free(e->policy);
 	if (e->parser)
 		mxg_parser_free(e->parser);
+	free(e->rate_seen);
 	e->policy = NULL;
 	e->parser = NULL;
+	e->rate_seen = NULL;
 }
 
 struct reconcile_ctx {

@@ -53,7 +53,7 @@ daemon_stop() {
 }
 
 attached() { in_ns "$SRV" ip link show mx0 | grep -q "prog/xdp id [0-9]* name mxguard_xdp"; }
-deny_count() { "$MXG" list --json --pin-dir "$PIN" | grep -c '"range"'; }
+deny_count() { "$MXG" list --json --pin-dir "$PIN" | grep -c '"cidr"'; }
 stat_of() { "$MXG" stats --json --pin-dir "$PIN" | sed -E "s/.*\"$1\":([0-9]+).*/\1/"; }
 
 # --- metrics: idle clients must not lock a scrape out ----------------------
@@ -82,5 +82,35 @@ time.sleep(30)' >"$STATE/idle.out" 2>&1 &
 	daemon_stop
 }
 
+# --- ring overflow: rate bans must not be lost ------------------------------
+# 8000 /24s each go over a 1/s limit on port 25 in five rounds 1.5 s apart
+# (rate_events 3 bans after three seconds). The daemon is paused (SIGSTOP)
+# while each round is sent, as a busy daemon would be: the 256 KiB ring holds
+# about 4,700 events, so most of every round's events are lost.
+test_ring_overflow() {
+	local nets=8000 n sent
+	env_up
+	daemon_up -o ports="25:1/1" -o metrics=off || { fail ring_overflow_every_flooding_prefix_is_banned "no daemon"; return; }
+	sent=$(in_ns "$CLI" $FLOOD cl0 "$DMAC" 198.18.0.1 --nets $nets --per 2 \
+		--rounds 5 --gap 1.5 --seconds 60 \
+		--hook "kill -STOP $daemon_pid" --after "kill -CONT $daemon_pid")
+	kill -CONT "$daemon_pid" 2>/dev/null
+	all_banned() { [ "$(deny_count)" -ge $nets ]; }
+	wait_for 10 all_banned
+	n=$(deny_count)
+	if [ "$n" = $nets ] && "$MXG" list --json --pin-dir "$PIN" | grep -q '"reason":"rate"'; then
+		pass ring_overflow_every_flooding_prefix_is_banned
+	else
+		fail ring_overflow_every_flooding_prefix_is_banned "$n of $nets banned, $sent frames sent, events_lost=$(stat_of events_lost)"
+	fi
+	if [ "$(stat_of events_lost)" -gt 0 ] && grep -q "event ring full" "$LOG"; then
+		pass ring_overflow_is_logged_as_a_warning
+	else
+		fail ring_overflow_is_logged_as_a_warning "events_lost=$(stat_of events_lost); $(tail -3 "$LOG")"
+	fi
+	daemon_stop
+}
+
 test_metrics_idle
+test_ring_overflow
 summary
