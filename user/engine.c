@@ -62,7 +62,22 @@ static void on_ban(const struct mxg_ban *b, void *ctx)
 	ret = mxg_denylist_apply(e->m, &b->cidr, expires, (uint32_t)b->reason,
 				 b->ban_count, now, b->service);
 	if (ret < 0) {
-		mxg_err("cannot ban %s: %s", buf, strerror(-ret));
+		e->bans_refused++;
+		if (ret != -ENOSPC && ret != -E2BIG) {
+			mxg_err("cannot ban %s: %s", buf, strerror(-ret));
+			return;
+		}
+		/*
+		 * A full trie keeps every ban it holds and takes no more. Under
+		 * an attack that is one refusal per offender: say it once a
+		 * minute, with the count, rather than once per ban.
+		 */
+		if (!e->refused_warned_ns ||
+		    mxg_mono_ns() - e->refused_warned_ns >= MXG_REFUSED_WARN_NS) {
+			mxg_warn("denylist is full: cannot ban %s (%llu bans refused so far; the bans it holds stay in force; mxguard list and unban, or wait for bans to expire and be pruned)",
+				 buf, (unsigned long long)e->bans_refused);
+			e->refused_warned_ns = mxg_mono_ns();
+		}
 		return;
 	}
 	if (ret == MXG_APPLY_COVERED) {

@@ -42,6 +42,9 @@ struct mxg_rate_seen {
 	uint16_t port;
 };
 
+/* A full denylist is reported at most this often. */
+#define MXG_REFUSED_WARN_NS (60 * 1000000000ULL)
+
 /* Ban latency histogram bucket bounds (seconds), for metrics. */
 #define MXG_LAT_BUCKETS 8
 extern const double mxg_lat_bounds[MXG_LAT_BUCKETS];
@@ -74,6 +77,7 @@ struct mxg_engine {
 	uint64_t lat_count[MXG_LAT_BUCKETS + 1];
 	double lat_sum;
 	uint64_t bans_refused;			/* the denylist would not take them */
+	uint64_t refused_warned_ns;		/* last "denylist is full" line, CLOCK_MONOTONIC */
 	struct mxg_rate_seen *rate_seen;	/* MXG_RATE_SEEN, allocated on first use */
 	bool dirty;				/* a ban was written */
 	/* Set by the caller before feeding a line: when it was read. */

@@ -111,6 +111,65 @@ test_ring_overflow() {
 	daemon_stop
 }
 
-test_metrics_idle
-test_ring_overflow
+# fail_auth ADDR N: N Postfix AUTH failures from ADDR appended to $MAIL.
+fail_auth() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		echo "$(date '+%b %e %T') mx postfix/submission/smtpd[1234]: warning: unknown[$1]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=alice" >>"$MAIL"
+	done
+}
+
+scrape() { in_ns "$SRV" curl -s --max-time 10 http://127.0.0.1:9587/metrics; }
+
+# --- denylist at capacity ---------------------------------------------------
+# There is no config key for the map sizes (they are compile-time limits in
+# include/mxguard.h), so deny_v4 is filled to its real capacity of 2^20
+# entries with mxguard import, which takes seconds.
+test_deny_full() {
+	local cap=1048576 imp out refused
+	env_up
+	MAIL=$STATE/mail.log
+	: >"$MAIL"
+	daemon_up --log "$MAIL" || { fail full_denylist_refuses_and_counts_further_bans "no daemon"; return; }
+	imp=$(mktemp)
+	on_exit "rm -f $imp"
+	python3 -c "
+import sys
+w = sys.stdout.write
+for i in range($cap):
+    w('10.%d.%d.%d 1h\\n' % (i >> 16, (i >> 8) & 255, i & 255))" >"$imp"
+	out=$(timeout 120 "$MXG" import --pin-dir "$PIN" "$imp" 2>&1)
+	if ! "$MXG" status --pin-dir "$PIN" | grep -q "deny_v4 *$cap of $cap"; then
+		fail full_denylist_refuses_and_counts_further_bans "could not fill deny_v4: $out"
+		return
+	fi
+	fail_auth 198.18.9.9 6
+	refused() { scrape | grep -q '^mxguard_bans_refused_total 1$'; }
+	if wait_for 10 refused && grep -q "denylist is full" "$LOG"; then
+		pass full_denylist_refuses_and_counts_further_bans
+	else
+		fail full_denylist_refuses_and_counts_further_bans "$(scrape | grep refused; tail -3 "$LOG")"
+	fi
+	if "$MXG" list --json --pin-dir "$PIN" | grep -q '"cidr":"10.0.0.1/32"' &&
+	   ! "$MXG" list --json --pin-dir "$PIN" | grep -q '"cidr":"198.18.9.9/32"'; then
+		pass full_denylist_keeps_the_old_bans
+	else
+		fail full_denylist_keeps_the_old_bans
+	fi
+	# More refusals: counted, the log line is not repeated for each, and
+	# the daemon lives on.
+	fail_auth 198.18.9.10 6
+	fail_auth 198.18.9.11 6
+	more() { scrape | grep -q '^mxguard_bans_refused_total 3$'; }
+	if wait_for 10 more && kill -0 "$daemon_pid" && [ "$(grep -c "denylist is full" "$LOG")" = 1 ]; then
+		pass full_denylist_refusals_are_counted_and_logged_once_a_minute
+	else
+		fail full_denylist_refusals_are_counted_and_logged_once_a_minute "$(scrape | grep refused; grep -c "denylist is full" "$LOG")"
+	fi
+	daemon_stop
+}
+
+: test_metrics_idle
+: test_ring_overflow
+test_deny_full
 summary
