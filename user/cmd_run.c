@@ -58,9 +58,13 @@
 #define TICK_SAVE_NEW	3
 #define TICK_RECONCILE	10
 #define TICK_MAP_COUNT	30
+/* A state file that cannot be saved is reported at most this often (seconds). */
+#define SAVE_WARN_EVERY	60
 /* A full event ring is reported at most this often (seconds), with the sum. */
 #define RING_WARN_EVERY	60
 
+/* The state files, for reporting failed saves. */
+enum { SAVE_LOGS, SAVE_JOURNAL, SAVE_EVIDENCE, SAVE_BANS, SAVE_N };
 
 struct daemon {
 	struct mxg_options o;
@@ -72,6 +76,8 @@ struct daemon {
 	char bans_state[PATH_MAX + 32];
 	char evidence_dir[PATH_MAX + 32];
 	bool ready;		/* the engine is set up */
+	bool save_failing[SAVE_N];	/* the last save of it failed */
+	uint64_t save_warned_tick[SAVE_N];
 	uint64_t saved_tick;	/* when the bans were last saved */
 	struct mxg_metrics *metrics;
 	struct mxg_fill fill[MXG_N_FILL];	/* as of the last count */
@@ -267,28 +273,68 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+/*
+ * A state file that cannot be written (a full disk, most likely) is said
+ * once, then once a minute while it lasts, and its recovery is said too:
+ * the daemon saves every few seconds and must not fill the log instead.
+ */
+static int min_int(int a, int b)
+{
+	return a < b ? a : b;
+}
+
+static bool save_failed(struct daemon *d, int what, int err, const char *fmt,
+			const char *path)
+{
+	char msg[PATH_MAX + 128];
+
+	if (!err) {
+		if (d->save_failing[what])
+			mxg_notice("saving to %s works again", path);
+		d->save_failing[what] = false;
+		return false;
+	}
+	if (!d->save_failing[what] || d->ticks - d->save_warned_tick[what] >= SAVE_WARN_EVERY) {
+		snprintf(msg, sizeof(msg), fmt, path);
+		mxg_warn("%s: %s%s", msg, strerror(err),
+			 d->save_failing[what] ? " (still)" : "");
+		d->save_warned_tick[what] = d->ticks;
+	}
+	d->save_failing[what] = true;
+	return true;
+}
+
 static void save_state(struct daemon *d, bool bans)
 {
 	int ret;
 
-	if (d->follow && mxg_follow_save(d->follow, d->follow_state))
-		mxg_warn("cannot save log offsets to %s: %s", d->follow_state,
-			 strerror(errno));
-	if (d->journal && mxg_journal_save(d->journal, d->journal_state))
-		mxg_warn("cannot save the journal cursor to %s", d->journal_state);
+	if (d->follow) {
+		ret = mxg_follow_save(d->follow, d->follow_state) ? errno : 0;
+		save_failed(d, SAVE_LOGS, ret, "cannot save log offsets to %s", d->follow_state);
+	}
+	if (d->journal) {
+		ret = mxg_journal_save(d->journal, d->journal_state) ? (errno ? errno : EIO) : 0;
+		save_failed(d, SAVE_JOURNAL, ret, "cannot save the journal cursor to %s",
+			    d->journal_state);
+	}
 	if (d->ready) {
 		ret = mxg_evidence_save(d->eng.policy, d->evidence_dir, mxg_boot_ns(),
 					time(NULL));
-		if (ret < 0)
-			mxg_warn("cannot save evidence in %s: %s", d->evidence_dir,
-				 strerror(-ret));
+		save_failed(d, SAVE_EVIDENCE, ret < 0 ? -ret : 0, "cannot save evidence in %s",
+			    d->evidence_dir);
 	}
 	if (bans) {
 		ret = mxg_state_save(&d->m, d->bans_state);
-		if (ret < 0)
-			mxg_warn("cannot save bans to %s: %s", d->bans_state,
-				 strerror(-ret));
-		d->eng.dirty = false;
+		/*
+		 * The file is replaced by rename only once the new one is whole,
+		 * so a failure leaves the previous one as it was. Stay dirty: the
+		 * next try comes within TICK_SAVE_NEW, not at the next full save.
+		 */
+		if (save_failed(d, SAVE_BANS, ret < 0 ? -ret : 0, "cannot save bans to %s",
+				d->bans_state))
+			d->eng.dirty = true;
+		else
+			d->eng.dirty = false;
 		d->saved_tick = d->ticks;
 	}
 }
@@ -662,8 +708,11 @@ static void on_tick(struct daemon *d)
 		save_state(d, true);
 	else if (d->ticks % TICK_SAVE_LOGS == 0)
 		save_state(d, false);
-	else
-		mxg_evidence_save(d->eng.policy, d->evidence_dir, mxg_boot_ns(), time(NULL));
+	else if (d->ready)
+		save_failed(d, SAVE_EVIDENCE,
+			    -min_int(0, mxg_evidence_save(d->eng.policy, d->evidence_dir,
+							  mxg_boot_ns(), time(NULL))),
+			    "cannot save evidence in %s", d->evidence_dir);
 }
 
 /* Links pinned by an earlier run for interfaces not given now. */

@@ -169,7 +169,55 @@ for i in range($cap):
 	daemon_stop
 }
 
-: test_metrics_idle
-: test_ring_overflow
+# --- disk full ---------------------------------------------------------------
+# The state dir is a 64 KiB tmpfs, filled up after the first ban was saved.
+test_disk_full() {
+	local before
+	env_up
+	mount -t tmpfs -o size=64k mxgfull "$STATE" && on_exit "umount $STATE"
+	MAIL=$(mktemp)
+	on_exit "rm -f $MAIL"
+	daemon_up --log "$MAIL" || { fail disk_full_bans_still_land_in_the_map "no daemon"; return; }
+	fail_auth 198.18.5.5 6
+	saved() { grep -q "^198.18.5.5/32 " "$STATE/bans.state"; }
+	if ! wait_for 10 saved; then
+		fail disk_full_bans_still_land_in_the_map "the first ban was not saved: $(tail -3 "$LOG")"
+		return
+	fi
+	before=$(mktemp)
+	on_exit "rm -f $before"
+	cp "$STATE/bans.state" "$before"
+	dd if=/dev/zero of="$STATE/fill" bs=4k count=64 2>/dev/null
+	fail_auth 198.18.5.6 6
+	in_map() { "$MXG" list --json --pin-dir "$PIN" | grep -q '"cidr":"198.18.5.6/32"'; }
+	check disk_full_bans_still_land_in_the_map wait_for 10 in_map
+	warned() { grep -q "cannot save bans to $STATE/bans.state: No space left on device" "$LOG"; }
+	if wait_for 10 warned && kill -0 "$daemon_pid"; then
+		pass disk_full_is_logged_as_a_clear_warning
+	else
+		fail disk_full_is_logged_as_a_clear_warning "$(tail -3 "$LOG")"
+	fi
+	sleep 4	# more failed saves, none may touch the old file
+	if cmp -s "$before" "$STATE/bans.state"; then
+		pass disk_full_leaves_the_previous_bans_state_intact
+	else
+		fail disk_full_leaves_the_previous_bans_state_intact "$(diff "$before" "$STATE/bans.state" | head -5)"
+	fi
+	rm -f "$STATE/fill"
+	saved2() { grep -q "^198.18.5.6/32 " "$STATE/bans.state"; }
+	if wait_for 10 saved2 && grep -q "^198.18.5.5/32 " "$STATE/bans.state"; then
+		pass disk_full_next_save_succeeds_once_space_returns
+	else
+		fail disk_full_next_save_succeeds_once_space_returns "$(cat "$STATE/bans.state"; tail -3 "$LOG")"
+	fi
+	[ "$(grep -c "cannot save bans" "$LOG")" = 1 ] &&
+		pass disk_full_warning_is_not_repeated_every_save ||
+		fail disk_full_warning_is_not_repeated_every_save "$(grep -c "cannot save bans" "$LOG") warnings"
+	daemon_stop
+}
+
+test_metrics_idle
+test_ring_overflow
 test_deny_full
+test_disk_full
 summary
