@@ -910,6 +910,13 @@ int cmd_run(int argc, char **argv)
 		mxg_err("cannot set up the event loop: %s", strerror(-ret));
 		goto out;
 	}
+	/*
+	 * The maps may hold bans the state file lacks: made by the CLI while
+	 * no daemon ran, or by a daemon killed before its next save. Save
+	 * what we adopted within TICK_SAVE_NEW rather than at the next full
+	 * save.
+	 */
+	d.eng.dirty = true;
 	mxg_notice("running: ports %u, pin dir %s", d.o.n_ports, d.o.pin_dir);
 	serve(&d);
 	status = EXIT_OK;

@@ -216,8 +216,102 @@ test_disk_full() {
 	daemon_stop
 }
 
-test_metrics_idle
-test_ring_overflow
-test_deny_full
-test_disk_full
+# all_in ACKED: every CIDR listed in file ACKED is in the denylist and in
+# bans.state; prints what is missing.
+all_in() {
+	local want inmap infile
+	want=$(sort -u "$1")
+	inmap=$("$MXG" list --json --pin-dir "$PIN" | sed -E 's/.*"cidr":"([^"]*)".*/\1/' | sort -u)
+	infile=$(cut -d' ' -f1 "$STATE/bans.state" 2>/dev/null | sort -u)
+	missing=$( (comm -23 <(echo "$want") <(echo "$inmap"); comm -23 <(echo "$want") <(echo "$infile")) | sort -u | grep -c .)
+	echo "$missing"
+	[ "$missing" = 0 ]
+}
+
+# --- SIGKILL in the middle of a ban burst -------------------------------------
+# mxguard ban from the CLI and bans from log lines, the daemon killed with
+# SIGKILL in the middle: every ban that was acknowledged (exit status 0, or
+# "banned" in the daemon's log) is in the map and in bans.state after a
+# restart, and the program stays attached throughout.
+test_sigkill_bans() {
+	local acked i cli now_attached=1 out
+	env_up
+	MAIL=$STATE/mail.log
+	: >"$MAIL"
+	acked=$(mktemp)
+	on_exit "rm -f $acked"
+	daemon_up --log "$MAIL" -o metrics=off || { fail sigkill_during_ban_burst_keeps_every_acknowledged_ban "no daemon"; return; }
+	(
+		for ((i = 0; i < 300; i++)); do
+			c=198.19.$((i / 200)).$((i % 200 + 1))/32
+			"$MXG" ban "$c" --for 1h --pin-dir "$PIN" >/dev/null 2>&1 && echo "$c" >>"$acked"
+		done
+	) &
+	cli=$!
+	on_exit "kill $cli"
+	for ((i = 1; i <= 40; i++)); do
+		fail_auth 198.18.$((20 + i / 20)).$((i % 20 + 1)) 5
+	done
+	half() { [ "$(wc -l <"$acked")" -ge 100 ]; }
+	wait_for 20 half
+	kill -9 "$daemon_pid"
+	wait "$daemon_pid" 2>/dev/null
+	attached || now_attached=0
+	wait "$cli"
+	grep -o "banned [0-9.]*/[0-9]* " "$LOG" | cut -d' ' -f2 >>"$acked"
+	attached || now_attached=0
+	daemon_up --log "$MAIL" -o metrics=off || { fail sigkill_during_ban_burst_keeps_every_acknowledged_ban "no daemon after the kill"; return; }
+	if wait_for 10 all_in "$acked" >/dev/null; then
+		pass sigkill_during_ban_burst_keeps_every_acknowledged_ban
+	else
+		fail sigkill_during_ban_burst_keeps_every_acknowledged_ban "$(all_in "$acked") of $(wc -l <"$acked") missing from the map or bans.state"
+	fi
+	[ $now_attached = 1 ] && attached &&
+		pass sigkill_during_ban_burst_program_stays_attached ||
+		fail sigkill_during_ban_burst_program_stays_attached
+	daemon_stop
+}
+
+# --- SIGKILL in the middle of a SYN flood --------------------------------------
+test_sigkill_flood() {
+	local acked flood rl0 rl1 ok=1
+	env_up
+	acked=$(mktemp)
+	on_exit "rm -f $acked"
+	daemon_up -o ports="25:1/1" -o metrics=off || { fail sigkill_during_syn_flood_keeps_every_acknowledged_ban "no daemon"; return; }
+	in_ns "$CLI" $FLOOD cl0 "$DMAC" 198.18.0.1 --nets 1000 --per 2 \
+		--rounds 12 --gap 0.5 --seconds 30 >/dev/null &
+	flood=$!
+	on_exit "kill $flood"
+	some() { grep -q "seconds over the SYN rate" "$LOG"; }
+	wait_for 15 some
+	kill -9 "$daemon_pid"
+	wait "$daemon_pid" 2>/dev/null
+	grep -o "banned [0-9.]*/[0-9]* " "$LOG" | cut -d' ' -f2 >"$acked"
+	attached || ok=0
+	rl0=$(stat_of rate_limited)
+	sleep 1.5
+	rl1=$(stat_of rate_limited)
+	attached || ok=0
+	if [ $ok = 1 ] && [ "$rl1" -gt "$rl0" ]; then
+		pass sigkill_during_syn_flood_program_keeps_dropping
+	else
+		fail sigkill_during_syn_flood_program_keeps_dropping "attached=$ok rate_limited $rl0 -> $rl1"
+	fi
+	daemon_up -o ports="25:1/1" -o metrics=off || { fail sigkill_during_syn_flood_keeps_every_acknowledged_ban "no daemon after the kill"; return; }
+	if [ -s "$acked" ] && wait_for 10 all_in "$acked" >/dev/null; then
+		pass sigkill_during_syn_flood_keeps_every_acknowledged_ban
+	else
+		fail sigkill_during_syn_flood_keeps_every_acknowledged_ban "$(all_in "$acked") of $(wc -l <"$acked") missing"
+	fi
+	wait "$flood"
+	daemon_stop
+}
+
+: test_metrics_idle
+: test_ring_overflow
+: test_deny_full
+: test_disk_full
+test_sigkill_bans
+test_sigkill_flood
 summary
