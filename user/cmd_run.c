@@ -59,7 +59,13 @@
 #define TICK_SAVE_NEW	3
 #define TICK_RECONCILE	10
 #define TICK_MAP_COUNT	30
+/* A state file that cannot be saved is reported at most this often (seconds). */
+#define SAVE_WARN_EVERY	60
+/* A full event ring is reported at most this often (seconds), with the sum. */
+#define RING_WARN_EVERY	60
 
+/* The state files, for reporting failed saves. */
+enum { SAVE_LOGS, SAVE_JOURNAL, SAVE_EVIDENCE, SAVE_BANS, SAVE_N };
 
 struct daemon {
 	struct mxg_options o;
@@ -72,6 +78,8 @@ struct daemon {
 	char evidence_dir[PATH_MAX + 32];
 	bool ready;		/* the engine is set up */
 	bool bans_frozen;	/* bans.state holds bans not restored: never overwrite it */
+	bool save_failing[SAVE_N];	/* the last save of it failed */
+	uint64_t save_warned_tick[SAVE_N];
 	uint64_t saved_tick;	/* when the bans were last saved */
 	struct mxg_metrics *metrics;
 	struct mxg_fill fill[MXG_N_FILL];	/* as of the last count */
@@ -86,6 +94,15 @@ struct daemon {
 	int sigfd;
 	int timerfd;
 	uint64_t ticks;
+	/* XDP events lost to a full ring, and what the rate-map walks made of it. */
+	uint64_t lost_seen;	/* stats.events_lost as of the last tick */
+	uint64_t lost_check_ns;	/* when it was read (CLOCK_BOOTTIME) */
+	uint64_t lost_unreported;	/* lost since the last warning */
+	uint64_t recovered_unreported;
+	uint64_t lost_warned_tick;
+	bool lost_warned;
+	uint64_t rate_walks;	/* walks of the rate maps after a loss */
+	uint64_t rate_recovered;	/* reports fed from those walks */
 };
 
 enum {
@@ -223,7 +240,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	c.prefixlen = ev->prefixlen;
 	mxg_addr_mask(&c.addr, c.prefixlen);
 	if (ev->kind == MXG_EV_RATE && d->ready)
-		mxg_engine_rate(&d->eng, &c, ev->port, ev->count);
+		mxg_engine_rate(&d->eng, &c, ev->port, ev->count, ev->ts_ns);
 	/* Up to one event a second per prefix: only worth words at debug level. */
 	if (!mxg_log_verbose)
 		return 0;
@@ -258,33 +275,137 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+/*
+ * A state file that cannot be written (a full disk, most likely) is said
+ * once, then once a minute while it lasts, and its recovery is said too:
+ * the daemon saves every few seconds and must not fill the log instead.
+ */
+static int min_int(int a, int b)
+{
+	return a < b ? a : b;
+}
+
+static bool save_failed(struct daemon *d, int what, int err, const char *fmt,
+			const char *path)
+{
+	char msg[PATH_MAX + 128];
+
+	if (!err) {
+		if (d->save_failing[what])
+			mxg_notice("saving to %s works again", path);
+		d->save_failing[what] = false;
+		return false;
+	}
+	if (!d->save_failing[what] || d->ticks - d->save_warned_tick[what] >= SAVE_WARN_EVERY) {
+		snprintf(msg, sizeof(msg), fmt, path);
+		mxg_warn("%s: %s%s", msg, strerror(err),
+			 d->save_failing[what] ? " (still)" : "");
+		d->save_warned_tick[what] = d->ticks;
+	}
+	d->save_failing[what] = true;
+	return true;
+}
+
 static void save_state(struct daemon *d, bool bans)
 {
 	int ret;
 
-	if (d->follow && mxg_follow_save(d->follow, d->follow_state))
-		mxg_warn("cannot save log offsets to %s: %s", d->follow_state,
-			 strerror(errno));
-	if (d->journal && mxg_journal_save(d->journal, d->journal_state))
-		mxg_warn("cannot save the journal cursor to %s", d->journal_state);
+	if (d->follow) {
+		ret = mxg_follow_save(d->follow, d->follow_state) ? errno : 0;
+		save_failed(d, SAVE_LOGS, ret, "cannot save log offsets to %s", d->follow_state);
+	}
+	if (d->journal) {
+		ret = mxg_journal_save(d->journal, d->journal_state) ? (errno ? errno : EIO) : 0;
+		save_failed(d, SAVE_JOURNAL, ret, "cannot save the journal cursor to %s",
+			    d->journal_state);
+	}
 	if (d->ready) {
 		ret = mxg_evidence_save(d->eng.policy, d->evidence_dir, mxg_boot_ns(),
 					time(NULL));
-		if (ret < 0)
-			mxg_warn("cannot save evidence in %s: %s", d->evidence_dir,
-				 strerror(-ret));
+		save_failed(d, SAVE_EVIDENCE, ret < 0 ? -ret : 0, "cannot save evidence in %s",
+			    d->evidence_dir);
 	}
 	if (bans && d->bans_frozen) {
 		d->eng.dirty = false;
 		d->saved_tick = d->ticks;
 	} else if (bans) {
 		ret = mxg_state_save(&d->m, d->bans_state);
-		if (ret < 0)
-			mxg_warn("cannot save bans to %s: %s", d->bans_state,
-				 strerror(-ret));
-		d->eng.dirty = false;
+		/*
+		 * The file is replaced by rename only once the new one is whole,
+		 * so a failure leaves the previous one as it was. Stay dirty: the
+		 * next try comes within TICK_SAVE_NEW, not at the next full save.
+		 */
+		if (save_failed(d, SAVE_BANS, ret < 0 ? -ret : 0, "cannot save bans to %s",
+				d->bans_state))
+			d->eng.dirty = true;
+		else
+			d->eng.dirty = false;
 		d->saved_tick = d->ticks;
 	}
+}
+
+struct recover_ctx {
+	struct daemon *d;
+	uint64_t since_ns;
+	unsigned int fed;
+};
+
+static int recover_one(const struct mxg_cidr *prefix, uint16_t port,
+		       const struct mxg_bucket *b, void *arg)
+{
+	struct recover_ctx *r = arg;
+
+	/* Stamped since the last check: it dropped SYNs, and its event may be lost. */
+	if (!b->drops || !b->last_event_ns || b->last_event_ns <= r->since_ns)
+		return 0;
+	if (mxg_engine_rate(&r->d->eng, prefix, port, b->drops, b->last_event_ns))
+		r->fed++;
+	return 0;
+}
+
+/*
+ * The ring buffer was full: the program's rate reports since the last check
+ * may be lost, and with them the bans they would have led to. Every bucket
+ * that reported (or tried to) carries the stamp of it, so walk the rate maps
+ * and feed each stamp the events did not bring; stamps that came through
+ * the ring are recognised and not counted twice.
+ */
+static void recover_lost_events(struct daemon *d)
+{
+	struct recover_ctx r = { .d = d };
+	uint64_t now = mxg_boot_ns(), lost;
+	struct mxg_stats st;
+	int ret;
+
+	if (!d->ready || mxg_stats_read(&d->m, &st))
+		return;
+	lost = st.events_lost - d->lost_seen;
+	if (st.events_lost < d->lost_seen)
+		lost = st.events_lost;	/* the stats were reset (a fresh program) */
+	d->lost_seen = st.events_lost;
+	/* A second of slack: a stamp is made just before its event is lost. */
+	r.since_ns = d->lost_check_ns > MXG_NSEC_PER_SEC ? d->lost_check_ns - MXG_NSEC_PER_SEC : 0;
+	d->lost_check_ns = now;
+	if (!lost)
+		goto report;
+	d->rate_walks++;
+	ret = mxg_rate_each(&d->m, d->o.prefix_v4, d->o.prefix_v6, recover_one, &r);
+	if (ret)
+		mxg_warn("cannot walk the rate maps for lost events: %s", strerror(-ret));
+	d->rate_recovered += r.fed;
+	d->lost_unreported += lost;
+	d->recovered_unreported += r.fed;
+report:
+	if (!d->lost_unreported ||
+	    (d->lost_warned && d->ticks - d->lost_warned_tick < RING_WARN_EVERY))
+		return;
+	mxg_warn("XDP event ring full: %llu events lost, %llu rate reports recovered from the rate maps (said at most every %ds)",
+		 (unsigned long long)d->lost_unreported,
+		 (unsigned long long)d->recovered_unreported, RING_WARN_EVERY);
+	d->lost_warned = true;
+	d->lost_warned_tick = d->ticks;
+	d->lost_unreported = 0;
+	d->recovered_unreported = 0;
 }
 
 /* One Prometheus scrape. */
@@ -314,6 +435,12 @@ static void write_metrics(FILE *f, void *arg)
 			(unsigned long long)e->bans[i]);
 	fprintf(f, "# HELP mxguard_would_bans_total Bans monitor mode would have made.\n# TYPE mxguard_would_bans_total counter\nmxguard_would_bans_total %llu\n",
 		(unsigned long long)e->would_bans);
+	fprintf(f, "# HELP mxguard_rate_walks_total Walks of the rate maps after XDP events were lost.\n# TYPE mxguard_rate_walks_total counter\nmxguard_rate_walks_total %llu\n",
+		(unsigned long long)d->rate_walks);
+	fprintf(f, "# HELP mxguard_rate_recovered_total Rate reports lost with the ring and recovered from the rate maps.\n# TYPE mxguard_rate_recovered_total counter\nmxguard_rate_recovered_total %llu\n",
+		(unsigned long long)d->rate_recovered);
+	fprintf(f, "# HELP mxguard_bans_refused_total Bans the denylist did not take (full, or an error).\n# TYPE mxguard_bans_refused_total counter\nmxguard_bans_refused_total %llu\n",
+		(unsigned long long)e->bans_refused);
 	fprintf(f, "# HELP mxguard_map_entries Entries in a map (counted every %ds).\n# TYPE mxguard_map_entries gauge\n",
 		TICK_MAP_COUNT);
 	for (i = 0; i < MXG_N_FILL; i++)
@@ -531,6 +658,7 @@ static void reload(struct daemon *d)
 
 static int setup_loop(struct daemon *d)
 {
+	struct mxg_stats st;
 	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
 	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t mask;
@@ -552,6 +680,10 @@ static int setup_loop(struct daemon *d)
 	d->rb = ring_buffer__new(d->m.events, handle_event, d, NULL);
 	if (!d->rb)
 		return -errno;
+	/* Events lost before we ran belong to an earlier run: not ours to recover. */
+	if (!mxg_stats_read(&d->m, &st))
+		d->lost_seen = st.events_lost;
+	d->lost_check_ns = mxg_boot_ns();
 
 	ev.data.fd = d->sigfd;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sigfd, &ev))
@@ -581,6 +713,11 @@ static void on_tick(struct daemon *d)
 {
 	d->ticks++;
 	d->eng.line_read_ns = 0;
+	mxg_metrics_expire(d->metrics);
+	/* Drain what is there first, so that only lost stamps are left to find. */
+	if (d->rb)
+		ring_buffer__consume(d->rb);
+	recover_lost_events(d);
 	if (d->follow)
 		mxg_follow_poll(d->follow, mxg_engine_line, &d->eng);
 	if (d->journal)
@@ -598,8 +735,11 @@ static void on_tick(struct daemon *d)
 		save_state(d, true);
 	else if (d->ticks % TICK_SAVE_LOGS == 0)
 		save_state(d, false);
-	else
-		mxg_evidence_save(d->eng.policy, d->evidence_dir, mxg_boot_ns(), time(NULL));
+	else if (d->ready)
+		save_failed(d, SAVE_EVIDENCE,
+			    -min_int(0, mxg_evidence_save(d->eng.policy, d->evidence_dir,
+							  mxg_boot_ns(), time(NULL))),
+			    "cannot save evidence in %s", d->evidence_dir);
 }
 
 /* Links pinned by an earlier run for interfaces not given now. */
@@ -798,6 +938,13 @@ int cmd_run(int argc, char **argv)
 		mxg_err("cannot set up the event loop: %s", strerror(-ret));
 		goto out;
 	}
+	/*
+	 * The maps may hold bans the state file lacks: made by the CLI while
+	 * no daemon ran, or by a daemon killed before its next save. Save
+	 * what we adopted within TICK_SAVE_NEW rather than at the next full
+	 * save.
+	 */
+	d.eng.dirty = true;
 	mxg_notice("running: ports %u, pin dir %s", d.o.n_ports, d.o.pin_dir);
 	serve(&d);
 	status = EXIT_OK;

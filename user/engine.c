@@ -62,7 +62,22 @@ static void on_ban(const struct mxg_ban *b, void *ctx)
 	ret = mxg_denylist_apply(e->m, &b->cidr, expires, (uint32_t)b->reason,
 				 b->ban_count, now, b->service);
 	if (ret < 0) {
-		mxg_err("cannot ban %s: %s", buf, strerror(-ret));
+		e->bans_refused++;
+		if (ret != -ENOSPC && ret != -E2BIG) {
+			mxg_err("cannot ban %s: %s", buf, strerror(-ret));
+			return;
+		}
+		/*
+		 * A full trie keeps every ban it holds and takes no more. Under
+		 * an attack that is one refusal per offender: say it once a
+		 * minute, with the count, rather than once per ban.
+		 */
+		if (!e->refused_warned_ns ||
+		    mxg_mono_ns() - e->refused_warned_ns >= MXG_REFUSED_WARN_NS) {
+			mxg_warn("denylist is full: cannot ban %s (%llu bans refused so far; the bans it holds stay in force; mxguard list and unban, or wait for bans to expire and be pruned)",
+				 buf, (unsigned long long)e->bans_refused);
+			e->refused_warned_ns = mxg_mono_ns();
+		}
 		return;
 	}
 	if (ret == MXG_APPLY_COVERED) {
@@ -192,11 +207,39 @@ int mxg_engine_sources(struct mxg_engine *e, const struct mxg_options *o,
 	return 0;
 }
 
-void mxg_engine_rate(struct mxg_engine *e, const struct mxg_cidr *cidr,
-		     uint16_t port, uint64_t count)
+static uint32_t rate_slot(const struct mxg_cidr *c, uint16_t port)
 {
+	uint32_t h = 2166136261u;
+	unsigned int i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ c->addr.a[i]) * 16777619u;
+	h = (h ^ c->addr.family) * 16777619u;
+	h = (h ^ (port & 0xff)) * 16777619u;
+	h = (h ^ (port >> 8)) * 16777619u;
+	return h % MXG_RATE_SEEN;
+}
+
+bool mxg_engine_rate(struct mxg_engine *e, const struct mxg_cidr *cidr,
+		     uint16_t port, uint64_t count, uint64_t stamp_ns)
+{
+	struct mxg_rate_seen *s;
+
+	if (!e->rate_seen)
+		e->rate_seen = calloc(MXG_RATE_SEEN, sizeof(*e->rate_seen));
+	if (e->rate_seen && stamp_ns) {
+		s = &e->rate_seen[rate_slot(cidr, port)];
+		if (s->stamp_ns == stamp_ns && s->port == port &&
+		    s->cidr.prefixlen == cidr->prefixlen &&
+		    mxg_addr_equal(&s->cidr.addr, &cidr->addr))
+			return false;
+		s->stamp_ns = stamp_ns;
+		s->cidr = *cidr;
+		s->port = port;
+	}
 	e->line_read_ns = 0;
 	mxg_policy_rate(e->policy, mxg_boot_ns() + e->clock_offset, cidr, port, count);
+	return true;
 }
 
 /* Loopback and the addresses of every interface here: never banned. */
@@ -326,8 +369,10 @@ void mxg_engine_free(struct mxg_engine *e)
 		mxg_policy_free(e->policy);
 	if (e->parser)
 		mxg_parser_free(e->parser);
+	free(e->rate_seen);
 	e->policy = NULL;
 	e->parser = NULL;
+	e->rate_seen = NULL;
 }
 
 struct reconcile_ctx {

@@ -29,6 +29,23 @@ struct mxg_recent {
 	struct mxg_addr addr;
 };
 
+/*
+ * Rate reports already fed to the policy, by bucket and stamp: an XDP event
+ * and a later walk of the rate maps (after the ring lost events) may show
+ * the same stamp of one bucket; it is counted once. Direct-mapped: a
+ * collision only forgets an older stamp.
+ */
+#define MXG_RATE_SEEN 32768
+
+struct mxg_rate_seen {
+	uint64_t stamp_ns;		/* the bucket's last_event_ns; 0: free */
+	struct mxg_cidr cidr;
+	uint16_t port;
+};
+
+/* A full denylist is reported at most this often. */
+#define MXG_REFUSED_WARN_NS (60 * 1000000000ULL)
+
 /* Ban latency histogram bucket bounds (seconds), for metrics. */
 #define MXG_LAT_BUCKETS 8
 extern const double mxg_lat_bounds[MXG_LAT_BUCKETS];
@@ -69,6 +86,9 @@ struct mxg_engine {
 	unsigned int recent_next;
 	uint64_t lat_count[MXG_LAT_BUCKETS + 1];
 	double lat_sum;
+	uint64_t bans_refused;			/* the denylist would not take them */
+	uint64_t refused_warned_ns;		/* last "denylist is full" line, CLOCK_MONOTONIC */
+	struct mxg_rate_seen *rate_seen;	/* MXG_RATE_SEEN, allocated on first use */
 	bool dirty;				/* a ban was written */
 	/* Set by the caller before feeding a line: when it was read. */
 	uint64_t line_read_ns;
@@ -97,9 +117,13 @@ void mxg_engine_line(const char *line, size_t len, const char *path, void *arg);
 void mxg_engine_event(struct mxg_engine *e, const struct mxg_auth_event *ev,
 		      const char *line, size_t len);
 
-/* XDP reported cidr over its SYN rate. */
-void mxg_engine_rate(struct mxg_engine *e, const struct mxg_cidr *cidr,
-		     uint16_t port, uint64_t count);
+/*
+ * XDP reported cidr over its SYN rate on port; stamp_ns is the bucket's
+ * last_event_ns of that report (the event's ts_ns). Returns true when it
+ * was counted, false for a stamp already seen.
+ */
+bool mxg_engine_rate(struct mxg_engine *e, const struct mxg_cidr *cidr,
+		     uint16_t port, uint64_t count, uint64_t stamp_ns);
 
 /* Forget bans an operator removed from the maps by hand. */
 void mxg_engine_reconcile(struct mxg_engine *e);

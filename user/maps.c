@@ -334,6 +334,83 @@ int mxg_allow_each(const struct mxg_maps *m, mxg_allow_fn fn, void *arg)
 	return trie_each(m->allow_v6, 6, &v, sizeof(v), (void *)fn, arg);
 }
 
+/* Buckets read per batched lookup of a rate map. */
+#define RATE_BATCH 4096
+
+static int rate_map_each(int fd, int family, unsigned int plen, mxg_rate_fn fn,
+			 void *arg)
+{
+	size_t ksize = family == 4 ? sizeof(struct mxg_rate_v4) : sizeof(struct mxg_rate_v6);
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info), n, i, in = 0, out = 0;
+	unsigned long seen = 0;
+	struct mxg_bucket *vals;
+	bool first = true, done = false;
+	struct mxg_cidr c;
+	char *keys;
+	int ret = 0;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	keys = malloc(RATE_BATCH * ksize);
+	vals = malloc(RATE_BATCH * sizeof(*vals));
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/*
+	 * Hash batches resume from an opaque bucket index (a __u32). LRU maps
+	 * recycle entries while we read: bound the walk by the map's size.
+	 */
+	while (!done && seen < info.max_entries) {
+		n = RATE_BATCH;
+		if (bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &n, &opts)) {
+			if (errno != ENOENT) {
+				ret = -errno;
+				goto out;
+			}
+			done = true;
+		}
+		first = false;
+		in = out;
+		for (i = 0; i < n; i++) {
+			const char *k = keys + i * ksize;
+			uint16_t port;
+
+			memset(&c, 0, sizeof(c));
+			c.addr.family = (uint8_t)family;
+			c.prefixlen = plen;
+			if (family == 4) {
+				memcpy(c.addr.a, ((const struct mxg_rate_v4 *)k)->addr, 4);
+				port = ((const struct mxg_rate_v4 *)k)->port;
+			} else {
+				memcpy(c.addr.a, ((const struct mxg_rate_v6 *)k)->addr, 16);
+				port = ((const struct mxg_rate_v6 *)k)->port;
+			}
+			ret = fn(&c, port, &vals[i], arg);
+			if (ret)
+				goto out;
+		}
+		seen += n;
+	}
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+int mxg_rate_each(const struct mxg_maps *m, unsigned int plen_v4,
+		  unsigned int plen_v6, mxg_rate_fn fn, void *arg)
+{
+	int ret;
+
+	ret = rate_map_each(m->rate_v4, 4, plen_v4, fn, arg);
+	if (ret)
+		return ret;
+	return rate_map_each(m->rate_v6, 6, plen_v6, fn, arg);
+}
+
 static unsigned long count_keys(int fd, size_t key_size)
 {
 	char cur[32], next[32];

@@ -67,6 +67,17 @@ typedef int (*mxg_allow_fn)(const struct mxg_cidr *c, const struct mxg_allow *v,
 int mxg_deny_each(const struct mxg_maps *m, mxg_deny_fn fn, void *arg);
 int mxg_allow_each(const struct mxg_maps *m, mxg_allow_fn fn, void *arg);
 
+/*
+ * Call fn for every bucket of rate_v4 then rate_v6, read with batched
+ * lookups; prefix is the bucket's key with prefixlen plen_v4 or plen_v6 (the
+ * rate-key lengths in force). At most max_entries buckets per map are
+ * visited, whatever the program does meanwhile. Stops on non-zero.
+ */
+typedef int (*mxg_rate_fn)(const struct mxg_cidr *prefix, uint16_t port,
+			   const struct mxg_bucket *b, void *arg);
+int mxg_rate_each(const struct mxg_maps *m, unsigned int plen_v4,
+		  unsigned int plen_v6, mxg_rate_fn fn, void *arg);
+
 /* How full the tries and rate maps are (status, metrics). */
 #define MXG_N_FILL 6
 struct mxg_fill {

@@ -8,12 +8,14 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "metrics.h"
 
 struct client {
 	int fd;			/* -1 when free */
+	uint64_t since_ns;	/* accepted at, CLOCK_MONOTONIC */
 	size_t len;
 	char req[MXG_METRICS_REQ_MAX];
 };
@@ -25,6 +27,14 @@ struct mxg_metrics {
 	void *arg;
 	struct client c[MXG_METRICS_MAX_CLIENTS];
 };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 static int split_hostport(const char *s, char *host, size_t hsize, char *port,
 			  size_t psize)
@@ -146,10 +156,13 @@ bool mxg_metrics_owns(const struct mxg_metrics *mx, int fd)
 	return false;
 }
 
-static void send_all(int fd, const char *p, size_t n)
+/*
+ * A blocking write with one deadline for the whole answer: a client that
+ * reads a byte now and then must not hold the daemon's loop for longer.
+ */
+static void send_all(int fd, const char *p, size_t n, uint64_t deadline_ns)
 {
-	/* A blocking write with a deadline: the answer is small. */
-	struct timeval tv = { .tv_sec = 1 };
+	struct timeval tv = { .tv_usec = 200000 };
 	int flags = fcntl(fd, F_GETFL);
 
 	fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
@@ -157,7 +170,7 @@ static void send_all(int fd, const char *p, size_t n)
 	while (n) {
 		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 
-		if (w <= 0)
+		if (w <= 0 || mono_ns() > deadline_ns)
 			return;
 		p += w;
 		n -= (size_t)w;
@@ -168,12 +181,13 @@ static void answer(struct mxg_metrics *mx, struct client *c)
 {
 	static const char bad[] = "HTTP/1.0 405 Method Not Allowed\r\n"
 				  "Content-Length: 0\r\nConnection: close\r\n\r\n";
+	uint64_t deadline = mono_ns() + MXG_METRICS_SEND_NS;
 	char *body = NULL, head[160];
 	size_t blen = 0;
 	FILE *f;
 
 	if (strncmp(c->req, "GET ", 4)) {
-		send_all(c->fd, bad, sizeof(bad) - 1);
+		send_all(c->fd, bad, sizeof(bad) - 1, deadline);
 		return;
 	}
 	f = open_memstream(&body, &blen);
@@ -184,41 +198,17 @@ static void answer(struct mxg_metrics *mx, struct client *c)
 	snprintf(head, sizeof(head),
 		 "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
 		 "Content-Length: %zu\r\nConnection: close\r\n\r\n", blen);
-	send_all(c->fd, head, strlen(head));
-	send_all(c->fd, body, blen);
+	send_all(c->fd, head, strlen(head), deadline);
+	send_all(c->fd, body, blen, deadline);
 	free(body);
 }
 
-void mxg_metrics_handle(struct mxg_metrics *mx, int fd)
+/* Read what the client sent; answer and close once the request is whole. */
+static void client_read(struct mxg_metrics *mx, struct client *c)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
-	struct client *c = NULL;
 	ssize_t r;
-	int i, cfd;
 
-	if (fd == mx->lfd) {
-		while ((cfd = accept4(mx->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-			for (i = 0; i < MXG_METRICS_MAX_CLIENTS; i++)
-				if (mx->c[i].fd < 0)
-					break;
-			if (i == MXG_METRICS_MAX_CLIENTS) {
-				close(cfd);	/* too many at once: the scraper retries */
-				continue;
-			}
-			mx->c[i].fd = cfd;
-			mx->c[i].len = 0;
-			ev.data.fd = cfd;
-			if (epoll_ctl(mx->epfd, EPOLL_CTL_ADD, cfd, &ev))
-				client_close(mx, &mx->c[i]);
-		}
-		return;
-	}
-	for (i = 0; i < MXG_METRICS_MAX_CLIENTS; i++)
-		if (mx->c[i].fd == fd)
-			c = &mx->c[i];
-	if (!c)
-		return;
-	r = read(fd, c->req + c->len, sizeof(c->req) - 1 - c->len);
+	r = read(c->fd, c->req + c->len, sizeof(c->req) - 1 - c->len);
 	if (r <= 0) {
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
@@ -234,4 +224,64 @@ void mxg_metrics_handle(struct mxg_metrics *mx, int fd)
 	}
 	answer(mx, c);
 	client_close(mx, c);
+}
+
+/*
+ * A free slot, or the one held longest: idle or slow clients cannot lock a
+ * scrape out by taking every slot, they only push each other out.
+ */
+static struct client *client_slot(struct mxg_metrics *mx)
+{
+	struct client *oldest = &mx->c[0];
+	int i;
+
+	for (i = 0; i < MXG_METRICS_MAX_CLIENTS; i++) {
+		if (mx->c[i].fd < 0)
+			return &mx->c[i];
+		if (mx->c[i].since_ns < oldest->since_ns)
+			oldest = &mx->c[i];
+	}
+	client_close(mx, oldest);
+	return oldest;
+}
+
+void mxg_metrics_handle(struct mxg_metrics *mx, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct client *c = NULL;
+	int i, cfd;
+
+	if (fd == mx->lfd) {
+		while ((cfd = accept4(mx->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+			c = client_slot(mx);
+			c->fd = cfd;
+			c->len = 0;
+			c->since_ns = mono_ns();
+			ev.data.fd = cfd;
+			if (epoll_ctl(mx->epfd, EPOLL_CTL_ADD, cfd, &ev)) {
+				client_close(mx, c);
+				continue;
+			}
+			/* A scraper's request is usually there with the connection. */
+			client_read(mx, c);
+		}
+		return;
+	}
+	for (i = 0; i < MXG_METRICS_MAX_CLIENTS; i++)
+		if (mx->c[i].fd == fd)
+			c = &mx->c[i];
+	if (c)
+		client_read(mx, c);
+}
+
+void mxg_metrics_expire(struct mxg_metrics *mx)
+{
+	uint64_t now = mono_ns();
+	int i;
+
+	if (!mx)
+		return;
+	for (i = 0; i < MXG_METRICS_MAX_CLIENTS; i++)
+		if (mx->c[i].fd >= 0 && now - mx->c[i].since_ns > MXG_METRICS_IDLE_NS)
+			client_close(mx, &mx->c[i]);
 }

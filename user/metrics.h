@@ -3,15 +3,23 @@
  * Prometheus text exposition over a minimal HTTP/1.0 server, driven by the
  * daemon's epoll loop: non-blocking sockets, a bounded number of clients,
  * a bounded request size, no threads. Any GET gets the metrics.
+ *
+ * Idle or slow clients cannot lock a scrape out: a new connection takes the
+ * slot held longest when all are taken, a client that has not sent its
+ * whole request within MXG_METRICS_IDLE_NS is closed by the daemon's timer,
+ * and an answer gets MXG_METRICS_SEND_NS to go out.
  */
 #ifndef MXG_METRICS_H
 #define MXG_METRICS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define MXG_METRICS_MAX_CLIENTS 16
 #define MXG_METRICS_REQ_MAX 4096
+#define MXG_METRICS_IDLE_NS (5 * 1000000000ULL)
+#define MXG_METRICS_SEND_NS (2 * 1000000000ULL)
 
 struct mxg_metrics;
 
@@ -31,6 +39,9 @@ bool mxg_metrics_owns(const struct mxg_metrics *mx, int fd);
 
 /* fd became readable: accept, or read and answer. */
 void mxg_metrics_handle(struct mxg_metrics *mx, int fd);
+
+/* Close clients that have been connected longer than MXG_METRICS_IDLE_NS. */
+void mxg_metrics_expire(struct mxg_metrics *mx);
 
 /* The epoll set the metrics fds are registered in (call once, first). */
 int mxg_metrics_attach(struct mxg_metrics *mx, int epfd);
