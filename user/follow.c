@@ -47,6 +47,8 @@ struct src {
 	uint64_t idle_since;	/* ms; old sources: last time it grew */
 	unsigned char fp[MXG_FOLLOW_FP_LEN];	/* first bytes of the file */
 	size_t fp_len;
+	unsigned char tail[MXG_FOLLOW_FP_LEN];	/* the bytes just before off */
+	size_t tail_len;
 };
 
 /* One followed path. */
@@ -200,6 +202,24 @@ static void fp_extend(struct src *s, const char *buf, size_t n)
 	s->fp_len += take;
 }
 
+/* Remember the last bytes read, which end at s->off + n. */
+static void tail_extend(struct src *s, const char *buf, size_t n)
+{
+	size_t keep;
+
+	if (n >= MXG_FOLLOW_FP_LEN) {
+		memcpy(s->tail, buf + n - MXG_FOLLOW_FP_LEN, MXG_FOLLOW_FP_LEN);
+		s->tail_len = MXG_FOLLOW_FP_LEN;
+		return;
+	}
+	keep = MXG_FOLLOW_FP_LEN - n;
+	if (keep > s->tail_len)
+		keep = s->tail_len;
+	memmove(s->tail, s->tail + s->tail_len - keep, keep);
+	memcpy(s->tail + keep, buf, n);
+	s->tail_len = keep + n;
+}
+
 /* Does the file still start with the bytes we remember? */
 static bool fp_matches(int fd, const unsigned char *fp, size_t fp_len)
 {
@@ -210,6 +230,25 @@ static bool fp_matches(int fd, const unsigned char *fp, size_t fp_len)
 		return true;
 	n = pread(fd, b, fp_len, 0);
 	return n == (ssize_t)fp_len && !memcmp(b, fp, fp_len);
+}
+
+/*
+ * Does fd hold what we read of s: its first bytes, and the bytes just before
+ * s->off? The first bytes alone are not enough: log lines often share their
+ * first 64 bytes (same second, same program, same address prefix), so a file
+ * truncated and rewritten past our offset can start with the same bytes.
+ */
+static bool src_matches(int fd, const struct src *s)
+{
+	unsigned char b[MXG_FOLLOW_FP_LEN];
+	ssize_t n;
+
+	if (!fp_matches(fd, s->fp, s->fp_len))
+		return false;
+	if (!s->tail_len || (off_t)s->tail_len > s->off)
+		return true;
+	n = pread(fd, b, s->tail_len, s->off - s->tail_len);
+	return n == (ssize_t)s->tail_len && !memcmp(b, s->tail, s->tail_len);
 }
 
 /* Read s to its current end. Returns bytes read, or -errno. */
@@ -231,6 +270,7 @@ static ssize_t drain(struct mxg_follow *f, struct ffile *ff, struct src *s)
 		if (n == 0)
 			break;
 		fp_extend(s, f->buf, n);
+		tail_extend(s, f->buf, n);
 		split_lines(f, ff, s, f->buf, n);
 		s->off += n;
 		f->st.bytes += n;
@@ -251,6 +291,63 @@ static void src_restart(struct mxg_follow *f, struct src *s)
 	s->plen = 0;
 	s->cutting = false;
 	s->fp_len = 0;
+	s->tail_len = 0;
+}
+
+/*
+ * copytruncate copies the file (to FILE.1, FILE-DATE, ...) and then truncates
+ * it; what was written after our last read and before the copy is in the
+ * copy only. Find it in the directory: a regular file named FILE<suffix>,
+ * another inode, at least our offset long and holding what we read (same
+ * first bytes, same bytes before our offset); read it from our offset on.
+ * A copy already compressed, or moved elsewhere, is not found.
+ */
+static void read_copy(struct mxg_follow *f, struct ffile *ff, struct src *s)
+{
+	size_t blen = strlen(ff->base);
+	struct dirent *de;
+	struct stat st;
+	int fd, keep;
+	DIR *d;
+
+	if (!s->off || !s->fp_len)
+		return;
+	d = opendir(ff->dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, ff->base, blen) || !de->d_name[blen])
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
+		    !S_ISREG(st.st_mode) || st.st_size < s->off ||
+		    (st.st_dev == s->dev && st.st_ino == s->ino))
+			continue;
+		fd = openat(dirfd(d), de->d_name,
+			    O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		if (fd < 0)
+			continue;
+		if (!src_matches(fd, s)) {
+			close(fd);
+			continue;
+		}
+		/* a copy is complete before the truncate: read it to its end */
+		keep = s->fd;
+		s->fd = fd;
+		drain(f, ff, s);
+		s->fd = keep;
+		close(fd);
+		f->st.copies++;
+		break;
+	}
+	closedir(d);
+}
+
+/* cur was truncated (or replaced in place): its rest from the copy, then 0. */
+static void src_truncated(struct mxg_follow *f, struct ffile *ff,
+			  struct src *s)
+{
+	read_copy(f, ff, s);
+	src_restart(f, s);
 }
 
 /* Open path (or name in dirfd) into s, watched, positioned nowhere yet. */
@@ -296,6 +393,14 @@ static void src_seek(struct src *s, off_t off)
 	n = pread(s->fd, s->fp, off < MXG_FOLLOW_FP_LEN ? off :
 		  MXG_FOLLOW_FP_LEN, 0);
 	s->fp_len = n > 0 ? n : 0;
+	if (off > MXG_FOLLOW_FP_LEN) {
+		n = pread(s->fd, s->tail, MXG_FOLLOW_FP_LEN,
+			  off - MXG_FOLLOW_FP_LEN);
+		s->tail_len = n > 0 ? n : 0;
+	} else {
+		memcpy(s->tail, s->fp, s->fp_len);
+		s->tail_len = s->fp_len;
+	}
 }
 
 /* Position s after the last complete line: the start of the unread part. */
@@ -434,15 +539,16 @@ static void sync_file(struct mxg_follow *f, struct ffile *ff, bool timer)
 
 	if (s->fd >= 0) {
 		/*
-		 * Other first bytes: truncated and rewritten past our offset
-		 * before we looked. Checked before reading, so that we never
-		 * read from the middle of the new content.
+		 * Other first bytes, or other bytes before our offset:
+		 * truncated and rewritten past our offset before we looked.
+		 * Checked before reading, so that we never read from the
+		 * middle of the new content.
 		 */
-		if (!fp_matches(s->fd, s->fp, s->fp_len))
-			src_restart(f, s);
+		if (!src_matches(s->fd, s))
+			src_truncated(f, ff, s);
 		drain(f, ff, s);
 		if (fstat(s->fd, &st) == 0 && st.st_size < s->off) {
-			src_restart(f, s);
+			src_truncated(f, ff, s);
 			drain(f, ff, s);
 		}
 	}

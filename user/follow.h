@@ -29,10 +29,14 @@
  *   open while writers may still append to it (until it has been idle for
  *   MXG_FOLLOW_DRAIN_MS, checked by mxg_follow_poll), the new file is read
  *   from offset 0. No line is lost or read twice.
- * - copytruncate: a size below our offset (or changed first bytes, checked
- *   by mxg_follow_poll) means the file was truncated: reading restarts at 0.
- *   Lines written between logrotate's copy and its truncate are lost: that
- *   race is in copytruncate itself, no reader can see them.
+ * - copytruncate: a size below our offset, or other bytes at the start or
+ *   just before our offset, means the file was truncated. What we had not
+ *   read yet is read from logrotate's copy when it is found (a regular file
+ *   FILE<suffix> in the same directory, still uncompressed, holding the
+ *   bytes we read), then reading restarts at 0. Lines written after the
+ *   copy was made and before the truncate are in neither file: that race
+ *   is in copytruncate itself, no reader can see them. With compress, only
+ *   delaycompress keeps the copy readable.
  * - A file missing at start is read from offset 0 when it appears (all of
  *   it was written after we started).
  */
@@ -67,6 +71,7 @@ struct mxg_follow_stats {
 	uint64_t bytes;		/* bytes consumed, newlines included */
 	uint64_t rotations;	/* rename-and-create rotations seen */
 	uint64_t truncations;	/* truncations (copytruncate) seen */
+	uint64_t copies;	/* truncations whose unread rest was read from the copy */
 	uint64_t long_lines;	/* lines cut to MXG_FOLLOW_LINE_MAX */
 	uint64_t errors;	/* failed reads, opens or stats (see errno log) */
 };

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "follow.h"
 #include "test.h"
@@ -543,6 +544,83 @@ DIR_TEST(truncated_and_rewritten_past_offset_restarts_at_zero)
 	return ok;
 }
 
+/* Syslog lines of one second often share far more than 64 first bytes. */
+#define SAME_HEAD "Nov 29 10:00:01 mx postfix/smtpd[123]: warning: unknown[198.18.0.1]: SASL LOGIN authentication failed: "
+
+DIR_TEST(truncated_and_rewritten_past_offset_with_same_first_bytes_restarts_at_zero)
+{
+	struct mxg_follow *f = mxg_follow_new(0);
+	struct mxg_follow_stats st;
+	struct collect c;
+	char p[256];
+	bool ok = true;
+
+	if (!ASSERT_TRUE(f != NULL, "new"))
+		return false;
+	pathf(p, dir, "mail.log");
+	append(p, SAME_HEAD "history\n");
+	collect_init(&c, 0);
+	mxg_follow_add(f, p);
+	append(p, SAME_HEAD "old 1\n");
+	mxg_follow_process(f, on_line, &c);
+	/* copytruncate, and the new file grew past our offset before we looked */
+	if (truncate(p, 0) < 0)
+		return false;
+	append(p, SAME_HEAD "new 1 a longer one\n" SAME_HEAD "new 2\n"
+	       SAME_HEAD "new 3\n");
+	mxg_follow_process(f, on_line, &c);
+	mxg_follow_get_stats(f, &st);
+	ok &= line_is(&c, 0, SAME_HEAD "old 1");
+	ok &= line_is(&c, 1, SAME_HEAD "new 1 a longer one");
+	ok &= line_is(&c, 2, SAME_HEAD "new 2");
+	ok &= line_is(&c, 3, SAME_HEAD "new 3");
+	ok &= ASSERT_EQ(c.n, 4, "count");
+	ok &= ASSERT_EQ(st.truncations, 1, "truncations");
+	mxg_follow_free(f);
+	collect_free(&c);
+	return ok;
+}
+
+DIR_TEST(copytruncate_lines_unread_at_truncate_are_read_from_the_copy)
+{
+	struct mxg_follow *f = mxg_follow_new(0);
+	struct mxg_follow_stats st;
+	struct collect c;
+	char p[256], p1[256], p2[256];
+	bool ok = true;
+
+	if (!ASSERT_TRUE(f != NULL, "new"))
+		return false;
+	pathf(p, dir, "mail.log");
+	pathf(p1, dir, "mail.log.1");
+	pathf(p2, dir, "mail.log.2");
+	append(p, SAME_HEAD "history\n");
+	collect_init(&c, 0);
+	mxg_follow_add(f, p);
+	append(p, SAME_HEAD "read 1\n");
+	mxg_follow_process(f, on_line, &c);
+	/* an older rotation with the same first line but another history */
+	append(p2, SAME_HEAD "history\n" SAME_HEAD "other 1\n" SAME_HEAD "other 2\n");
+	/* written, then copied and truncated before the reader woke up */
+	append(p, SAME_HEAD "unread 1\n" SAME_HEAD "unread 2\n");
+	if (copy_file(p, p1) < 0 || truncate(p, 0) < 0)
+		return false;
+	append(p, SAME_HEAD "after 1\n");
+	mxg_follow_process(f, on_line, &c);
+	mxg_follow_poll(f, on_line, &c);
+	mxg_follow_get_stats(f, &st);
+	ok &= line_is(&c, 0, SAME_HEAD "read 1");
+	ok &= line_is(&c, 1, SAME_HEAD "unread 1");
+	ok &= line_is(&c, 2, SAME_HEAD "unread 2");
+	ok &= line_is(&c, 3, SAME_HEAD "after 1");
+	ok &= ASSERT_EQ(c.n, 4, "count");
+	ok &= ASSERT_EQ(st.truncations, 1, "truncations");
+	ok &= ASSERT_EQ(st.copies, 1, "read from the copy");
+	mxg_follow_free(f);
+	collect_free(&c);
+	return ok;
+}
+
 DIR_TEST(long_line_cut_and_counted)
 {
 	struct mxg_follow *f = mxg_follow_new(0);
@@ -740,6 +818,365 @@ DIR_TEST(state_file_missing_or_malformed)
 	return ok;
 }
 
+/*
+ * Rotation storm: a writer appends Postfix AUTH failure lines at a steady
+ * rate while a rotator, every 150-400 ms, rotates the file like logrotate:
+ * "create" (rename, create, the writer reopens a moment later, as syslog
+ * does on HUP) and "copytruncate" in turn, shifting .1 to .2 and gzipping
+ * .2 each time. The reader drives the follower like the daemon (inotify plus
+ * a 1 s timer) and answers each wake-up a few ms late, as a busy daemon does.
+ *
+ * Every line names its sequence number in its client address. Lines that
+ * copytruncate itself loses (written after the copy ended, before the
+ * truncate) are found by the rotator, which holds the writer back from the
+ * end of the copy to the truncate and reads what the copy missed; every
+ * other line must be delivered exactly once.
+ */
+#define STORM_RATE	5000		/* lines per second */
+#define STORM_MAX	131072		/* sequence numbers: hosts of 198.18.0.0/15 */
+#define STORM_MS	20000		/* default length; MXG_STORM_MS overrides */
+#define STORM_LINE_MAX	256
+
+struct storm {
+	char path[256];
+	int ms;
+	pthread_mutex_t lock;	/* the writer per line; the rotator around truncate */
+	atomic_int written;	/* sequence numbers 0..written-1 are written */
+	atomic_bool stop;
+	atomic_int done;	/* threads finished: writer and rotator */
+	atomic_int reopen;	/* create rotations: the writer reopens its file */
+	unsigned char *excused;	/* per seq: lost by copytruncate itself */
+	int n_excused;
+	int creates, copytruncates;
+	const char *failed;	/* what went wrong in the writer or the rotator */
+};
+
+static int storm_line(char *buf, size_t size, int seq)
+{
+	char stamp[32];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
+	return snprintf(buf, size,
+			"%s mx postfix/smtpd[123]: warning: unknown[198.%d.%d.%d]: SASL LOGIN authentication failed: authentication failure\n",
+			stamp, 18 + (seq >> 16), (seq >> 8) & 255, seq & 255);
+}
+
+/* The sequence number of a whole storm line, or -1 for anything else. */
+static int storm_seq(const char *line, size_t len)
+{
+	static const char tail[] = "]: SASL LOGIN authentication failed: authentication failure";
+	const char *a = memmem(line, len, " mx postfix/smtpd[123]: warning: unknown[198.", 45);
+	int b, c, d, n = 0;
+
+	if (!a || a - line != 15 || len < sizeof(tail) ||
+	    memcmp(line + len - (sizeof(tail) - 1), tail, sizeof(tail) - 1))
+		return -1;
+	if (sscanf(a + 45, "%d.%d.%d%n", &b, &c, &d, &n) != 3 ||
+	    a + 45 + n != line + len - (sizeof(tail) - 1) ||
+	    b < 18 || b > 19 || c < 0 || c > 255 || d < 0 || d > 255)
+		return -1;
+	return ((b - 18) << 16) | (c << 8) | d;
+}
+
+static void on_storm_line(const char *line, size_t len, const char *path,
+			  void *arg)
+{
+	struct collect *c = arg;
+	int seq = storm_seq(line, len);
+
+	if (seq < 0 || seq >= c->nseq) {
+		if (c->bad++ < 3)
+			fprintf(stderr, "  mangled line: %.*s\n",
+				(int)(len > 200 ? 200 : len), line);
+	} else if (c->seen[seq]++) {
+		c->dup++;
+	}
+	c->n++;
+}
+
+static void storm_write(struct storm *s)
+{
+	long long start = now_ms(), now;
+	int fd, seen_reopen = 0, reopen_at = -1;
+	char line[STORM_LINE_MAX];
+
+	fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		s->failed = "writer cannot open the log";
+		return;
+	}
+	while (!atomic_load(&s->stop) && (now = now_ms()) - start < s->ms) {
+		int want = (now - start) * STORM_RATE / 1000;
+
+		if (want > STORM_MAX)
+			want = STORM_MAX;
+		while (atomic_load(&s->written) < want) {
+			int seq = atomic_load(&s->written), n;
+
+			if (atomic_load(&s->reopen) != seen_reopen) {
+				/* syslog reopens on HUP, a few lines later */
+				seen_reopen = atomic_load(&s->reopen);
+				reopen_at = seq + 20;
+			}
+			if (seq == reopen_at) {
+				close(fd);
+				fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT |
+					  O_CLOEXEC, 0644);
+				if (fd < 0) {
+					s->failed = "writer cannot reopen the log";
+					return;
+				}
+			}
+			n = storm_line(line, sizeof(line), seq);
+			pthread_mutex_lock(&s->lock);
+			if (write(fd, line, n) != n)
+				s->failed = "short write";
+			atomic_store(&s->written, seq + 1);
+			pthread_mutex_unlock(&s->lock);
+		}
+		if (want == STORM_MAX)
+			break;
+		usleep(1000);
+	}
+	close(fd);
+}
+
+static void *storm_writer(void *arg)
+{
+	struct storm *s = arg;
+
+	storm_write(s);
+	atomic_fetch_add(&s->done, 1);
+	return NULL;
+}
+
+/* gzip from into to and remove from, as logrotate's compress does. */
+static int gzip_file(const char *from, const char *to)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	ssize_t n = 0;
+	gzFile out;
+
+	if (in < 0)
+		return errno == ENOENT ? 0 : -1;
+	out = gzopen(to, "wb");
+	if (!out) {
+		close(in);
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (gzwrite(out, buf, n) != n)
+			n = -1;
+	close(in);
+	if (gzclose(out) != Z_OK || n < 0)
+		return -1;
+	return unlink(from);
+}
+
+/* Mark the lines whose newline lies at or after copied in the log. */
+static int storm_excuse(struct storm *s, int fd, off_t copied)
+{
+	off_t from = copied > 2 * STORM_LINE_MAX ? copied - 2 * STORM_LINE_MAX : 0;
+	struct stat st;
+	char *buf, *p, *nl, *start;
+	ssize_t n;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (st.st_size <= copied)
+		return 0;
+	buf = malloc(st.st_size - from);
+	if (!buf)
+		return -1;
+	n = pread(fd, buf, st.st_size - from, from);
+	if (n != st.st_size - from) {
+		free(buf);
+		return -1;
+	}
+	start = from ? NULL : buf;	/* NULL: not at a line start yet */
+	for (p = buf; (nl = memchr(p, '\n', buf + n - p)); p = nl + 1) {
+		if (start && from + (nl - buf) >= copied) {
+			int seq = storm_seq(start, nl - start);
+
+			if (seq >= 0 && seq < STORM_MAX && !s->excused[seq]) {
+				s->excused[seq] = 1;
+				s->n_excused++;
+			}
+		}
+		start = nl + 1;
+	}
+	free(buf);
+	return 0;
+}
+
+static void storm_shift(struct storm *s, const char *p1, const char *p2,
+			const char *p2gz)
+{
+	unlink(p2gz);
+	if (rename(p1, p2) < 0 && errno != ENOENT)
+		s->failed = "cannot shift .1 to .2";
+	else if (gzip_file(p2, p2gz) < 0)
+		s->failed = "cannot gzip .2";
+}
+
+static void *storm_rotator(void *arg)
+{
+	struct storm *s = arg;
+	char p1[300], p2[300], p2gz[300];
+	unsigned int seed = 7;
+	long long end = now_ms() + s->ms - 300;
+
+	snprintf(p1, sizeof(p1), "%s.1", s->path);
+	snprintf(p2, sizeof(p2), "%s.2", s->path);
+	snprintf(p2gz, sizeof(p2gz), "%s.2.gz", s->path);
+	for (int i = 0; now_ms() < end && !s->failed; i++) {
+		usleep((150 + rand_r(&seed) % 250) * 1000);
+		storm_shift(s, p1, p2, p2gz);
+		if (i % 2 == 0) {
+			int fd;
+
+			if (rename(s->path, p1) < 0) {
+				s->failed = "cannot rename the log";
+				break;
+			}
+			fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL |
+				  O_CLOEXEC, 0640);
+			if (fd < 0) {
+				s->failed = "cannot create the log";
+				break;
+			}
+			close(fd);
+			atomic_fetch_add(&s->reopen, 1);
+			s->creates++;
+		} else {
+			struct stat st;
+			int fd;
+
+			/* the copy races with the writer, as logrotate's does */
+			if (copy_file(s->path, p1) < 0 || stat(p1, &st) < 0) {
+				s->failed = "cannot copy the log";
+				break;
+			}
+			fd = open(s->path, O_RDWR | O_CLOEXEC);
+			pthread_mutex_lock(&s->lock);
+			if (fd < 0 || storm_excuse(s, fd, st.st_size) < 0 ||
+			    ftruncate(fd, 0) < 0)
+				s->failed = "cannot truncate the log";
+			pthread_mutex_unlock(&s->lock);
+			if (fd >= 0)
+				close(fd);
+			s->copytruncates++;
+		}
+	}
+	atomic_fetch_add(&s->done, 1);
+	return NULL;
+}
+
+DIR_TEST(rotation_storm_counts_every_line_once)
+{
+	struct storm s = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct pollfd pfd;
+	struct mxg_follow_stats st;
+	struct mxg_follow *f;
+	struct collect c;
+	pthread_t wth, rth;
+	long long next_tick, quiet_until = 0, end;
+	const char *env = getenv("MXG_STORM_MS");
+	unsigned int seed = 11;
+	int missing = 0, excused_seen = 0, last_n = -1, written;
+	bool ok = true;
+
+	s.ms = env ? atoi(env) : STORM_MS;
+	if (s.ms < 1000)
+		s.ms = 1000;
+	pathf(s.path, dir, "mail.log");
+	close(open(s.path, O_WRONLY | O_CREAT, 0644));
+	s.excused = calloc(STORM_MAX, 1);
+	f = mxg_follow_new(0);
+	if (!ASSERT_TRUE(f && s.excused, "new")) {
+		mxg_follow_free(f);
+		free(s.excused);
+		return false;
+	}
+	collect_init(&c, STORM_MAX);
+	mxg_follow_add(f, s.path);
+	if (pthread_create(&wth, NULL, storm_writer, &s)) {
+		mxg_follow_free(f);
+		collect_free(&c);
+		free(s.excused);
+		return false;
+	}
+	if (pthread_create(&rth, NULL, storm_rotator, &s)) {
+		atomic_store(&s.stop, true);
+		pthread_join(wth, NULL);
+		mxg_follow_free(f);
+		collect_free(&c);
+		free(s.excused);
+		return false;
+	}
+	pfd.fd = mxg_follow_fd(f);
+	pfd.events = POLLIN;
+	next_tick = now_ms() + 1000;
+	end = now_ms() + s.ms + 15000;
+	/* until both threads are done and nothing new came for 1.5 s */
+	while (now_ms() < end) {
+		long long now = now_ms();
+		int wait = next_tick > now ? next_tick - now : 0;
+
+		if (wait > 100)
+			wait = 100;
+		if (poll(&pfd, 1, wait) > 0) {
+			/* a busy daemon answers a few ms late */
+			usleep(rand_r(&seed) % 3000);
+			mxg_follow_process(f, on_storm_line, &c);
+		}
+		if (now_ms() >= next_tick) {
+			mxg_follow_poll(f, on_storm_line, &c);
+			next_tick += 1000;
+		}
+		if (c.n != last_n) {
+			last_n = c.n;
+			quiet_until = now_ms() + 1500;
+		}
+		if (atomic_load(&s.done) == 2 && now_ms() > quiet_until)
+			break;
+	}
+	atomic_store(&s.stop, true);
+	pthread_join(wth, NULL);
+	pthread_join(rth, NULL);
+	mxg_follow_poll(f, on_storm_line, &c);
+	mxg_follow_process(f, on_storm_line, &c);
+	mxg_follow_get_stats(f, &st);
+
+	written = atomic_load(&s.written);
+	for (int i = 0; i < written; i++) {
+		if (s.excused[i])
+			excused_seen += c.seen[i] > 0;
+		else if (!c.seen[i] && missing++ < 3)
+			fprintf(stderr, "  line %d (198.%d.%d.%d) never delivered\n",
+				i, 18 + (i >> 16), (i >> 8) & 255, i & 255);
+	}
+	fprintf(stderr, "  %d lines written, %d delivered, %d create and %d copytruncate rotations, %d lines lost between copy and truncate (%d of them read before the truncate)\n",
+		written, c.n, s.creates, s.copytruncates, s.n_excused,
+		excused_seen);
+	ok &= ASSERT_TRUE(!s.failed, s.failed ? s.failed : "writer and rotator");
+	ok &= ASSERT_TRUE(written >= s.ms / 1000 * STORM_RATE / 2, "lines written");
+	ok &= ASSERT_TRUE(s.creates >= 2 && s.copytruncates >= 2, "both kinds of rotation");
+	ok &= ASSERT_EQ(missing, 0, "lines missing");
+	ok &= ASSERT_EQ(c.dup, 0, "lines delivered twice");
+	ok &= ASSERT_EQ(c.bad, 0, "mangled lines");
+	ok &= ASSERT_EQ(st.rotations, s.creates, "create rotations counted");
+	ok &= ASSERT_EQ(st.truncations, s.copytruncates, "truncations counted");
+	mxg_follow_free(f);
+	collect_free(&c);
+	free(s.excused);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_RUN(appended_lines_delivered_once_in_order_history_skipped);
@@ -751,10 +1188,13 @@ int main(void)
 	TEST_RUN(rename_rotation_under_load_delivers_every_line_once);
 	TEST_RUN(copytruncate_under_load_delivers_every_line_once);
 	TEST_RUN(truncated_and_rewritten_past_offset_restarts_at_zero);
+	TEST_RUN(truncated_and_rewritten_past_offset_with_same_first_bytes_restarts_at_zero);
+	TEST_RUN(copytruncate_lines_unread_at_truncate_are_read_from_the_copy);
 	TEST_RUN(long_line_cut_and_counted);
 	TEST_RUN(restart_resumes_exactly_after_saved_offset);
 	TEST_RUN(restart_after_rotation_reads_rest_of_old_then_new);
 	TEST_RUN(restart_after_truncation_or_missing_file_reads_from_zero);
 	TEST_RUN(state_file_missing_or_malformed);
+	TEST_RUN(rotation_storm_counts_every_line_once);
 	return test_summary();
 }
