@@ -102,6 +102,19 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_LIB_OBJ) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# test_logtime runs user/logtime.c under UBSan: the bugs it guards against
+# are signed overflows on attacker-given digits, which only a sanitizer sees.
+UBSAN := -fsanitize=undefined -fno-sanitize-recover=undefined
+$(BUILD)/tests/unit/logtime_ubsan.o: user/logtime.c
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(UBSAN) -MMD -MP -c $< -o $@
+
+$(BUILD)/tests/unit/test_logtime: $(BUILD)/tests/unit/test_logtime.o \
+		$(BUILD)/tests/unit/logtime_ubsan.o $(TEST_LIB_OBJ) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $(UBSAN) -o $@ $^ $(LDLIBS)
+
 $(BUILD) $(BUILD)/user:
 	$(Q)mkdir -p $@
 
