@@ -35,7 +35,11 @@ int cli_cidr(const char *cmd, const char *arg, struct mxg_cidr *c)
 			c->prefixlen, mxg_cidr_str(&m, buf, sizeof(buf)));
 		break;
 	case -ERANGE:
-		cli_err(cmd, "%s: bad prefix length (0-32 for IPv4, 0-128 for IPv6)", arg);
+		if (c->addr.family == 4 && strchr(arg, ':'))
+			cli_err(cmd, "%s: an IPv4-mapped address takes a prefix length of 96-128 "
+				"(::ffff:a.b.c.d/N is the IPv4 range a.b.c.d/N-96)", arg);
+		else
+			cli_err(cmd, "%s: bad prefix length (0-32 for IPv4, 0-128 for IPv6)", arg);
 		break;
 	default:
 		cli_err(cmd, "%s: not an IPv4/IPv6 address or CIDR range", arg);
