@@ -210,7 +210,7 @@ $(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_LIB)
 fuzz-build: $(FUZZ_BIN)
 
 fuzz: fuzz-build
-	$(Q)BUILD=$(BUILD) FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run.sh
+	$(Q)BUILD=$(BUILD) FUZZ_TIME=$(FUZZ_TIME) FUZZ_CORPUS=keep tests/fuzz/run.sh
 
 .PHONY: clean
 clean:
