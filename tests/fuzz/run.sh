@@ -14,6 +14,11 @@
 #   FUZZ_TIME=60 FUZZ_RUNS=-1 tests/fuzz/run.sh [TARGET...]
 #   FUZZ_CORPUS=keep   grow build/fuzz/corpus/TARGET across runs (make fuzz);
 #                      otherwise new inputs go to a temporary folder
+#   FUZZ_SEED=N        libFuzzer's random seed (a fixed one makes a run
+#                      repeatable; by default each run differs)
+#
+# tests/fuzz/pending/TARGET/ holds crashes found in code another branch is
+# changing; they are not replayed here until fixed, then move to regress/.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/lib.sh
 
@@ -22,6 +27,7 @@ FZ=$BUILD/fuzz
 FUZZ_TIME=${FUZZ_TIME:-60}
 FUZZ_RUNS=${FUZZ_RUNS:--1}
 FUZZ_CORPUS=${FUZZ_CORPUS:-temp}
+FUZZ_SEED=${FUZZ_SEED:-0}
 targets=("$@")
 if [ ${#targets[@]} = 0 ]; then
 	for t in tests/fuzz/fuzz_*.c; do
@@ -89,7 +95,7 @@ run_target() {
 		work=$TMP/$t
 	fi
 	mkdir -p "$work"
-	if "$bin" -runs="$FUZZ_RUNS" -max_total_time="$FUZZ_TIME" -print_final_stats=1 \
+	if "$bin" -runs="$FUZZ_RUNS" -max_total_time="$FUZZ_TIME" -seed="$FUZZ_SEED" -print_final_stats=1 \
 		-artifact_prefix="$FZ/crash/$t/" "$work" "${dirs[@]}" >"$log" 2>&1; then
 		pass "${t}_fuzzing_finds_no_crash"
 	else
