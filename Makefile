@@ -7,6 +7,7 @@
 #   make run        install missing packages, build, run the daemon on the
 #                   default-route interface with the built-in defaults
 #   make bench      speed and memory figures, each beside its alternative
+#   make fuzz       libFuzzer targets with ASan+UBSan, each run FUZZ_TIME seconds
 #   make V=1        show the commands
 #
 # BPF headers: the XDP program includes the kernel UAPI headers
@@ -101,6 +102,19 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_LIB_OBJ) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# test_logtime runs user/logtime.c under UBSan: the bugs it guards against
+# are signed overflows on attacker-given digits, which only a sanitizer sees.
+UBSAN := -fsanitize=undefined -fno-sanitize-recover=undefined
+$(BUILD)/tests/unit/logtime_ubsan.o: user/logtime.c
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(UBSAN) -MMD -MP -c $< -o $@
+
+$(BUILD)/tests/unit/test_logtime: $(BUILD)/tests/unit/test_logtime.o \
+		$(BUILD)/tests/unit/logtime_ubsan.o $(TEST_LIB_OBJ) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $(UBSAN) -o $@ $^ $(LDLIBS)
+
 $(BUILD) $(BUILD)/user:
 	$(Q)mkdir -p $@
 
@@ -130,7 +144,7 @@ install: $(BIN) $(MAN5) $(EXAMPLE)
 	$(Q)DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' BUILD='$(BUILD)' scripts/install.sh
 
 .PHONY: tests
-tests: $(BIN) $(TEST_BIN) $(BENCH_BIN) docs
+tests: $(BIN) $(TEST_BIN) $(BENCH_BIN) $(FUZZ_BIN) docs
 
 # make and make run need the build packages only; the test targets also
 # install fail2ban, nftables and a real Postfix (meant for test machines).
@@ -161,6 +175,43 @@ bench: test-deps
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)BUILD=$(BUILD) tests/bench/run.sh
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c). The user/ sources they reach
+# are compiled again with clang and the sanitizers into their own archive,
+# so ASan and UBSan see inside the code under test, not only the harness.
+# `make fuzz` builds them and runs each for FUZZ_TIME seconds over its seed
+# corpus and regression inputs; tests/live/test_fuzz.sh runs them briefly.
+FUZZ_DIR    := $(BUILD)/fuzz
+FUZZ_TIME   ?= 60
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	       -fno-omit-frame-pointer
+FUZZ_CFLAGS := -O1 -g $(FUZZ_SAN) -DMXG_VERSION=\"$(VERSION)\" -std=gnu11 \
+	       $(WARNINGS) -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) \
+	       $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
+FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN    := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
+FUZZ_OBJ    := $(patsubst user/%.c,$(FUZZ_DIR)/user/%.o,$(filter-out user/main.c,$(USER_SRC)))
+FUZZ_LIB    := $(FUZZ_DIR)/libmxguard-fuzz.a
+
+$(FUZZ_DIR)/user/%.o: user/%.c $(SKEL)
+	@mkdir -p $(dir $@)
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_LIB)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -MF $@.d $< \
+		$(FUZZ_LIB) -o $@ $(LDLIBS)
+
+.PHONY: fuzz-build fuzz
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	$(Q)BUILD=$(BUILD) FUZZ_TIME=$(FUZZ_TIME) FUZZ_CORPUS=keep tests/fuzz/run.sh
+
 .PHONY: clean
 clean:
 	$(call msg,CLEAN,$(BUILD))
@@ -173,12 +224,14 @@ help:
 	@echo '  test           install missing packages (scripts/deps.sh --test), build, run all tests'
 	@echo '  run            build and run the daemon on the default-route interface'
 	@echo '  bench          benchmarks, each figure beside its alternative'
+	@echo '  fuzz           build the libFuzzer targets, run each FUZZ_TIME seconds (default 60)'
 	@echo '  install        binary, systemd unit, config, man pages, fail2ban action (DESTDIR, PREFIX=/usr/local)'
 	@echo '  docs           generate mxguard.conf(5) and the example config from the config table'
 	@echo '  demo           a narrated attack on a real Postfix, blocked live by mxguard'
 	@echo '  deps           install the Debian packages building and running need'
 	@echo '  test-deps      also those of the tests, bench and demo (Postfix, fail2ban, nftables)'
 	@echo '  clean          remove $(BUILD)/'
-	@echo 'Variables: V=1 (show commands), BUILD=dir, CC, CLANG, BPFTOOL'
+	@echo 'Variables: V=1 (show commands), BUILD=dir, CC, CLANG, BPFTOOL, FUZZ_TIME'
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*/*.d \
+		    $(FUZZ_DIR)/*.d $(FUZZ_DIR)/user/*.d)

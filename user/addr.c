@@ -25,6 +25,12 @@ int mxg_addr_parse(const char *s, size_t len, struct mxg_addr *out)
 	}
 	if (len == 0 || len >= sizeof(buf))
 		return -EINVAL;
+	/*
+	 * The field is len bytes: a NUL inside would end the text early and
+	 * report a shorter address than the line holds.
+	 */
+	if (memchr(s, '\0', len))
+		return -EINVAL;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
 	pct = strchr(buf, '%');
@@ -63,44 +69,53 @@ void mxg_addr_mask(struct mxg_addr *addr, unsigned int prefixlen)
 	}
 }
 
+/* Does the address text s[0..len) hold an IPv4 in IPv6 notation? */
+static bool v6_text(const char *s, size_t len)
+{
+	if (len > 5 && !strncasecmp(s, "IPv6:", 5)) {
+		s += 5;
+		len -= 5;
+	}
+	return memchr(s, ':', len) != NULL;
+}
+
 int mxg_cidr_parse(const char *s, struct mxg_cidr *out)
 {
 	const char *slash = strchr(s, '/');
 	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-	unsigned int max;
 	struct mxg_addr masked;
+	unsigned long n;
+	unsigned int max;
+	bool mapped;
+	char *end;
 	int err;
 
 	memset(out, 0, sizeof(*out));
 	err = mxg_addr_parse(s, alen, &out->addr);
 	if (err)
 		return err;
-	max = out->addr.family == 4 ? 32 : 128;
+	/*
+	 * "::ffff:a.b.c.d" is normalised to IPv4, but a length given with it
+	 * counts IPv6 bits: /120 is the IPv4 /24.
+	 */
+	mapped = out->addr.family == 4 && v6_text(s, alen);
+	max = out->addr.family == 6 || mapped ? 128 : 32;
 	if (!slash) {
-		out->prefixlen = max;
+		out->prefixlen = out->addr.family == 4 ? 32 : 128;
 		return 0;
 	}
-	{
-		const char *p = slash + 1;
-		char *end;
-		unsigned long n;
-
-		if (*p < '0' || *p > '9')
+	if (slash[1] < '0' || slash[1] > '9')
+		return -ERANGE;
+	errno = 0;
+	n = strtoul(slash + 1, &end, 10);
+	if (errno || *end || n > max)
+		return -ERANGE;
+	if (mapped) {
+		if (n < 96)
 			return -ERANGE;
-		errno = 0;
-		n = strtoul(p, &end, 10);
-		if (errno || *end || n > max)
-			return -ERANGE;
-		/* A mapped v4 address given with a v6 length: take the v4 part. */
-		if (out->addr.family == 4 && strchr(s, ':') && strchr(s, '.')) {
-			if (n < 96)
-				return -ERANGE;
-			n -= 96;
-		} else if (out->addr.family == 4 && strchr(s, ':')) {
-			return -EINVAL;
-		}
-		out->prefixlen = (unsigned int)n;
+		n -= 96;
 	}
+	out->prefixlen = (unsigned int)n;
 	masked = out->addr;
 	mxg_addr_mask(&masked, out->prefixlen);
 	if (!mxg_addr_equal(&masked, &out->addr))

@@ -25,8 +25,8 @@ struct mxg_cidr {
 /*
  * Parse the address in s[0..len): IPv4, IPv6, "[v6]", "IPv6:v6" (as Exim and
  * Postfix write it), "::ffff:a.b.c.d" (normalised to IPv4), "%zone" dropped.
- * A trailing ":port" is NOT accepted here: callers split it first.
- * Returns 0, or -EINVAL.
+ * A trailing ":port" is NOT accepted here: callers split it first, nor a
+ * NUL byte inside the len bytes. Returns 0, or -EINVAL.
  */
 int mxg_addr_parse(const char *s, size_t len, struct mxg_addr *out);
 
@@ -34,7 +34,8 @@ int mxg_addr_parse(const char *s, size_t len, struct mxg_addr *out);
  * Parse "ADDR" or "ADDR/LEN". A bare address becomes a /32 or /128.
  * Host bits set below the prefix length are refused (-EDOM) so that
  * "192.0.2.7/24" is not silently widened; a bad length gives -ERANGE, a bad
- * address -EINVAL.
+ * address -EINVAL. "::ffff:a.b.c.d/N" is the IPv4 range a.b.c.d/(N-96),
+ * so N must be 96..128.
  */
 int mxg_cidr_parse(const char *s, struct mxg_cidr *out);
 

@@ -37,7 +37,11 @@ int cli_cidr(const char *cmd, const char *arg, struct mxg_cidr *c)
 			c->prefixlen, mxg_cidr_str(&m, buf, sizeof(buf)));
 		break;
 	case -ERANGE:
-		cli_err(cmd, "%s: bad prefix length (0-32 for IPv4, 0-128 for IPv6)", arg);
+		if (c->addr.family == 4 && strchr(arg, ':'))
+			cli_err(cmd, "%s: an IPv4-mapped address takes a prefix length of 96-128 "
+				"(::ffff:a.b.c.d/N is the IPv4 range a.b.c.d/N-96)", arg);
+		else
+			cli_err(cmd, "%s: bad prefix length (0-32 for IPv4, 0-128 for IPv6)", arg);
 		break;
 	default:
 		cli_err(cmd, "%s: not an IPv4/IPv6 address or CIDR range", arg);
@@ -63,12 +67,50 @@ int cli_one_cidr(const char *cmd, int argc, char **argv, struct mxg_cidr *c)
 	return cli_cidr(cmd, argv[optind], c);
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no UTF-16 surrogates, nothing past U+10FFFF), or 0. Stops at the
+ * first byte that does not fit, so it never reads past the NUL.
+ */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* The second byte's range closes the overlong and out-of-range gaps. */
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
 void json_str(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
 
 	fputc('"', f);
-	for (; *p; p++) {
+	while (*p) {
 		switch (*p) {
 		case '"':
 			fputs("\\\"", f);
@@ -86,11 +128,21 @@ void json_str(FILE *f, const char *s)
 			fputs("\\r", f);
 			break;
 		default:
-			if (*p < 0x20)
+			if (*p < 0x20) {
 				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
+				break;
+			}
+			n = utf8_len(p);
+			if (!n) {
+				/* Log text is not always UTF-8: keep the output JSON. */
+				fputs("\\ufffd", f);
+				break;
+			}
+			fwrite(p, 1, n, f);
+			p += n;
+			continue;
 		}
+		p++;
 	}
 	fputc('"', f);
 }

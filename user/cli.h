@@ -22,7 +22,11 @@ int cli_no_args(const char *cmd, int argc, char **argv);
 /* After the options, exactly one CIDR argument. 0 or EXIT_USAGE. */
 int cli_one_cidr(const char *cmd, int argc, char **argv, struct mxg_cidr *c);
 
-/* Write s as a JSON string (with quotes). */
+/*
+ * Write s as a JSON string (with quotes), valid JSON for any bytes: control
+ * characters are escaped, and each byte that is not part of a well-formed
+ * UTF-8 sequence (RFC 3629) becomes \ufffd, one per byte.
+ */
 void json_str(FILE *f, const char *s);
 
 /* "in 59m 59s", "2d 3h", rounded to the two largest units. */

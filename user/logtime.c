@@ -270,13 +270,18 @@ int64_t mxg_logtime_parse(const char *line, size_t len, int64_t now)
 		t = domino_time(s, e);
 		if (t)
 			return t;
-		/* journalctl -o short-unix: "1764410401.123456". */
-		t = 0;
+		/*
+		 * journalctl -o short-unix: "1764410401.123456". Exactly ten
+		 * digits; measure the run before adding it up, as a longer
+		 * one from an attacker would overflow.
+		 */
 		for (p = s; p < e && is_digit(*p); p++)
-			t = t * 10 + (*p - '0');
-		if (p - s == 10 && (p == e || *p == '.' || *p == ' '))
-			return t;
-		return 0;
+			;
+		if (p - s != 10 || (p != e && *p != '.' && *p != ' '))
+			return 0;
+		for (t = 0; s < p; s++)
+			t = t * 10 + (*s - '0');
+		return t;
 	}
 	/* journalctl -o short-full: "Sun 2026-11-29 10:00:01 CET". */
 	if (e - s > 4 && s[3] == ' ' && is_digit(s[4]) && month_of(s, e) < 0)

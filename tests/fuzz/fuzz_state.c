@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The bans.state reader (mxg_state_restore, user/denylist.c), through a
+ * memfd since it takes a path. It writes what it reads into the deny maps,
+ * so the harness makes two small private LPM tries of the real key and
+ * value types (never the pinned ones) and empties them after each input.
+ * Needs root (CAP_BPF); every restored entry must be a valid range.
+ */
+#include <errno.h>
+#include <bpf/bpf.h>
+
+#include "fuzz.h"
+#include "denylist.h"
+
+static struct mxg_maps maps;
+
+static int trie(size_t key_size)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+	int fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "fuzz_deny", key_size,
+				sizeof(struct mxg_deny), 256, &o);
+
+	if (fd < 0) {
+		fprintf(stderr, "fuzz_state: cannot create an LPM trie: %s (needs root)\n",
+			strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	int *fds = (int *)&maps;
+	size_t i;
+
+	for (i = 0; i < sizeof(maps) / sizeof(int); i++)
+		fds[i] = -1;
+	maps.deny_v4 = trie(sizeof(struct mxg_lpm_v4));
+	maps.deny_v6 = trie(sizeof(struct mxg_lpm_v6));
+	return 0;
+}
+
+/* Check every entry of one trie and delete it; returns how many. */
+static unsigned int drain(int fd, size_t key_size, unsigned int max_len)
+{
+	union { struct mxg_lpm_v4 v4; struct mxg_lpm_v6 v6; } key;
+	struct mxg_deny v;
+	unsigned int n = 0;
+
+	while (bpf_map_get_next_key(fd, NULL, &key) == 0 && n < 1024) {
+		uint32_t plen = key.v4.prefixlen;	/* first field of both */
+
+		FUZZ_CHECK(plen <= max_len, "restored /%u", plen);
+		FUZZ_CHECK(bpf_map_lookup_elem(fd, &key, &v) == 0, "lookup");
+		FUZZ_CHECK(v.prefixlen == plen, "value says /%u, key /%u",
+			   v.prefixlen, plen);
+		FUZZ_CHECK(memchr(v.note, '\0', sizeof(v.note)), "note not terminated");
+		FUZZ_CHECK(bpf_map_delete_elem(fd, &key) == 0, "delete");
+		n++;
+	}
+	(void)key_size;
+	return n;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	unsigned int restored = 0, expired = 0, n;
+	char path[32], err[512] = "";
+	int fd, ret;
+
+	if (size > 16384)
+		return 0;
+	fd = fuzz_file(data, size, path);
+	ret = mxg_state_restore(&maps, path, &restored, &expired, err, sizeof(err));
+	close(fd);
+	FUZZ_CHECK(ret == 0 || err[0], "failed (%d) with no message", ret);
+	n = drain(maps.deny_v4, sizeof(struct mxg_lpm_v4), 32);
+	n += drain(maps.deny_v6, sizeof(struct mxg_lpm_v6), 128);
+	FUZZ_CHECK(n <= restored, "%u entries in the maps, %u restored", n, restored);
+	return 0;
+}

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Address and CIDR parsing (user/addr.c) on the inputs an attacker or an
+ * operator can give: NUL bytes inside a log field, IPv4-mapped ranges, and
+ * cli_cidr's message for each refusal.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "cli.h"
+#include "test.h"
+
+static bool parses_to(const char *s, const char *want)
+{
+	struct mxg_cidr c;
+	char buf[MXG_CIDR_STRLEN];
+	int ret = mxg_cidr_parse(s, &c);
+
+	if (!ASSERT_EQ(ret, 0, s))
+		return false;
+	return ASSERT_STREQ(mxg_cidr_str(&c, buf, sizeof(buf)), want, s);
+}
+
+static bool addr_with_nul_inside_is_refused(void)
+{
+	static const struct { const char *s; size_t len; } bad[] = {
+		{ "192.0.2.1\0.5", 12 },
+		{ "192.0.2.1\0", 10 },
+		{ "2001:db8::1\0:2", 14 },
+		{ "[192.0.2.7\0]", 12 },
+		{ "IPv6:2001:db8::7\0x", 18 },
+	};
+	struct mxg_addr a;
+	size_t i;
+	bool ok = true;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ok &= ASSERT_EQ(mxg_addr_parse(bad[i].s, bad[i].len, &a), -EINVAL,
+				bad[i].s);
+	return ok;
+}
+
+static bool addr_given_by_length_is_parsed(void)
+{
+	struct mxg_addr a;
+	char buf[MXG_ADDR_STRLEN];
+
+	/* The field ends at len, not at a NUL: the rest of the line follows. */
+	return ASSERT_EQ(mxg_addr_parse("192.0.2.1]: SASL", 9, &a), 0, "v4 by length") &&
+	       ASSERT_STREQ(mxg_addr_str(&a, buf, sizeof(buf)), "192.0.2.1", "v4") &&
+	       ASSERT_EQ(mxg_addr_parse("[2001:db8::5]", 13, &a), 0, "bracketed v6") &&
+	       ASSERT_STREQ(mxg_addr_str(&a, buf, sizeof(buf)), "2001:db8::5", "v6");
+}
+
+static bool cidr_v4_mapped_with_v6_length_is_the_v4_range(void)
+{
+	return parses_to("::ffff:192.0.2.0/120", "192.0.2.0/24") &&
+	       parses_to("::ffff:192.0.2.7/128", "192.0.2.7/32") &&
+	       parses_to("::ffff:0.0.0.0/96", "0.0.0.0/0") &&
+	       parses_to("::ffff:c000:200/120", "192.0.2.0/24") &&
+	       parses_to("::ffff:192.0.2.7", "192.0.2.7/32");
+}
+
+static bool cidr_v4_mapped_with_length_under_96_is_refused(void)
+{
+	struct mxg_cidr c;
+
+	return ASSERT_EQ(mxg_cidr_parse("::ffff:0.0.0.0/95", &c), -ERANGE, "/95") &&
+	       ASSERT_EQ(mxg_cidr_parse("::ffff:192.0.2.0/24", &c), -ERANGE, "/24") &&
+	       ASSERT_EQ(mxg_cidr_parse("::ffff:192.0.2.0/129", &c), -ERANGE, "/129") &&
+	       ASSERT_EQ(mxg_cidr_parse("::ffff:192.0.2.7/120", &c), -EDOM, "host bits");
+}
+
+static bool cidr_plain_lengths_are_unchanged(void)
+{
+	struct mxg_cidr c;
+
+	return parses_to("198.51.100.0/24", "198.51.100.0/24") &&
+	       parses_to("2001:db8::/32", "2001:db8::/32") &&
+	       ASSERT_EQ(mxg_cidr_parse("192.0.2.0/33", &c), -ERANGE, "v4 /33") &&
+	       ASSERT_EQ(mxg_cidr_parse("2001:db8::/129", &c), -ERANGE, "v6 /129") &&
+	       ASSERT_EQ(mxg_cidr_parse("192.0.2.7/24", &c), -EDOM, "v4 host bits");
+}
+
+/* What cli_cidr writes to stderr for arg, into buf. */
+static int cli_message(const char *arg, char *buf, size_t size)
+{
+	char path[] = "/tmp/mxg-test-addr-XXXXXX";
+	struct mxg_cidr c;
+	int fd = mkstemp(path), saved, ret;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fd, 2);
+	ret = cli_cidr("ban", arg, &c);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	n = pread(fd, buf, size - 1, 0);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return ret;
+}
+
+static bool mapped_cidr_under_96_message_says_96_to_128(void)
+{
+	char msg[512];
+
+	return ASSERT_EQ(cli_message("::ffff:192.0.2.0/24", msg, sizeof(msg)), 2,
+			 "exit status") &&
+	       ASSERT_TRUE(strstr(msg, "96-128") != NULL, msg) &&
+	       ASSERT_TRUE(strstr(msg, "::ffff:192.0.2.0/24") != NULL, msg);
+}
+
+static bool mapped_cidr_with_host_bits_suggests_the_v4_range(void)
+{
+	char msg[512];
+
+	return ASSERT_EQ(cli_message("::ffff:192.0.2.7/120", msg, sizeof(msg)), 2,
+			 "exit status") &&
+	       ASSERT_TRUE(strstr(msg, "did you mean 192.0.2.0/24") != NULL, msg);
+}
+
+int main(void)
+{
+	TEST_RUN(addr_with_nul_inside_is_refused);
+	TEST_RUN(addr_given_by_length_is_parsed);
+	TEST_RUN(cidr_v4_mapped_with_v6_length_is_the_v4_range);
+	TEST_RUN(cidr_v4_mapped_with_length_under_96_is_refused);
+	TEST_RUN(cidr_plain_lengths_are_unchanged);
+	TEST_RUN(mapped_cidr_under_96_message_says_96_to_128);
+	TEST_RUN(mapped_cidr_with_host_bits_suggests_the_v4_range);
+	return test_summary();
+}
