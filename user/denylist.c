@@ -183,6 +183,10 @@ static int parse_record(char *line, uint64_t boot_now, time_t wall_now,
 		*why = "negative expiry";
 		return -EINVAL;
 	}
+	if (added < 0) {
+		*why = "negative time added";
+		return -EINVAL;
+	}
 	if (exp && exp <= wall_now)
 		return 1;
 	left = exp ? (uint64_t)(exp - wall_now) : 0;
