@@ -99,15 +99,21 @@ const char *mxg_find(const char *s, const char *e, const char *lit, size_t n)
 	return memmem(s, (size_t)(e - s), lit, n);
 }
 
+/* Scans backwards from e: a loop of rfinds over shrinking ends stays linear. */
 const char *mxg_rfind(const char *s, const char *e, const char *lit, size_t n)
 {
-	const char *last = NULL, *q;
+	const char *q;
 
-	while ((q = mxg_find(s, e, lit, n))) {
-		last = q;
-		s = q + 1;
+	if (!n || e - s < (ptrdiff_t)n)
+		return NULL;
+	for (q = e - n; q >= s; q--) {
+		q = memrchr(s, lit[0], (size_t)(q - s) + 1);
+		if (!q)
+			return NULL;
+		if (!memcmp(q, lit, n))
+			return q;
 	}
-	return last;
+	return NULL;
 }
 
 const char *mxg_find_ci(const char *s, const char *e, const char *lit,

@@ -181,8 +181,12 @@ static int passdb_failed(const char *t, const char *e, struct mxg_auth_event *ev
 	if (in == t || in - t > 24 || in >= e || *in != '(')
 		return 0;
 	in++;
-	/* Every "): " where the rest reads as Dovecot writes it is a split. */
-	for (k = in; (k = MXG_FIND(k, e, "): ")); k++) {
+	/*
+	 * Every "): " where the rest reads as Dovecot writes it is a split;
+	 * the user name is cut at 64 bytes, so only the first few hundred
+	 * bytes can hold one (and a long line costs no more than a short one).
+	 */
+	for (k = in; (k = MXG_FIND(k, e, "): ")) && k - in <= 256; k++) {
 		if (!failure_message(k + 3, e) || !inner_tail(in, k, &a, &ue))
 			continue;
 		if (++found > 1)

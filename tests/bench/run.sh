@@ -23,6 +23,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else
 section "XDP per-packet cost (BPF_PROG_TEST_RUN, ns/packet)"
 "$BUILD"/tests/bpf/bench_xdp || echo "SKIP xdp cost: bench_xdp failed"
 
+section "Parser: a normal line beside the worst 1 MiB line per family (ns/byte; linear matchers stay close)"
+"$BUILD"/tests/bench/bench_parse_worst || echo "SKIP parser worst case: bench_parse_worst failed"
+
 # ---------------------------------------------------------------- 2
 section "Log scanning: mxguard scan vs fail2ban-regex postfix[mode=auth]"
 python3 tests/bench/genlog.py 200000 10 >"$TMP/200k.log"
