@@ -261,7 +261,7 @@ printf '[xdp]\nports = 25:50/500\n\n[policy]\nmaxretry = lots\n' >"$DIR/bad.conf
 expect_exit check_config_names_file_line_and_key 2 "bad\.conf:5: maxretry: \"lots\"" "$MXG" check-config -c "$DIR/bad.conf"
 printf '[policy]\nbogus = 1\n' >"$DIR/bad2.conf"
 expect_exit check_config_refuses_unknown_keys 2 "bad2\.conf:2: bogus: unknown key" "$MXG" check-config -c "$DIR/bad2.conf"
-printf '[logs]\npattern = login failed from <HOST> (\n' >"$DIR/badpat.conf"
+printf '[logs]\npattern = myapp: login failed from <HOST> (\n' >"$DIR/badpat.conf"
 expect_exit check_config_compiles_patterns_and_names_the_line 2 "badpat\.conf:2: pattern: .*missing closing parenthesis" "$MXG" check-config -c "$DIR/badpat.conf"
 expect_exit check_config_prints_effective_config 0 'maxretry = 7' "$MXG" check-config -c "$CONF" -o maxretry=7
 expect_exit run_with_bad_config_exits_2 2 "bad\.conf:5: maxretry" "$MXG" run -c "$DIR/bad.conf" -i mx0 --pin-dir "$PIN"
