@@ -308,10 +308,6 @@ test_sigkill_flood() {
 	daemon_stop
 }
 
-test_metrics_idle
-test_ring_overflow
-test_deny_full
-test_disk_full
 # --- a real client keeps connecting while a random-source flood churns the rate map
 # The map sizes are compile-time limits (no config key), so the flood sends
 # SYNs from as many random /24s as it can within its bounds (more than the
@@ -343,6 +339,10 @@ test_churn() {
 	daemon_stop
 }
 
+test_metrics_idle
+test_ring_overflow
+test_deny_full
+test_disk_full
 test_sigkill_bans
 test_sigkill_flood
 test_churn
