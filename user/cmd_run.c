@@ -348,6 +348,7 @@ struct recover_ctx {
 	struct daemon *d;
 	uint64_t since_ns;
 	unsigned int fed;
+	unsigned long seen;
 };
 
 static int recover_one(const struct mxg_cidr *prefix, uint16_t port,
@@ -355,6 +356,7 @@ static int recover_one(const struct mxg_cidr *prefix, uint16_t port,
 {
 	struct recover_ctx *r = arg;
 
+	r->seen++;
 	/* Stamped since the last check: it dropped SYNs, and its event may be lost. */
 	if (!b->drops || !b->last_event_ns || b->last_event_ns <= r->since_ns)
 		return 0;
@@ -373,7 +375,7 @@ static int recover_one(const struct mxg_cidr *prefix, uint16_t port,
 static void recover_lost_events(struct daemon *d)
 {
 	struct recover_ctx r = { .d = d };
-	uint64_t now = mxg_boot_ns(), lost;
+	uint64_t now = mxg_boot_ns(), lost, t0;
 	struct mxg_stats st;
 	int ret;
 
@@ -389,9 +391,12 @@ static void recover_lost_events(struct daemon *d)
 	if (!lost)
 		goto report;
 	d->rate_walks++;
+	t0 = mxg_mono_ns();
 	ret = mxg_rate_each(&d->m, d->o.prefix_v4, d->o.prefix_v6, recover_one, &r);
 	if (ret)
 		mxg_warn("cannot walk the rate maps for lost events: %s", strerror(-ret));
+	mxg_debug("%llu events lost: walked %lu buckets in %.1f ms, %u reports recovered",
+		  (unsigned long long)lost, r.seen, (double)(mxg_mono_ns() - t0) / 1e6, r.fed);
 	d->rate_recovered += r.fed;
 	d->lost_unreported += lost;
 	d->recovered_unreported += r.fed;

@@ -308,10 +308,42 @@ test_sigkill_flood() {
 	daemon_stop
 }
 
-: test_metrics_idle
-: test_ring_overflow
-: test_deny_full
-: test_disk_full
+# --- a real client keeps connecting while a random-source flood churns the rate map
+# The map sizes are compile-time limits (no config key), so the flood sends
+# SYNs from as many random /24s as it can within its bounds (more than the
+# 131072 buckets of rate_v4 when the machine is fast enough) while one
+# client opens 100 real TCP connections to port 25.
+test_churn() {
+	local flood srv ok frames fill
+	env_up
+	nsenter --net="/run/netns/$SRV" python3 tests/lib/tcpserve.py --for 120 25 &
+	srv=$!
+	on_exit "kill $srv"
+	daemon_up -o metrics=off || { fail client_keeps_connecting_while_flood_churns_rate_map "no daemon"; return; }
+	up() { [ "$(in_ns "$CLI" $CONNECT --src 198.18.0.2 --timeout 1 198.18.0.1 25)" = 1 ]; }
+	wait_for 10 up || { fail client_keeps_connecting_while_flood_churns_rate_map "no listener"; return; }
+	in_ns "$CLI" $FLOOD cl0 "$DMAC" 198.18.0.1 --random 400000 --seconds 40 >"$STATE/flood.out" &
+	flood=$!
+	on_exit "kill $flood"
+	sleep 1
+	ok=$(in_ns "$CLI" $CONNECT --src 198.18.0.2 --timeout 1 --count 100 --gap 0.05 198.18.0.1 25)
+	wait "$flood"
+	frames=$(cat "$STATE/flood.out")
+	fill=$("$MXG" status --pin-dir "$PIN" | grep rate_v4)
+	echo "# flood: $frames SYNs from random /24s; $fill; client: $ok of 100 connected"
+	if [ "$ok" -ge 95 ]; then
+		pass client_keeps_connecting_while_flood_churns_rate_map
+	else
+		fail client_keeps_connecting_while_flood_churns_rate_map "$ok of 100 connected"
+	fi
+	daemon_stop
+}
+
+test_metrics_idle
+test_ring_overflow
+test_deny_full
+test_disk_full
 test_sigkill_bans
 test_sigkill_flood
+test_churn
 summary
