@@ -181,7 +181,7 @@ stop_daemon
 sleep 2.2
 start_daemon
 if ! in_denylist 198.18.32.0/24 && in_denylist 198.18.20.1/32 &&
-	grep -q "restored .* (1 had expired)" "$LOG"; then
+	grep -q "restored .* (1 had expired" "$LOG"; then
 	pass expired_ban_is_not_restored
 else
 	fail expired_ban_is_not_restored "$(grep restored "$LOG" | tail -1)"

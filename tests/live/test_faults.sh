@@ -174,7 +174,7 @@ for i in range($cap):
 test_disk_full() {
 	local before
 	env_up
-	mount -t tmpfs -o size=64k mxgfull "$STATE" && on_exit "umount $STATE"
+	mount -t tmpfs -o size=64k,mode=0700 mxgfull "$STATE" && on_exit "umount $STATE"
 	MAIL=$(mktemp)
 	on_exit "rm -f $MAIL"
 	daemon_up --log "$MAIL" || { fail disk_full_bans_still_land_in_the_map "no daemon"; return; }
