@@ -10,8 +10,8 @@
  * TCP header (RFC 1858 tiny fragments; RFC 7112 for IPv6, where the whole
  * header chain must be in the first fragment) is not malformed but marked
  * frag_bad, with its destination port when those 4 bytes are there; so is a
- * TCP fragment at offset 8, which can rewrite the flags of the first
- * (RFC 3128). What a first fragment holds is bounded by the length its IP
+ * fragment at offset 8, which can rewrite the flags of the first (RFC 3128):
+ * for IPv4 when it is TCP, for IPv6 whatever its fragment header names. What a first fragment holds is bounded by the length its IP
  * header gives as well as by the frame: Ethernet padding is not packet data.
  */
 #ifndef MXG_BPF_PARSING_H
@@ -249,10 +249,14 @@ static __always_inline int parse_ipv6(void *cur, void *data_end, struct pkt *pkt
 			/* Offset 0 without M is an atomic fragment (RFC 6946): a whole packet. */
 			if (frag->frag_off & bpf_htons(MXG_IP6_OFFSET | MXG_IP6_MF))
 				pkt->frag = 1;
-			/* Later fragments hold payload, not a TCP header. */
+			/*
+			 * Later fragments hold payload, not a TCP header. The
+			 * kernel takes the protocol from the first fragment, so
+			 * one at offset 8 is suspect whatever it names; with a
+			 * 1280-byte minimum MTU no stack sends one.
+			 */
 			if (frag->frag_off & bpf_htons(MXG_IP6_OFFSET)) {
-				if (frag->nexthdr == IPPROTO_TCP &&
-				    (frag->frag_off & bpf_htons(MXG_IP6_OFFSET)) ==
+				if ((frag->frag_off & bpf_htons(MXG_IP6_OFFSET)) ==
 				    bpf_htons(MXG_FRAG_OVERLAP_V6))
 					pkt->frag_bad = 1;
 				return PARSE_OK;

@@ -99,6 +99,9 @@ static const struct scenario scenarios[] = {
 	{ "SYN to 25, within limit", { .family = 4, .src = "198.18.1.1", .dport = 25, .tcp_flags = TF_SYN }, XDP_PASS },
 	{ "SYN to 25, denied source", { .family = 4, .src = "198.18.66.7", .dport = 25, .tcp_flags = TF_SYN }, XDP_DROP },
 	{ "SYN to 587, over limit", { .family = 4, .src = "198.18.2.1", .dport = 587, .tcp_flags = TF_SYN }, XDP_DROP },
+	{ "fragment, denied source", { .family = 4, .src = "198.18.66.7", .frag = 185, .dport = 25 }, XDP_DROP },
+	{ "tiny first fragment to 25", { .family = 4, .src = "198.18.1.1", .frag = 0x2000, .dport = 25,
+					 .tcp_flags = TF_SYN, .l4_len = 8 }, XDP_DROP },
 };
 
 #define NSCEN (sizeof(scenarios) / sizeof(scenarios[0]))

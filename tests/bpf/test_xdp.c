@@ -216,6 +216,13 @@ static const struct xdp_row rows[] = {
 	{ "v6_offset_8_tcp_fragment_from_clean_source_is_dropped",
 	  { .family = 6, .src = SRC6, .v6_frag = true, .frag = 1 << 3, .dport = 25, .tcp_flags = TF_SYN },
 	  {}, XDP_DROP, ST(frag_invalid), ST(smtp_syn), true },
+	/* IPv6 reassembly takes the protocol from the first fragment: a later one may name any */
+	{ "v6_offset_8_fragment_naming_udp_from_clean_source_is_dropped",
+	  { .family = 6, .src = SRC6, .v6_frag = true, .proto = IPPROTO_UDP, .frag = 1 << 3, .dport = 53 },
+	  {}, XDP_DROP, ST(frag_invalid) },
+	{ "v6_offset_16_fragment_from_clean_source_passes",
+	  { .family = 6, .src = SRC6, .v6_frag = true, .frag = 2 << 3, .dport = 25, .tcp_flags = TF_SYN },
+	  {}, XDP_PASS, ST(passed), ST(frag_invalid), true },
 	{ "v6_first_fragment_syn_from_clean_source_to_25_counts_smtp_syn_and_passes",
 	  { .family = 6, .src = SRC6, .v6_frag = true, .frag = 1, .dport = 25, .tcp_flags = TF_SYN },
 	  {}, XDP_PASS, ST(smtp_syn), ST(frag_invalid) },

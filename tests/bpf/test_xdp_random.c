@@ -345,7 +345,7 @@ static enum verdict_kind read_v6(const uint8_t *ip, long have, struct want *w, s
 			if (fo & 0xfff9)	/* an offset or M: not an atomic fragment */
 				l->frag = true;
 			if (fo & 0xfff8) {
-				if (ip[pos] == IPPROTO_TCP && (fo & 0xfff8) == 8)
+				if ((fo & 0xfff8) == 8)	/* any protocol it names */
 					l->frag_bad = true;
 				return V_IP;
 			}

@@ -50,7 +50,7 @@ expect() {
 	if [ "$got" = "$2" ]; then pass "$1"; else fail "$1" "got $got, want $2"; fi
 }
 
-stat() { "$MXG" stats --json --pin-dir "$PIN" | sed -E "s/.*\"$1\":([0-9]+).*/\1/"; }
+counter() { "$MXG" stats --json --pin-dir "$PIN" | sed -E "s/.*\"$1\":([0-9]+).*/\1/"; }
 
 listener_up() { [ "$(in_ns "$CLI" python3 tests/lib/tcpconnect.py --src 198.18.0.3 --timeout 0.4 198.18.0.1 25)" = 1 ]; }
 wait_for 10 listener_up || fail listener_up "the test server did not start"
@@ -75,8 +75,8 @@ expect whole_syn_from_v4_source_about_to_be_banned_gets_synack synack 198.18.0.2
 
 "$MXG" ban 198.18.0.2 --pin-dir "$PIN" >/dev/null
 "$MXG" ban 2001:db8:0:1::2 --pin-dir "$PIN" >/dev/null
-fd0=$(stat frag_denied)
-d0=$(stat denied)
+fd0=$(counter frag_denied)
+d0=$(counter denied)
 
 expect banned_v4_whole_syn_gets_no_synack none 198.18.0.2 198.18.0.1 whole
 expect banned_v4_fragmented_syn_gets_no_synack none 198.18.0.2 198.18.0.1 normal
@@ -87,8 +87,8 @@ expect banned_v6_tiny_first_fragment_syn_gets_no_synack none 2001:db8:0:1::2 200
 expect banned_v6_header_chain_split_across_fragments_syn_gets_no_synack none \
 	2001:db8:0:1::2 2001:db8:0:1::1 v6chain
 
-fd1=$(stat frag_denied)
-d1=$(stat denied)
+fd1=$(counter frag_denied)
+d1=$(counter denied)
 # tiny, overlap, v6 tiny, v6chain each send a later fragment only the
 # fragment rule drops; first fragments with a readable port 25 count as denied.
 if [ $((fd1 - fd0)) -ge 4 ] && [ $((d1 - d0)) -ge 6 ]; then
@@ -98,11 +98,11 @@ else
 fi
 
 # Not banned, but shaped to hide the SYN flags from the rate limit.
-fi0=$(stat frag_invalid)
+fi0=$(counter frag_invalid)
 expect clean_v4_tiny_first_fragment_syn_gets_no_synack none 198.18.0.3 198.18.0.1 tiny
 expect clean_v6_header_chain_split_across_fragments_syn_gets_no_synack none \
 	2001:db8:0:1::3 2001:db8:0:1::1 v6chain
-fi1=$(stat frag_invalid)
+fi1=$(counter frag_invalid)
 if [ $((fi1 - fi0)) -ge 3 ]; then
 	pass clean_attack_shaped_fragments_move_frag_invalid
 else
