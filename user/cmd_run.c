@@ -279,12 +279,8 @@ static int mkdir_p(const char *path, mode_t mode)
  * A state file that cannot be written (a full disk, most likely) is said
  * once, then once a minute while it lasts, and its recovery is said too:
  * the daemon saves every few seconds and must not fill the log instead.
+ * err is a positive errno, or 0 for a save that worked. Returns err != 0.
  */
-static int min_int(int a, int b)
-{
-	return a < b ? a : b;
-}
-
 static bool save_failed(struct daemon *d, int what, int err, const char *fmt,
 			const char *path)
 {
@@ -716,6 +712,8 @@ static int setup_loop(struct daemon *d)
 
 static void on_tick(struct daemon *d)
 {
+	int ret;
+
 	d->ticks++;
 	d->eng.line_read_ns = 0;
 	mxg_metrics_expire(d->metrics);
@@ -740,11 +738,12 @@ static void on_tick(struct daemon *d)
 		save_state(d, true);
 	else if (d->ticks % TICK_SAVE_LOGS == 0)
 		save_state(d, false);
-	else if (d->ready)
-		save_failed(d, SAVE_EVIDENCE,
-			    -min_int(0, mxg_evidence_save(d->eng.policy, d->evidence_dir,
-							  mxg_boot_ns(), time(NULL))),
+	else if (d->ready) {
+		ret = mxg_evidence_save(d->eng.policy, d->evidence_dir, mxg_boot_ns(),
+					time(NULL));
+		save_failed(d, SAVE_EVIDENCE, ret < 0 ? -ret : 0,
 			    "cannot save evidence in %s", d->evidence_dir);
+	}
 }
 
 /* Links pinned by an earlier run for interfaces not given now. */

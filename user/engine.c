@@ -63,6 +63,8 @@ static void on_ban(const struct mxg_ban *b, void *ctx)
 				 b->ban_count, now, b->service);
 	if (ret < 0) {
 		e->bans_refused++;
+		if (e->n_refused < MXG_REFUSED_MAX)
+			e->refused[e->n_refused++] = b->cidr;
 		if (ret != -ENOSPC && ret != -E2BIG) {
 			mxg_err("cannot ban %s: %s", buf, strerror(-ret));
 			return;
@@ -96,6 +98,16 @@ static void on_ban(const struct mxg_ban *b, void *ctx)
 		mxg_notice("banned %s for %s: %u %s%s%s (offence %u)", buf, dur,
 			   b->failures, what, b->service ? " via " : "",
 			   b->service ? b->service : "", b->ban_count);
+}
+
+/* The policy's bans that never reached the map are no bans: say so. */
+static void forget_refused(struct mxg_engine *e)
+{
+	unsigned int i;
+
+	for (i = 0; i < e->n_refused; i++)
+		mxg_policy_note_unban(e->policy, &e->refused[i]);
+	e->n_refused = 0;
 }
 
 static uint32_t user_hash(const char *u)
@@ -159,6 +171,7 @@ void mxg_engine_event(struct mxg_engine *e, const struct mxg_auth_event *ev,
 	}
 	mxg_policy_failure(e->policy, now, &ev->addr, ev->label,
 			   ev->user[0] ? ev->user : NULL, ev->attempts, line, len);
+	forget_refused(e);
 }
 
 static int source_of(const struct mxg_engine *e, const char *path)
@@ -239,6 +252,7 @@ bool mxg_engine_rate(struct mxg_engine *e, const struct mxg_cidr *cidr,
 	}
 	e->line_read_ns = 0;
 	mxg_policy_rate(e->policy, mxg_boot_ns() + e->clock_offset, cidr, port, count);
+	forget_refused(e);
 	return true;
 }
 

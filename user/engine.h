@@ -43,6 +43,9 @@ struct mxg_rate_seen {
 	uint16_t port;
 };
 
+/* Refused bans remembered during one policy call (more are rare: lost). */
+#define MXG_REFUSED_MAX 16
+
 /* A full denylist is reported at most this often. */
 #define MXG_REFUSED_WARN_NS (60 * 1000000000ULL)
 
@@ -88,6 +91,13 @@ struct mxg_engine {
 	double lat_sum;
 	uint64_t bans_refused;			/* the denylist would not take them */
 	uint64_t refused_warned_ns;		/* last "denylist is full" line, CLOCK_MONOTONIC */
+	/*
+	 * Bans the denylist refused during one policy call: the policy is told
+	 * they are not in force once the call has returned (not from inside
+	 * its callback), so it keeps counting those offenders.
+	 */
+	struct mxg_cidr refused[MXG_REFUSED_MAX];
+	unsigned int n_refused;
 	struct mxg_rate_seen *rate_seen;	/* MXG_RATE_SEEN, allocated on first use */
 	bool dirty;				/* a ban was written */
 	/* Set by the caller before feeding a line: when it was read. */

@@ -166,6 +166,14 @@ for i in range($cap):
 	else
 		fail full_denylist_refusals_are_counted_and_logged_once_a_minute "$(scrape | grep refused; grep -c "denylist is full" "$LOG")"
 	fi
+	# A refused ban is no ban: the daemon must not later take its absence
+	# from the map for an operator's unban (reconciled every 10 s).
+	sleep 11
+	if ! grep -q "198.18.9.*unbanned by hand" "$LOG"; then
+		pass full_denylist_refused_ban_is_not_taken_for_an_unban
+	else
+		fail full_denylist_refused_ban_is_not_taken_for_an_unban "$(grep "unbanned by hand" "$LOG" | head -2)"
+	fi
 	daemon_stop
 }
 
