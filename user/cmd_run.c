@@ -521,10 +521,13 @@ static int setup_detection(struct daemon *d, bool fresh_maps)
 			mxg_err("cannot restore the bans of %s: %s; it will not be overwritten (move it away to start afresh)",
 				d->bans_state, strerror(-ret));
 		}
+		/* Skipped records were reported one by one, with their count. */
 		if (ret != -ENOENT)
-			mxg_notice("restored %u bans from %s (%u had expired, %u were already in the maps, %u records skipped)",
-				   rs.restored, d->bans_state, rs.expired, rs.held,
-				   rs.bad + rs.failed);
+			mxg_notice("restored %u bans from %s (%u had expired)", rs.restored,
+				   d->bans_state, rs.expired);
+		if (rs.held)
+			mxg_info("%u bans of %s were already in the maps for at least as long",
+				 rs.held, d->bans_state);
 	}
 
 	ret = mxg_engine_init(&d->eng, &d->o, &d->m, err, sizeof(err));
