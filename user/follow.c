@@ -31,7 +31,9 @@
 #include "follow.h"
 #include "log.h"
 
-#define STATE_MAGIC	"mxguard-follow-state 1"
+/* Version 2 adds the bytes before the offset; version 1 files still load. */
+#define STATE_MAGIC_V1	"mxguard-follow-state 1"
+#define STATE_MAGIC	"mxguard-follow-state 2"
 
 /* One open file we read from. */
 struct src {
@@ -71,6 +73,8 @@ struct saved {
 	off_t off;
 	unsigned char fp[MXG_FOLLOW_FP_LEN];
 	size_t fp_len;
+	unsigned char tail[MXG_FOLLOW_FP_LEN];	/* none in version 1 files */
+	size_t tail_len;
 };
 
 struct mxg_follow {
@@ -238,17 +242,25 @@ static bool fp_matches(int fd, const unsigned char *fp, size_t fp_len)
  * first 64 bytes (same second, same program, same address prefix), so a file
  * truncated and rewritten past our offset can start with the same bytes.
  */
-static bool src_matches(int fd, const struct src *s)
+static bool content_matches(int fd, const unsigned char *fp, size_t fp_len,
+			    const unsigned char *tail, size_t tail_len,
+			    off_t off)
 {
 	unsigned char b[MXG_FOLLOW_FP_LEN];
 	ssize_t n;
 
-	if (!fp_matches(fd, s->fp, s->fp_len))
+	if (!fp_matches(fd, fp, fp_len))
 		return false;
-	if (!s->tail_len || (off_t)s->tail_len > s->off)
+	if (!tail_len || (off_t)tail_len > off)
 		return true;
-	n = pread(fd, b, s->tail_len, s->off - s->tail_len);
-	return n == (ssize_t)s->tail_len && !memcmp(b, s->tail, s->tail_len);
+	n = pread(fd, b, tail_len, off - tail_len);
+	return n == (ssize_t)tail_len && !memcmp(b, tail, tail_len);
+}
+
+static bool src_matches(int fd, const struct src *s)
+{
+	return content_matches(fd, s->fp, s->fp_len, s->tail, s->tail_len,
+			       s->off);
 }
 
 /* Read s to its current end. Returns bytes read, or -errno. */
@@ -298,48 +310,61 @@ static void src_restart(struct mxg_follow *f, struct src *s)
  * copytruncate copies the file (to FILE.1, FILE-DATE, ...) and then truncates
  * it; what was written after our last read and before the copy is in the
  * copy only. Find it in the directory: a regular file named FILE<suffix>,
- * another inode, at least our offset long and holding what we read (same
- * first bytes, same bytes before our offset); read it from our offset on.
- * A copy already compressed, or moved elsewhere, is not found.
+ * another inode than (dev, ino), at least off long and holding what we read
+ * (the same first bytes, the same bytes before off). Returns an open fd, or
+ * -1. A copy already compressed, or moved elsewhere, is not found.
  */
-static void read_copy(struct mxg_follow *f, struct ffile *ff, struct src *s)
+static int find_copy(const struct ffile *ff, dev_t dev, ino_t ino, off_t off,
+		     const unsigned char *fp, size_t fp_len,
+		     const unsigned char *tail, size_t tail_len)
 {
 	size_t blen = strlen(ff->base);
 	struct dirent *de;
 	struct stat st;
-	int fd, keep;
+	int fd = -1;
 	DIR *d;
 
-	if (!s->off || !s->fp_len)
-		return;
+	if (!off || !fp_len)
+		return -1;
 	d = opendir(ff->dir);
 	if (!d)
-		return;
+		return -1;
 	while ((de = readdir(d))) {
 		if (strncmp(de->d_name, ff->base, blen) || !de->d_name[blen])
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
-		    !S_ISREG(st.st_mode) || st.st_size < s->off ||
-		    (st.st_dev == s->dev && st.st_ino == s->ino))
+		    !S_ISREG(st.st_mode) || st.st_size < off ||
+		    (st.st_dev == dev && st.st_ino == ino))
 			continue;
 		fd = openat(dirfd(d), de->d_name,
 			    O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 		if (fd < 0)
 			continue;
-		if (!src_matches(fd, s)) {
-			close(fd);
-			continue;
-		}
-		/* a copy is complete before the truncate: read it to its end */
-		keep = s->fd;
-		s->fd = fd;
-		drain(f, ff, s);
-		s->fd = keep;
+		if (content_matches(fd, fp, fp_len, tail, tail_len, off))
+			break;
 		close(fd);
-		f->st.copies++;
-		break;
+		fd = -1;
 	}
 	closedir(d);
+	return fd;
+}
+
+/* Read the rest of a truncated cur from its copy, when it can be found. */
+static void read_copy(struct mxg_follow *f, struct ffile *ff, struct src *s)
+{
+	int fd, keep;
+
+	fd = find_copy(ff, s->dev, s->ino, s->off, s->fp, s->fp_len, s->tail,
+		       s->tail_len);
+	if (fd < 0)
+		return;
+	/* a copy is complete before the truncate: read it to its end */
+	keep = s->fd;
+	s->fd = fd;
+	drain(f, ff, s);
+	s->fd = keep;
+	close(fd);
+	f->st.copies++;
 }
 
 /* cur was truncated (or replaced in place): its rest from the copy, then 0. */
@@ -350,18 +375,13 @@ static void src_truncated(struct mxg_follow *f, struct ffile *ff,
 	src_restart(f, s);
 }
 
-/* Open path (or name in dirfd) into s, watched, positioned nowhere yet. */
-static int src_open(struct mxg_follow *f, struct src *s,
-		    int dirfd, const char *name)
+/* Make the open fd s's file, watched, positioned nowhere yet; closes fd on error. */
+static int src_adopt(struct mxg_follow *f, struct src *s, int fd)
 {
 	char proc[64];
 	struct stat st;
-	int fd;
 
 	errno = 0;
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		int err = errno;
 
@@ -378,6 +398,18 @@ static int src_open(struct mxg_follow *f, struct src *s,
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	s->wd = inotify_add_watch(f->ifd, proc, IN_MODIFY);
 	return 0;
+}
+
+/* Open path (or name in dirfd) into s, watched, positioned nowhere yet. */
+static int src_open(struct mxg_follow *f, struct src *s,
+		    int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name,
+			O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	return src_adopt(f, s, fd);
 }
 
 /* Position s at off, skipping to the next line if off is mid-line. */
@@ -462,6 +494,28 @@ static int find_rotated(struct mxg_follow *f, struct ffile *ff,
 	return ret;
 }
 
+/*
+ * Truncated while we were stopped: the rest after the saved offset is in the
+ * copy, if copytruncate made one and it is still there; read it as the old
+ * file. Only with the bytes before the offset (version 2 state): the first
+ * bytes alone could name another rotation of the same log.
+ */
+static void resume_copy(struct mxg_follow *f, struct ffile *ff,
+			const struct saved *sv)
+{
+	int fd;
+
+	if (!sv->tail_len || ff->old.fd >= 0)
+		return;
+	fd = find_copy(ff, sv->dev, sv->ino, sv->off, sv->fp, sv->fp_len,
+		       sv->tail, sv->tail_len);
+	if (fd < 0 || src_adopt(f, &ff->old, fd) < 0)
+		return;
+	src_seek(&ff->old, sv->off);
+	ff->old.idle_since = now_ms();
+	f->st.copies++;
+}
+
 static const struct saved *find_saved(const struct mxg_follow *f,
 				      const char *path)
 {
@@ -500,12 +554,14 @@ static void position_new(struct mxg_follow *f, struct ffile *ff)
 		/* created after we stopped: all of it is new */
 		src_seek(s, 0);
 	} else if (fstat(s->fd, &st) == 0 && st.st_size >= sv->off &&
-		   fp_matches(s->fd, sv->fp, sv->fp_len)) {
+		   content_matches(s->fd, sv->fp, sv->fp_len, sv->tail,
+				   sv->tail_len, sv->off)) {
 		src_seek(s, sv->off);
 	} else {
 		/* truncated or replaced in place while we were stopped */
 		src_seek(s, 0);
 		f->st.truncations++;
+		resume_copy(f, ff, sv);
 	}
 }
 
@@ -830,7 +886,8 @@ static int fsync_dir_of(const char *path)
 
 int mxg_follow_save(const struct mxg_follow *f, const char *state_path)
 {
-	char hex[2 * MXG_FOLLOW_FP_LEN + 1];
+	char hex[2 * MXG_FOLLOW_FP_LEN + 1], thex[2 * MXG_FOLLOW_FP_LEN + 1];
+	unsigned char tail[MXG_FOLLOW_FP_LEN];
 	char *tmp;
 	FILE *out;
 	int fd, err;
@@ -858,14 +915,27 @@ int mxg_follow_save(const struct mxg_follow *f, const char *state_path)
 
 		if (strchr(ff->path, '\n'))
 			continue;
+		ssize_t tlen;
+
 		if (s->fd < 0) {
-			fprintf(out, "0 0 0 - %s\n", ff->path);
+			fprintf(out, "0 0 0 - - %s\n", ff->path);
 			continue;
 		}
+		/* the bytes before the resume point, which a pending line moves */
+		if (s->line_start == s->off) {
+			memcpy(tail, s->tail, s->tail_len);
+			tlen = s->tail_len;
+		} else {
+			tlen = s->line_start < MXG_FOLLOW_FP_LEN ? s->line_start :
+			       MXG_FOLLOW_FP_LEN;
+			if (pread(s->fd, tail, tlen, s->line_start - tlen) != tlen)
+				tlen = 0;
+		}
 		hex_encode(hex, s->fp, s->fp_len);
-		fprintf(out, "%ju %ju %jd %s %s\n", (uintmax_t)s->dev,
+		hex_encode(thex, tail, tlen);
+		fprintf(out, "%ju %ju %jd %s %s %s\n", (uintmax_t)s->dev,
 			(uintmax_t)s->ino, (intmax_t)s->line_start,
-			s->fp_len ? hex : "-", ff->path);
+			s->fp_len ? hex : "-", tlen ? thex : "-", ff->path);
 	}
 	if (fflush(out) || ferror(out) || fsync(fd) < 0) {
 		err = -errno;
@@ -891,17 +961,27 @@ out_unlink:
 	return err;
 }
 
-static int parse_state_line(struct saved *sv, char *line)
+/* "dev ino off fp [tail] path": tail in version 2 only. */
+static int parse_state_line(struct saved *sv, char *line, int version)
 {
 	uintmax_t dev, ino;
 	intmax_t off;
-	char hex[2 * MXG_FOLLOW_FP_LEN + 2];
+	char hex[2 * MXG_FOLLOW_FP_LEN + 2], thex[2 * MXG_FOLLOW_FP_LEN + 2];
 	int pos = 0;
 
-	if (sscanf(line, "%ju %ju %jd %129s %n", &dev, &ino, &off, hex,
-		   &pos) != 4 || !pos || !line[pos] || off < 0)
+	if (version == 1) {
+		if (sscanf(line, "%ju %ju %jd %129s %n", &dev, &ino, &off, hex,
+			   &pos) != 4)
+			return -EINVAL;
+		strcpy(thex, "-");
+	} else if (sscanf(line, "%ju %ju %jd %129s %129s %n", &dev, &ino, &off,
+			  hex, thex, &pos) != 5) {
 		return -EINVAL;
-	if (hex_decode(sv->fp, sizeof(sv->fp), hex, &sv->fp_len))
+	}
+	if (!pos || !line[pos] || off < 0)
+		return -EINVAL;
+	if (hex_decode(sv->fp, sizeof(sv->fp), hex, &sv->fp_len) ||
+	    hex_decode(sv->tail, sizeof(sv->tail), thex, &sv->tail_len))
 		return -EINVAL;
 	sv->dev = dev;
 	sv->ino = ino;
@@ -915,9 +995,9 @@ int mxg_follow_load(struct mxg_follow *f, const char *state_path)
 	char *line = NULL, *nl;
 	size_t cap = 0;
 	unsigned int lineno = 0;
+	int err = 0, version = 0;
 	ssize_t n;
 	FILE *in;
-	int err = 0;
 
 	if (f->nfiles)
 		return -EBUSY;
@@ -939,7 +1019,11 @@ int mxg_follow_load(struct mxg_follow *f, const char *state_path)
 		if (nl)
 			*nl = '\0';
 		if (lineno == 1) {
-			if (strcmp(line, STATE_MAGIC)) {
+			if (!strcmp(line, STATE_MAGIC)) {
+				version = 2;
+			} else if (!strcmp(line, STATE_MAGIC_V1)) {
+				version = 1;
+			} else {
 				err = -EINVAL;
 				break;
 			}
@@ -955,7 +1039,7 @@ int mxg_follow_load(struct mxg_follow *f, const char *state_path)
 		f->saved = sv;
 		sv = &f->saved[f->nsaved];
 		memset(sv, 0, sizeof(*sv));
-		err = parse_state_line(sv, line);
+		err = parse_state_line(sv, line, version);
 		if (err)
 			break;
 		f->nsaved++;

@@ -119,9 +119,13 @@ int mxg_follow_save(const struct mxg_follow *f, const char *state_path);
  * -EBUSY if files were already added, -EINVAL on a malformed file.
  *
  * On add, a path with saved state resumes as follows:
- * - same device and inode, size >= offset and same first bytes: at offset;
- * - same inode but smaller or with other first bytes (truncated or replaced
- *   while we were stopped): from 0;
+ * - same device and inode, size >= offset, same first bytes and same bytes
+ *   before the offset: at offset;
+ * - same inode but smaller or with other bytes (truncated or replaced
+ *   while we were stopped): from 0, after the rest of copytruncate's copy
+ *   from the saved offset when the copy is found as described above (state
+ *   saved by an mxguard before the bytes before the offset were kept: not
+ *   looked for);
  * - another inode (rotated while we were stopped): the saved file is looked
  *   for in the same directory (names starting with the file's name, e.g.
  *   mail.log.1, mail.log-20240101) and its rest read from the saved offset;

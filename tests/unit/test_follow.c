@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -761,6 +762,80 @@ DIR_TEST(restart_after_rotation_reads_rest_of_old_then_new)
 	return ok;
 }
 
+DIR_TEST(restart_after_copytruncate_reads_rest_from_the_copy)
+{
+	struct mxg_follow *f = mxg_follow_new(0);
+	struct collect c;
+	char p[256], p1[256], p2[256], state[256];
+	bool ok = true;
+
+	if (!ASSERT_TRUE(f != NULL, "new"))
+		return false;
+	pathf(p, dir, "mail.log");
+	pathf(p1, dir, "mail.log.1");
+	pathf(p2, dir, "mail.log.2");
+	pathf(state, dir, "follow.state");
+	append(p, SAME_HEAD "history\n");
+	collect_init(&c, 0);
+	mxg_follow_add(f, p);
+	append(p, SAME_HEAD "read 1\n");
+	mxg_follow_process(f, on_line, &c);
+	ok &= ASSERT_EQ(mxg_follow_save(f, state), 0, "save");
+	mxg_follow_free(f);
+	/* while we are stopped: more lines, copytruncate, new lines */
+	append(p, SAME_HEAD "unread 1\n" SAME_HEAD "unread 2\n");
+	/* an older rotation with the same first line but another history */
+	append(p2, SAME_HEAD "history\n" SAME_HEAD "other 1\n" SAME_HEAD "other 2\n");
+	if (copy_file(p, p1) < 0 || truncate(p, 0) < 0)
+		return false;
+	append(p, SAME_HEAD "after 1\n" SAME_HEAD "after 2 and some more\n");
+
+	f = mxg_follow_new(0);
+	if (!ASSERT_TRUE(f != NULL, "new"))
+		return false;
+	ok &= ASSERT_EQ(mxg_follow_load(f, state), 0, "load");
+	ok &= ASSERT_EQ(mxg_follow_add(f, p), 0, "add");
+	mxg_follow_process(f, on_line, &c);
+	ok &= line_is(&c, 0, SAME_HEAD "read 1");
+	ok &= line_is(&c, 1, SAME_HEAD "unread 1");
+	ok &= line_is(&c, 2, SAME_HEAD "unread 2");
+	ok &= line_is(&c, 3, SAME_HEAD "after 1");
+	ok &= line_is(&c, 4, SAME_HEAD "after 2 and some more");
+	ok &= ASSERT_EQ(c.n, 5, "count");
+	mxg_follow_free(f);
+	collect_free(&c);
+	return ok;
+}
+
+DIR_TEST(state_file_of_version_1_still_resumes)
+{
+	struct mxg_follow *f = mxg_follow_new(0);
+	struct collect c;
+	char p[256], state[256];
+	struct stat st;
+	bool ok = true;
+
+	if (!ASSERT_TRUE(f != NULL, "new"))
+		return false;
+	pathf(p, dir, "mail.log");
+	pathf(state, dir, "follow.state");
+	append(p, "old 1\nnew 1\n");
+	if (stat(p, &st) < 0)
+		return false;
+	/* as an earlier mxguard wrote it: no bytes before the offset */
+	append(state, "mxguard-follow-state 1\n%ju %ju 6 6f6c642031 %s\n",
+	       (uintmax_t)st.st_dev, (uintmax_t)st.st_ino, p);
+	collect_init(&c, 0);
+	ok &= ASSERT_EQ(mxg_follow_load(f, state), 0, "load");
+	ok &= ASSERT_EQ(mxg_follow_add(f, p), 0, "add");
+	mxg_follow_process(f, on_line, &c);
+	ok &= line_is(&c, 0, "new 1");
+	ok &= ASSERT_EQ(c.n, 1, "count");
+	mxg_follow_free(f);
+	collect_free(&c);
+	return ok;
+}
+
 DIR_TEST(restart_after_truncation_or_missing_file_reads_from_zero)
 {
 	struct mxg_follow *f = mxg_follow_new(0);
@@ -1193,6 +1268,8 @@ int main(void)
 	TEST_RUN(long_line_cut_and_counted);
 	TEST_RUN(restart_resumes_exactly_after_saved_offset);
 	TEST_RUN(restart_after_rotation_reads_rest_of_old_then_new);
+	TEST_RUN(restart_after_copytruncate_reads_rest_from_the_copy);
+	TEST_RUN(state_file_of_version_1_still_resumes);
 	TEST_RUN(restart_after_truncation_or_missing_file_reads_from_zero);
 	TEST_RUN(state_file_missing_or_malformed);
 	TEST_RUN(rotation_storm_counts_every_line_once);
