@@ -40,8 +40,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Check every entry of one trie and delete it; returns how many. */
-static unsigned int drain(int fd, size_t key_size, unsigned int max_len)
+/*
+ * Check every entry of one trie and delete it; returns how many. A
+ * restored ban was not expired when read (those are skipped), so it ends
+ * after boot_before or never, and it was added no later than boot_after.
+ */
+static unsigned int drain(int fd, unsigned int max_len, uint64_t boot_before,
+			  uint64_t boot_after)
 {
 	union { struct mxg_lpm_v4 v4; struct mxg_lpm_v6 v6; } key;
 	struct mxg_deny v;
@@ -55,16 +60,22 @@ static unsigned int drain(int fd, size_t key_size, unsigned int max_len)
 		FUZZ_CHECK(v.prefixlen == plen, "value says /%u, key /%u",
 			   v.prefixlen, plen);
 		FUZZ_CHECK(memchr(v.note, '\0', sizeof(v.note)), "note not terminated");
+		FUZZ_CHECK(!v.expires_ns || v.expires_ns > boot_before,
+			   "restored ban already expired: expires_ns %llu, now %llu",
+			   (unsigned long long)v.expires_ns,
+			   (unsigned long long)boot_before);
+		FUZZ_CHECK(v.added_ns <= boot_after, "added_ns %llu in the future",
+			   (unsigned long long)v.added_ns);
 		FUZZ_CHECK(bpf_map_delete_elem(fd, &key) == 0, "delete");
 		n++;
 	}
-	(void)key_size;
 	return n;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mxg_restore_stats st;
+	uint64_t before, after;
 	unsigned int n;
 	char path[32];
 	int fd, ret;
@@ -74,11 +85,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fd = fuzz_file(data, size, path);
 	/* A memfd path: the copy of a partly read file cannot be made there. */
 	memset(&st, 0, sizeof(st));
+	before = mxg_boot_ns();
 	ret = mxg_state_restore(&maps, path, &st, NULL, NULL);
+	after = mxg_boot_ns();
 	close(fd);
 	FUZZ_CHECK(ret <= 0, "returned %d", ret);
-	n = drain(maps.deny_v4, sizeof(struct mxg_lpm_v4), 32);
-	n += drain(maps.deny_v6, sizeof(struct mxg_lpm_v6), 128);
+	n = drain(maps.deny_v4, 32, before, after);
+	n += drain(maps.deny_v6, 128, before, after);
 	FUZZ_CHECK(n <= st.restored, "%u entries in the maps, %u restored", n,
 		   st.restored);
 	return 0;

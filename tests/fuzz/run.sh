@@ -105,7 +105,7 @@ run_target() {
 	fi
 	execs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+)/\1/p' "$log" | tail -n 1)
 	secs=$(sed -nE 's/^Done [0-9]+ runs in ([0-9]+) second.*/\1/p' "$log" | tail -n 1)
-	echo "  $t: ${execs:-?} executions in ${secs:-?} s, corpus $(ls "$work" | wc -l) new inputs"
+	echo "  $t: ${execs:-?} executions in ${secs:-?} s, corpus now $(ls "$work" | wc -l) inputs"
 }
 
 [[ " ${targets[*]} " == *" fuzz_parse "* ]] && parse_seeds
