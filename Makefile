@@ -144,7 +144,7 @@ install: $(BIN) $(MAN5) $(EXAMPLE)
 	$(Q)DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' BUILD='$(BUILD)' scripts/install.sh
 
 .PHONY: tests
-tests: $(BIN) $(TEST_BIN) $(BENCH_BIN) $(FUZZ_BIN) docs
+tests: $(BIN) $(TEST_BIN) $(BENCH_BIN) docs
 
 # make and make run need the build packages only; the test targets also
 # install fail2ban, nftables and a real Postfix (meant for test machines).
@@ -208,6 +208,10 @@ $(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_LIB)
 
 .PHONY: fuzz-build fuzz
 fuzz-build: $(FUZZ_BIN)
+
+# make test runs them briefly (tests/live/test_fuzz.sh): build them with the
+# rest. Here, not on the tests: line above, where FUZZ_BIN is still empty.
+tests: $(FUZZ_BIN)
 
 fuzz: fuzz-build
 	$(Q)BUILD=$(BUILD) FUZZ_TIME=$(FUZZ_TIME) FUZZ_CORPUS=keep tests/fuzz/run.sh
