@@ -116,9 +116,11 @@ int cmd_status(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (access(pin_dir, F_OK)) {
-		if (json)
-			printf("{\"loaded\":false,\"pin_dir\":\"%s\"}\n", pin_dir);
-		else
+		if (json) {
+			printf("{\"loaded\":false,\"pin_dir\":");
+			json_str(stdout, pin_dir);
+			printf("}\n");
+		} else
 			printf("mxguard is not loaded: no %s (start it with mxguard run)\n", pin_dir);
 		return EXIT_RUNTIME;
 	}
@@ -139,10 +141,12 @@ int cmd_status(int argc, char **argv)
 		       cfg.flags & MXG_F_MONITOR ? "true" : "false",
 		       cfg.flags & MXG_F_DENY_ALL ? "all" : "smtp",
 		       cfg.prefix_v4, cfg.prefix_v6);
-		for (i = 0; i < n_if; i++)
-			printf("%s{\"name\":\"%s\",\"mode\":\"%s\",\"present\":%s}",
-			       i ? "," : "", ifs[i].name, ifs[i].mode,
+		for (i = 0; i < n_if; i++) {
+			printf("%s{\"name\":", i ? "," : "");
+			json_str(stdout, ifs[i].name);
+			printf(",\"mode\":\"%s\",\"present\":%s}", ifs[i].mode,
 			       ifs[i].live ? "true" : "false");
+		}
 		printf("],\"maps\":{");
 		for (i = 0; i < MXG_N_FILL; i++)
 			printf("%s\"%s\":{\"entries\":%lu,\"max\":%u}", i ? "," : "",
