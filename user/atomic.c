@@ -70,6 +70,30 @@ out_unlink:
 	return ret;
 }
 
+int mxg_atomic_render(mxg_atomic_fill_fn fill, void *arg, char **data,
+		      size_t *len)
+{
+	FILE *f;
+	int ret;
+
+	*data = NULL;
+	*len = 0;
+	f = open_memstream(data, len);
+	if (!f)
+		return -errno;
+	ret = fill(f, arg);
+	if (!ret && (fflush(f) || ferror(f)))
+		ret = -ENOMEM;
+	if (fclose(f) && !ret)
+		ret = -ENOMEM;
+	if (ret) {
+		free(*data);
+		*data = NULL;
+		*len = 0;
+	}
+	return ret;
+}
+
 int mxg_dir_check_private(const char *dir, const char *what, bool root_ok,
 			  bool strict, char *err, size_t errlen)
 {

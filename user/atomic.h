@@ -22,6 +22,13 @@ typedef int (*mxg_atomic_fill_fn)(FILE *f, void *arg);
 int mxg_atomic_write(const char *path, mode_t mode, mxg_atomic_fill_fn fill,
 		     void *arg);
 
+/*
+ * What fill writes, in memory: *data (malloc'd) and *len. For a writer that
+ * puts it on disk elsewhere (the daemon's saver thread). 0 or -errno.
+ */
+int mxg_atomic_render(mxg_atomic_fill_fn fill, void *arg, char **data,
+		      size_t *len);
+
 /* fsync the directory that holds path. 0 or a negative errno. */
 int mxg_fsync_dir_of(const char *path);
 

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -42,6 +43,7 @@
 #include "mxguard.skel.h"
 #include "parse.h"
 #include "policy.h"
+#include "saver.h"
 
 /* Expired bans stay listed (mxguard list --expired) this long, then go. */
 #define EXPIRED_RETENTION_NS (86400ULL * 1000000000ULL)
@@ -57,15 +59,22 @@
  * every ban meanwhile; only a reboot inside this window could lose one.
  */
 #define TICK_SAVE_NEW	3
-#define TICK_RECONCILE	10
 #define TICK_MAP_COUNT	30
+#define TICK_RECONCILE	10
+/* Evidence made in one step of the event loop at most; the rest waits. */
+#define EVIDENCE_STEP_NS	1000000ULL
 /* A state file that cannot be saved is reported at most this often (seconds). */
 #define SAVE_WARN_EVERY	60
 /* A full event ring is reported at most this often (seconds), with the sum. */
 #define RING_WARN_EVERY	60
 
-/* The state files, for reporting failed saves. */
+/* The state files, for reporting failed saves (and the saver's kinds). */
 enum { SAVE_LOGS, SAVE_JOURNAL, SAVE_EVIDENCE, SAVE_BANS, SAVE_N };
+_Static_assert(SAVE_N <= MXG_SAVER_KINDS, "one saver kind per state file");
+/* Content queued for the writer thread at most; more waits in the policy. */
+#define SAVER_MAX_BYTES	(64u << 20)
+/* How long stopping waits for queued files to reach the disk. */
+#define SAVER_STOP_MS	10000
 
 struct daemon {
 	struct mxg_options o;
@@ -78,11 +87,19 @@ struct daemon {
 	char evidence_dir[PATH_MAX + 32];
 	bool ready;		/* the engine is set up */
 	bool bans_frozen;	/* bans.state holds bans not restored: never overwrite it */
+	/* Writes evidence and bans.state off the event loop (saver.h). */
+	struct mxg_saver *saver;
+	/* A reconcile whose map lookups run in the saver's thread. */
+	struct mxg_reconcile *reconcile;
+	atomic_bool reconcile_done;
 	bool save_failing[SAVE_N];	/* the last save of it failed */
 	uint64_t save_warned_tick[SAVE_N];
 	uint64_t saved_tick;	/* when the bans were last saved */
 	struct mxg_metrics *metrics;
 	struct mxg_fill fill[MXG_N_FILL];	/* as of the last count */
+	/* The next count, made in the saver's thread (a walk of every map). */
+	struct mxg_fill fill_next[MXG_N_FILL];
+	atomic_int fill_state;	/* FILL_IDLE, FILL_RUNNING, FILL_DONE */
 	const char *conf_path;	/* NULL: the default path, optional */
 	int argc;		/* kept to re-apply flags on reload */
 	char **argv;
@@ -302,7 +319,55 @@ static bool save_failed(struct daemon *d, int what, int err, const char *fmt,
 	return true;
 }
 
-static void save_state(struct daemon *d, bool bans)
+/* The writer thread takes each unsaved ban's evidence file. */
+static int queue_evidence_file(const char *name, char *data, size_t len, void *ctx)
+{
+	struct daemon *d = ctx;
+	char path[PATH_MAX + 128];
+
+	snprintf(path, sizeof(path), "%s/%s", d->evidence_dir, name);
+	return mxg_saver_put(d->saver, SAVE_EVIDENCE, path, 0640, data, len,
+			     NULL, NULL);
+}
+
+/* bans.state, made from the maps in the writer's thread when it writes. */
+static int render_bans(void *arg, char **data, size_t *len)
+{
+	return mxg_state_render(arg, data, len);
+}
+
+/*
+ * Evidence of new bans, for at most budget_ns (0: all of it): a flood of
+ * bans is written a millisecond at a time between log lines.
+ */
+static void queue_evidence(struct daemon *d, uint64_t budget_ns)
+{
+	int ret;
+
+	if (!d->ready)
+		return;
+	/* A full queue (-ENOSPC) leaves the rest unsaved for the next step. */
+	ret = mxg_evidence_each_unsaved(d->eng.policy, mxg_boot_ns(), time(NULL),
+					budget_ns, queue_evidence_file, d);
+	if (ret < 0 && ret != -ENOSPC)
+		save_failed(d, SAVE_EVIDENCE, -ret, "cannot save evidence in %s",
+			    d->evidence_dir);
+}
+
+/* What the writer thread says of the files it was given. */
+static void saver_report(struct daemon *d)
+{
+	char path[PATH_MAX];
+	int err;
+
+	err = mxg_saver_status(d->saver, SAVE_EVIDENCE, path, sizeof(path));
+	save_failed(d, SAVE_EVIDENCE, err, "cannot save evidence to %s",
+		    err ? path : d->evidence_dir);
+	err = mxg_saver_status(d->saver, SAVE_BANS, path, sizeof(path));
+	save_failed(d, SAVE_BANS, err, "cannot save bans to %s", d->bans_state);
+}
+
+static void save_state(struct daemon *d, bool bans, uint64_t evidence_ns)
 {
 	int ret;
 
@@ -315,27 +380,20 @@ static void save_state(struct daemon *d, bool bans)
 		save_failed(d, SAVE_JOURNAL, ret, "cannot save the journal cursor to %s",
 			    d->journal_state);
 	}
-	if (d->ready) {
-		ret = mxg_evidence_save(d->eng.policy, d->evidence_dir, mxg_boot_ns(),
-					time(NULL));
-		save_failed(d, SAVE_EVIDENCE, ret < 0 ? -ret : 0, "cannot save evidence in %s",
-			    d->evidence_dir);
-	}
-	if (bans && d->bans_frozen) {
-		d->eng.dirty = false;
-		d->saved_tick = d->ticks;
-	} else if (bans) {
-		ret = mxg_state_save(&d->m, d->bans_state);
+	queue_evidence(d, evidence_ns);
+	if (bans && !d->bans_frozen) {
 		/*
-		 * The file is replaced by rename only once the new one is whole,
-		 * so a failure leaves the previous one as it was. Stay dirty: the
-		 * next try comes within TICK_SAVE_NEW, not at the next full save.
+		 * The writer keeps it queued, and tries again, until it is on
+		 * disk; the file is only ever replaced whole by rename.
 		 */
-		if (save_failed(d, SAVE_BANS, ret < 0 ? -ret : 0, "cannot save bans to %s",
-				d->bans_state))
-			d->eng.dirty = true;
-		else
-			d->eng.dirty = false;
+		ret = mxg_saver_put(d->saver, SAVE_BANS, d->bans_state, 0600, NULL, 0,
+				    render_bans, &d->m);
+		if (ret)
+			save_failed(d, SAVE_BANS, -ret, "cannot save bans to %s",
+				    d->bans_state);
+	}
+	if (bans) {
+		d->eng.dirty = false;
 		d->saved_tick = d->ticks;
 	}
 }
@@ -511,6 +569,11 @@ static int setup_detection(struct daemon *d, bool fresh_maps)
 	snprintf(d->bans_state, sizeof(d->bans_state), "%s/bans.state", d->o.state_dir);
 	snprintf(d->evidence_dir, sizeof(d->evidence_dir), "%s/evidence", d->o.state_dir);
 	mkdir_p(d->evidence_dir, 0700);
+	d->saver = mxg_saver_new(SAVER_MAX_BYTES);
+	if (!d->saver) {
+		mxg_err("cannot start the writer thread: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
 
 	/* A reboot lost the pins: bring the bans back with the time they have left. */
 	if (fresh_maps) {
@@ -713,9 +776,87 @@ static int setup_loop(struct daemon *d)
 	return 0;
 }
 
+enum { FILL_IDLE, FILL_RUNNING, FILL_DONE };
+
+static void fill_job(void *arg)
+{
+	struct daemon *d = arg;
+
+	mxg_maps_fill(&d->m, d->fill_next);
+	atomic_store(&d->fill_state, FILL_DONE);
+}
+
+/* Map fill levels: counted off the event loop, taken when ready. */
+static void fill_step(struct daemon *d)
+{
+	if (atomic_load(&d->fill_state) == FILL_DONE) {
+		memcpy(d->fill, d->fill_next, sizeof(d->fill));
+		atomic_store(&d->fill_state, FILL_IDLE);
+	}
+	if (d->ticks % TICK_MAP_COUNT || atomic_load(&d->fill_state) != FILL_IDLE)
+		return;
+	atomic_store(&d->fill_state, FILL_RUNNING);
+	if (mxg_saver_call(d->saver, fill_job, d)) {
+		mxg_maps_fill(&d->m, d->fill);
+		atomic_store(&d->fill_state, FILL_IDLE);
+	}
+}
+
+static void reconcile_job(void *arg)
+{
+	struct daemon *d = arg;
+
+	mxg_reconcile_check(d->reconcile);
+	atomic_store(&d->reconcile_done, true);
+}
+
+/* Unbans by hand: the list made here, the lookups in the saver's thread. */
+static void reconcile_step(struct daemon *d)
+{
+	if (d->reconcile) {
+		if (!atomic_load(&d->reconcile_done))
+			return;
+		mxg_reconcile_end(&d->eng, d->reconcile);
+		d->reconcile = NULL;
+		return;
+	}
+	if (d->ticks % TICK_RECONCILE)
+		return;
+	d->reconcile = mxg_reconcile_begin(&d->eng);
+	if (!d->reconcile)
+		return;
+	atomic_store(&d->reconcile_done, false);
+	if (mxg_saver_call(d->saver, reconcile_job, d)) {
+		mxg_reconcile_check(d->reconcile);
+		mxg_reconcile_end(&d->eng, d->reconcile);
+		d->reconcile = NULL;
+	}
+}
+
+/*
+ * Each step of a tick timed: the event loop serves no log line meanwhile,
+ * so a slow step is a ban late. Said at debug level when a tick is slow.
+ */
+enum { T_READ, T_POLICY, T_RECONCILE, T_PRUNE, T_FILL, T_SAVE, T_STEPS };
+static const char *const tick_step_names[T_STEPS] = {
+	"read", "policy", "reconcile", "prune", "map count", "save",
+};
+#define SLOW_TICK_MS	5
+
+static void step_done(uint64_t *t, uint64_t *ms_x1000, int step)
+{
+	uint64_t now = mxg_mono_ns();
+
+	ms_x1000[step] += (now - *t) / 1000;
+	*t = now;
+}
+
 static void on_tick(struct daemon *d)
 {
-	int ret;
+	uint64_t t = mxg_mono_ns(), t0 = t, us[T_STEPS] = { 0 };
+	char buf[256];
+	size_t off = 0;
+	int i;
 
 	d->ticks++;
 	d->eng.line_read_ns = 0;
@@ -728,25 +869,33 @@ static void on_tick(struct daemon *d)
 		mxg_follow_poll(d->follow, mxg_engine_line, &d->eng);
 	if (d->journal)
 		mxg_journal_process(d->journal, mxg_engine_line, &d->eng);
+	step_done(&t, us, T_READ);
 	if (d->ticks % TICK_POLICY == 0)
 		mxg_policy_tick(d->eng.policy, mxg_boot_ns());
-	if (d->ticks % TICK_RECONCILE == 0)
-		mxg_engine_reconcile(&d->eng);
+	step_done(&t, us, T_POLICY);
+	reconcile_step(d);
+	step_done(&t, us, T_RECONCILE);
 	if (d->ticks % 60 == 0)
 		prune_expired(d);
-	if (d->ticks % TICK_MAP_COUNT == 0)
-		mxg_maps_fill(&d->m, d->fill);
+	step_done(&t, us, T_PRUNE);
+	fill_step(d);
+	step_done(&t, us, T_FILL);
 	if (d->ticks % TICK_SAVE_BANS == 0 ||
 	    (d->eng.dirty && d->ticks - d->saved_tick >= TICK_SAVE_NEW))
-		save_state(d, true);
+		save_state(d, true, EVIDENCE_STEP_NS);
 	else if (d->ticks % TICK_SAVE_LOGS == 0)
-		save_state(d, false);
-	else if (d->ready) {
-		ret = mxg_evidence_save(d->eng.policy, d->evidence_dir, mxg_boot_ns(),
-					time(NULL));
-		save_failed(d, SAVE_EVIDENCE, ret < 0 ? -ret : 0,
-			    "cannot save evidence in %s", d->evidence_dir);
-	}
+		save_state(d, false, EVIDENCE_STEP_NS);
+	else
+		queue_evidence(d, EVIDENCE_STEP_NS);
+	saver_report(d);
+	step_done(&t, us, T_SAVE);
+	if (t - t0 < SLOW_TICK_MS * 1000000ULL)
+		return;
+	for (i = 0; i < T_STEPS && off < sizeof(buf); i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s %.1f",
+					i ? ", " : "", tick_step_names[i],
+					(double)us[i] / 1000.0);
+	mxg_debug("slow tick: %.1f ms (%s)", (double)(t - t0) / 1e6, buf);
 }
 
 /* Links pinned by an earlier run for interfaces not given now. */
@@ -808,9 +957,11 @@ static void serve(struct daemon *d)
 			} else if (d->follow && fd == mxg_follow_fd(d->follow)) {
 				d->eng.line_read_ns = mxg_mono_ns();
 				mxg_follow_process(d->follow, mxg_engine_line, &d->eng);
+				queue_evidence(d, EVIDENCE_STEP_NS);
 			} else if (d->journal && fd == mxg_journal_fd(d->journal)) {
 				d->eng.line_read_ns = mxg_mono_ns();
 				mxg_journal_process(d->journal, mxg_engine_line, &d->eng);
+				queue_evidence(d, EVIDENCE_STEP_NS);
 			} else {
 				ring_buffer__consume(d->rb);
 			}
@@ -823,7 +974,17 @@ static void teardown(struct daemon *d)
 	char err[PATH_MAX + 256];
 
 	if (d->ready && !d->o.detach_on_exit)
-		save_state(d, true);
+		save_state(d, true, 0);
+	if (d->saver) {
+		if (mxg_saver_flush(d->saver, SAVER_STOP_MS))
+			mxg_warn("%u state files could not be written before stopping",
+				 mxg_saver_pending(d->saver));
+		mxg_saver_free(d->saver);
+		d->saver = NULL;
+	}
+	/* Its lookups ran or never will: the thread is gone. */
+	mxg_reconcile_free(d->reconcile);
+	d->reconcile = NULL;
 	if (d->follow)
 		mxg_follow_free(d->follow);
 	if (d->journal)

@@ -129,6 +129,13 @@ static int save_fill(FILE *f, void *arg)
 	return mxg_deny_each(s->m_, save_one, s) < 0 ? -EIO : 0;
 }
 
+int mxg_state_render(const struct mxg_maps *m, char **data, size_t *len)
+{
+	struct save_ctx s = { .m_ = m, .boot_now = mxg_boot_ns(), .wall_now = time(NULL) };
+
+	return mxg_atomic_render(save_fill, &s, data, len);
+}
+
 int mxg_state_save(const struct mxg_maps *m, const char *path)
 {
 	struct save_ctx s = { .m_ = m, .boot_now = mxg_boot_ns(), .wall_now = time(NULL) };

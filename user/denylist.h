@@ -73,6 +73,9 @@ int mxg_note_bad_char(const char *s);
  */
 int mxg_state_save(const struct mxg_maps *m, const char *path);
 
+/* The same content in memory (*data malloc'd), for a writer elsewhere. */
+int mxg_state_render(const struct mxg_maps *m, char **data, size_t *len);
+
 struct mxg_restore_stats {
 	unsigned int restored;	/* bans put back */
 	unsigned int expired;	/* ran out while nothing held them */

@@ -389,42 +389,102 @@ void mxg_engine_free(struct mxg_engine *e)
 	e->rate_seen = NULL;
 }
 
-struct reconcile_ctx {
+/* The active bans as the policy knows them, and which the maps lack. */
+struct mxg_reconcile {
 	const struct mxg_maps *m;
-	unsigned int n;
-	struct mxg_cidr gone[256];
+	struct mxg_cidr *v;
+	bool *gone;
+	unsigned int n, cap;
 };
 
-static int reconcile_one(const struct mxg_ban_info *info, void *arg)
+static int list_active(const struct mxg_ban_info *info, void *arg)
 {
-	struct reconcile_ctx *r = arg;
-	struct mxg_deny v;
+	struct mxg_reconcile *r = arg;
 
-	/* Gone from the maps while it should still run: an operator unbanned it. */
-	if (!info->active || mxg_deny_get(r->m, &info->cidr, &v) == 0)
+	if (!info->active)
 		return 0;
-	r->gone[r->n++] = info->cidr;
-	return r->n == sizeof(r->gone) / sizeof(r->gone[0]);
+	if (r->n == r->cap) {
+		unsigned int cap = r->cap ? r->cap * 2 : 1024;
+		struct mxg_cidr *v = realloc(r->v, sizeof(*v) * cap);
+
+		if (!v)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n++] = info->cidr;
+	return 0;
+}
+
+void mxg_reconcile_free(struct mxg_reconcile *r)
+{
+	if (!r)
+		return;
+	free(r->v);
+	free(r->gone);
+	free(r);
+}
+
+struct mxg_reconcile *mxg_reconcile_begin(const struct mxg_engine *e)
+{
+	struct mxg_reconcile *r;
+
+	if (!e->m)
+		return NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->m = e->m;
+	if (mxg_policy_for_each_ban(e->policy, mxg_boot_ns() + e->clock_offset,
+				    list_active, r) ||
+	    !(r->gone = calloc(r->n ? r->n : 1, sizeof(*r->gone)))) {
+		mxg_reconcile_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void mxg_reconcile_check(struct mxg_reconcile *r)
+{
+	struct mxg_deny v;
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++)
+		r->gone[i] = mxg_deny_get(r->m, &r->v[i], &v) != 0;
+}
+
+void mxg_reconcile_end(struct mxg_engine *e, struct mxg_reconcile *r)
+{
+	struct mxg_ban_info info;
+	char buf[MXG_CIDR_STRLEN];
+	struct mxg_deny v;
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++) {
+		if (!r->gone[i])
+			continue;
+		/*
+		 * Looked at again now: still a running ban to the policy, still
+		 * not in the maps. A ban the daemon made again, or that ran
+		 * out, since the check is no unban.
+		 */
+		if (mxg_policy_ban_info(e->policy, mxg_boot_ns() + e->clock_offset,
+					&r->v[i], &info) || !info.active ||
+		    mxg_deny_get(e->m, &r->v[i], &v) == 0)
+			continue;
+		mxg_policy_note_unban(e->policy, &r->v[i]);
+		mxg_info("%s was unbanned by hand: its counts start afresh",
+			 mxg_cidr_str(&r->v[i], buf, sizeof(buf)));
+	}
+	mxg_reconcile_free(r);
 }
 
 void mxg_engine_reconcile(struct mxg_engine *e)
 {
-	struct reconcile_ctx *r;
-	char buf[MXG_CIDR_STRLEN];
-	unsigned int i;
+	struct mxg_reconcile *r = mxg_reconcile_begin(e);
 
-	if (!e->m)
-		return;
-	r = calloc(1, sizeof(*r));
 	if (!r)
 		return;
-	r->m = e->m;
-	mxg_policy_for_each_ban(e->policy, mxg_boot_ns() + e->clock_offset,
-				reconcile_one, r);
-	for (i = 0; i < r->n; i++) {
-		mxg_policy_note_unban(e->policy, &r->gone[i]);
-		mxg_info("%s was unbanned by hand: its counts start afresh",
-			 mxg_cidr_str(&r->gone[i], buf, sizeof(buf)));
-	}
-	free(r);
+	mxg_reconcile_check(r);
+	mxg_reconcile_end(e, r);
 }

@@ -135,7 +135,19 @@ void mxg_engine_event(struct mxg_engine *e, const struct mxg_auth_event *ev,
 bool mxg_engine_rate(struct mxg_engine *e, const struct mxg_cidr *cidr,
 		     uint16_t port, uint64_t count, uint64_t stamp_ns);
 
-/* Forget bans an operator removed from the maps by hand. */
+/*
+ * Forget bans an operator removed from the maps by hand: a map lookup per
+ * running ban. mxg_engine_reconcile does it all at once; the daemon splits
+ * it so the lookups (over 100 ms for 60,000 bans) run off its event loop:
+ * begin lists the running bans (NULL without maps or memory), check looks
+ * each up in the maps and touches nothing else (any thread), end notes
+ * those still running and still missing as unbanned, and frees r.
+ */
+struct mxg_reconcile;
+struct mxg_reconcile *mxg_reconcile_begin(const struct mxg_engine *e);
+void mxg_reconcile_check(struct mxg_reconcile *r);
+void mxg_reconcile_end(struct mxg_engine *e, struct mxg_reconcile *r);
+void mxg_reconcile_free(struct mxg_reconcile *r);
 void mxg_engine_reconcile(struct mxg_engine *e);
 
 #endif

@@ -552,6 +552,56 @@ int mxg_evidence_save(struct mxg_policy *p, const char *dir, uint64_t now_ns,
 	return s.err ? s.err : s.written;
 }
 
+struct unsaved_ctx {
+	struct save_ctx s;
+	mxg_evidence_take_fn take;
+	void *ctx;
+	uint64_t stop_at;	/* CLOCK_MONOTONIC ns; 0: no limit */
+	int err;
+};
+
+static int take_unsaved(const struct mxg_ban_info *info, void *arg)
+{
+	struct unsaved_ctx *u = arg;
+	struct write_ctx w = { .s = &u->s, .cidr = &info->cidr };
+	char name[64], *data;
+	size_t len;
+	int err;
+
+	/* Noted bans without lines (an adopted denylist) get no empty files. */
+	if (!info->active || !info->n_lines) {
+		mxg_policy_mark_saved(u->s.p, &info->cidr);
+		return 0;
+	}
+	err = mxg_evidence_filename(&info->cidr, name, sizeof(name));
+	if (!err)
+		err = mxg_atomic_render(write_fill, &w, &data, &len);
+	/* The taker owns data from here on. */
+	if (!err)
+		err = u->take(name, data, len, u->ctx);
+	if (err) {
+		u->err = err;
+		return 1;
+	}
+	mxg_policy_mark_saved(u->s.p, &info->cidr);
+	u->s.written++;
+	return u->stop_at && mxg_mono_ns() >= u->stop_at;
+}
+
+int mxg_evidence_each_unsaved(struct mxg_policy *p, uint64_t now_ns,
+			      time_t wall_now, uint64_t budget_ns,
+			      mxg_evidence_take_fn take, void *ctx)
+{
+	struct unsaved_ctx u = {
+		.s = { .p = p, .now_ns = now_ns, .wall_now = wall_now },
+		.take = take, .ctx = ctx,
+		.stop_at = budget_ns ? mxg_mono_ns() + budget_ns : 0,
+	};
+
+	mxg_policy_for_each_unsaved(p, now_ns, UINT_MAX, take_unsaved, &u);
+	return u.err ? u.err : u.s.written;
+}
+
 static void copy_field(char *dst, size_t size, const char *src)
 {
 	snprintf(dst, size, "%s", src);

@@ -92,6 +92,21 @@ int mxg_evidence_write(const struct mxg_policy *p, const struct mxg_cidr *cidr,
 int mxg_evidence_save(struct mxg_policy *p, const char *dir, uint64_t now_ns,
 		      time_t wall_now);
 
+/*
+ * The same files, made in memory for a writer elsewhere (the daemon's
+ * saver thread), oldest change first and for at most budget_ns of work (0:
+ * no limit), so the event loop can do it in small steps:
+ * take(name, data, len, ctx) gets each unsaved ban's file name and content
+ * (data malloc'd, take owns it); when it returns 0 the ban counts as saved,
+ * a non-zero return stops and is returned. Returns the number taken or a
+ * negative errno.
+ */
+typedef int (*mxg_evidence_take_fn)(const char *name, char *data, size_t len,
+				    void *ctx);
+int mxg_evidence_each_unsaved(struct mxg_policy *p, uint64_t now_ns,
+			      time_t wall_now, uint64_t budget_ns,
+			      mxg_evidence_take_fn take, void *ctx);
+
 /* Header of an evidence file as mxg_evidence_read() parses it. */
 struct mxg_evidence_header {
 	struct mxg_cidr cidr;

@@ -47,6 +47,8 @@ struct ban_rec {
 	unsigned int failures;
 	int reason;
 	bool saved;
+	bool queued;		/* on the unsaved queue */
+	struct ban_rec *u_next, *u_prev;	/* the unsaved queue, oldest first */
 	unsigned int n_lines;
 	char *lines;		/* n_lines NUL-terminated strings end to end */
 };
@@ -59,6 +61,8 @@ struct mxg_policy {
 	void *ctx;
 	uint64_t seed;
 	uint64_t now;			/* latest time seen */
+	/* Records whose evidence changed since it was last saved. */
+	struct ban_rec *u_head, *u_tail;
 
 	/* Counting table: fixed capacity, chained by index, LRU eviction. */
 	unsigned int cap, nbuckets, used;
@@ -328,6 +332,38 @@ static bool ban_forgotten(const struct mxg_policy *p, const struct ban_rec *r,
 	       now - r->expires_ns >= p->cfg.forgettime_ns;
 }
 
+/* Evidence changed: the record waits for the next save, in order. */
+static void unsaved_push(struct mxg_policy *p, struct ban_rec *r)
+{
+	r->saved = false;
+	if (r->queued)
+		return;
+	r->queued = true;
+	r->u_next = NULL;
+	r->u_prev = p->u_tail;
+	if (p->u_tail)
+		p->u_tail->u_next = r;
+	else
+		p->u_head = r;
+	p->u_tail = r;
+}
+
+static void unsaved_del(struct mxg_policy *p, struct ban_rec *r)
+{
+	if (!r->queued)
+		return;
+	if (r->u_prev)
+		r->u_prev->u_next = r->u_next;
+	else
+		p->u_head = r->u_next;
+	if (r->u_next)
+		r->u_next->u_prev = r->u_prev;
+	else
+		p->u_tail = r->u_prev;
+	r->queued = false;
+	r->u_next = r->u_prev = NULL;
+}
+
 static void ban_unlink(struct mxg_policy *p, struct ban_rec *r)
 {
 	struct ban_rec **pp;
@@ -340,6 +376,7 @@ static void ban_unlink(struct mxg_policy *p, struct ban_rec *r)
 	}
 	p->plen_count[fam_idx(r->cidr.addr.family)][r->cidr.prefixlen]--;
 	p->n_bans--;
+	unsaved_del(p, r);
 	free(r->lines);
 	free(r);
 }
@@ -743,7 +780,7 @@ static int make_ban(struct mxg_policy *p, uint64_t now, const struct mxg_cidr *c
 			r->ban_count = count;
 			r->failures = failures;
 			r->reason = reason;
-			r->saved = false;
+			unsaved_push(p, r);
 			free(r->lines);
 			r->lines = NULL;
 			r->n_lines = 0;
@@ -892,7 +929,7 @@ int mxg_policy_note_ban(struct mxg_policy *p, const struct mxg_cidr *cidr,
 		r->added_ns = p->now;
 	r->expires_ns = expires_ns;
 	r->ban_count = ban_count ? ban_count : 1;
-	r->saved = false;
+	unsaved_push(p, r);
 	return 0;
 }
 
@@ -1264,6 +1301,29 @@ void mxg_policy_mark_saved(struct mxg_policy *p, const struct mxg_cidr *cidr)
 		return;
 	key = make_key(&cidr->addr, cidr->prefixlen);
 	r = ban_find(p, &key);
-	if (r)
+	if (r) {
 		r->saved = true;
+		unsaved_del(p, r);
+	}
+}
+
+int mxg_policy_for_each_unsaved(struct mxg_policy *p, uint64_t now_ns,
+				unsigned int max,
+				int (*fn)(const struct mxg_ban_info *info, void *ctx),
+				void *ctx)
+{
+	struct mxg_ban_info info;
+	struct ban_rec *r, *next;
+	unsigned int n = 0;
+	int err;
+
+	for (r = p->u_head; r && n < max; r = next) {
+		next = r->u_next;
+		fill_info(r, now_ns, &info);
+		n++;
+		err = fn(&info, ctx);
+		if (err)
+			return err;
+	}
+	return 0;
 }

@@ -273,4 +273,15 @@ int mxg_policy_evidence(const struct mxg_policy *p, const struct mxg_cidr *cidr,
 /* Mark the record's evidence as written (mxg_evidence_save does it). */
 void mxg_policy_mark_saved(struct mxg_policy *p, const struct mxg_cidr *cidr);
 
+/*
+ * Call fn for at most max records whose evidence changed since it was
+ * last marked saved, oldest change first, without walking the others.
+ * fn may mark the record it is given saved. A non-zero return from fn
+ * stops the walk and is returned.
+ */
+int mxg_policy_for_each_unsaved(struct mxg_policy *p, uint64_t now_ns,
+				unsigned int max,
+				int (*fn)(const struct mxg_ban_info *info, void *ctx),
+				void *ctx);
+
 #endif
