@@ -559,7 +559,8 @@ static int setup_detection(struct daemon *d, bool fresh_maps)
 		return EXIT_RUNTIME;
 	}
 	/* Another user able to write there could swap bans.state or the evidence. */
-	if (mxg_dir_check_private(d->o.state_dir, "state dir", false, false, err,
+	/* It holds evidence (log lines) too: 0700, as systemd's StateDirectoryMode. */
+	if (mxg_dir_check_private(d->o.state_dir, "state dir", false, true, err,
 				  sizeof(err))) {
 		mxg_err("%s", err);
 		return EXIT_USAGE;

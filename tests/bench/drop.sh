@@ -158,7 +158,7 @@ round() {
 	run_case "XDP_DROP 2 insns (floor)" xdp_drops
 	M ip link set dev mx0 xdpdrv off
 
-	mkdir -p "$TMP/state"
+	mkdir -p -m 0700 "$TMP/state"
 	n=$(grep -c "running:" "$TMP/mxguard.log" 2>/dev/null)
 	# nsenter itself, not the M function: $! must be the daemon's own pid
 	nsenter --net="/run/netns/$NSM" "$MXG" run -c "$TMP/empty.conf" -i mx0 \

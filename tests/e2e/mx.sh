@@ -95,6 +95,7 @@ mx_dirs() {
 	on_exit "rm -rf $MX_D"
 	chmod 755 "$MX_D"
 	mkdir -p "$MX_D"/{postfix,spool,data,log,mail,home,state,dovecot/run,dovecot/state}
+	chmod 0700 "$MX_D/state"
 	chown postfix "$MX_D/data"
 	chown nobody:nogroup "$MX_D/mail" "$MX_D/home"
 	mx_render "$MX_HERE/conf/main.cf.in" "$MX_D/postfix/main.cf"

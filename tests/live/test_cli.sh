@@ -165,6 +165,11 @@ expect_exit state_dir_writable_by_others_is_refused 2 "state dir $DIR/state3: mo
 	in_ns "$SRV" timeout 10 "$MXG" run -c "$CONF" -i mx0 --pin-dir "$BADPIN" --state-dir "$DIR/state3"
 "$MXG" detach --pin-dir "$BADPIN" >/dev/null 2>&1
 rm -rf "$BADPIN"
+mkdir -m 0755 "$DIR/state4"
+expect_exit state_dir_readable_by_others_is_refused 2 "state dir $DIR/state4: mode 0755 .*0700" \
+	in_ns "$SRV" timeout 10 "$MXG" run -c "$CONF" -i mx0 --pin-dir "$BADPIN" --state-dir "$DIR/state4"
+"$MXG" detach --pin-dir "$BADPIN" >/dev/null 2>&1
+rm -rf "$BADPIN"
 
 # status
 # In the daemon's namespace, where the interface is.
