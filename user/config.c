@@ -55,7 +55,7 @@ static const struct cfg_key keys[] = {
 	{ "xdp", "monitor", T_BOOL, OFF(monitor), 0, "no", 0, 0, NULL, true,
 	  "Dry run: count what would be dropped or banned, change nothing on the wire." },
 	{ "xdp", "deny_scope", T_ENUM, OFF(deny_scope), 0, "smtp", 0, 0, scopes, true,
-	  "smtp: a denylisted range loses the protected ports only; all: every packet from it is dropped." },
+	  "smtp: a denylisted range loses the protected ports only (and all its IP fragments, which carry no port); all: every packet from it is dropped." },
 	{ "xdp", "prefix_v4", T_UINT, OFF(prefix_v4), 0, "24", 8, 32, NULL, true,
 	  "IPv4 prefix length that shares one SYN rate bucket." },
 	{ "xdp", "prefix_v6", T_UINT, OFF(prefix_v6), 0, "64", 16, 128, NULL, true,
