@@ -51,7 +51,11 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 
 LIBS_PC := libbpf libelf zlib libpcre2-8 libsystemd openssl
 CFLAGS  ?= -O2 -g
-CFLAGS  += -DMXG_VERSION=\"$(VERSION)\" -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) \
+# user/ holds one folder per layer (README: Layout); each is on the include path.
+USER_DIRS := lib detect logs policy kernel daemon cmd
+USER_INC  := $(addprefix -Iuser/,$(USER_DIRS))
+
+CFLAGS  += -DMXG_VERSION=\"$(VERSION)\" -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Iinclude $(USER_INC) -I$(BUILD) \
 	   $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 LDLIBS  += $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null || \
 	     echo -lbpf -lelf -lz -lpcre2-8 -lsystemd -lssl -lcrypto) -lpthread
@@ -60,9 +64,10 @@ BPF_SRC  := bpf/mxguard.bpf.c
 BPF_OBJ  := $(BUILD)/mxguard.bpf.o
 SKEL     := $(BUILD)/mxguard.skel.h
 
-USER_SRC := $(wildcard user/*.c)
+USER_SRC := $(wildcard $(addsuffix /*.c,$(addprefix user/,$(USER_DIRS))))
 USER_OBJ := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRC))
-LIB_OBJ  := $(filter-out $(BUILD)/user/main.o,$(USER_OBJ))
+MAIN_OBJ := $(BUILD)/user/cmd/main.o
+LIB_OBJ  := $(filter-out $(MAIN_OBJ),$(USER_OBJ))
 LIB      := $(BUILD)/libmxguard.a
 BIN      := $(BUILD)/mxguard
 
@@ -81,7 +86,8 @@ $(SKEL): $(BPF_OBJ)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name mxguard_bpf > $@
 
-$(BUILD)/user/%.o: user/%.c $(SKEL) | $(BUILD)/user
+$(BUILD)/user/%.o: user/%.c $(SKEL)
+	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
@@ -89,7 +95,7 @@ $(LIB): $(LIB_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BIN): $(BUILD)/user/main.o $(LIB)
+$(BIN): $(MAIN_OBJ) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -102,10 +108,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_LIB_OBJ) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# test_logtime runs user/logtime.c under UBSan: the bugs it guards against
+# test_logtime runs user/detect/logtime.c under UBSan: the bugs it guards against
 # are signed overflows on attacker-given digits, which only a sanitizer sees.
 UBSAN := -fsanitize=undefined -fno-sanitize-recover=undefined
-$(BUILD)/tests/unit/logtime_ubsan.o: user/logtime.c
+$(BUILD)/tests/unit/logtime_ubsan.o: user/detect/logtime.c
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(UBSAN) -MMD -MP -c $< -o $@
@@ -115,7 +121,7 @@ $(BUILD)/tests/unit/test_logtime: $(BUILD)/tests/unit/test_logtime.o \
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $(UBSAN) -o $@ $^ $(LDLIBS)
 
-$(BUILD) $(BUILD)/user:
+$(BUILD):
 	$(Q)mkdir -p $@
 
 BENCH_SRC := $(wildcard tests/bpf/bench_*.c tests/bench/bench_*.c)
@@ -185,11 +191,11 @@ FUZZ_TIME   ?= 60
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	       -fno-omit-frame-pointer
 FUZZ_CFLAGS := -O1 -g $(FUZZ_SAN) -DMXG_VERSION=\"$(VERSION)\" -std=gnu11 \
-	       $(WARNINGS) -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) \
+	       $(WARNINGS) -D_GNU_SOURCE -Iinclude $(USER_INC) -I$(BUILD) \
 	       $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN    := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
-FUZZ_OBJ    := $(patsubst user/%.c,$(FUZZ_DIR)/user/%.o,$(filter-out user/main.c,$(USER_SRC)))
+FUZZ_OBJ    := $(patsubst user/%.c,$(FUZZ_DIR)/user/%.o,$(filter-out user/cmd/main.c,$(USER_SRC)))
 FUZZ_LIB    := $(FUZZ_DIR)/libmxguard-fuzz.a
 
 $(FUZZ_DIR)/user/%.o: user/%.c $(SKEL)
@@ -237,5 +243,5 @@ help:
 	@echo '  clean          remove $(BUILD)/'
 	@echo 'Variables: V=1 (show commands), BUILD=dir, CC, CLANG, BPFTOOL, FUZZ_TIME'
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*/*.d \
-		    $(FUZZ_DIR)/*.d $(FUZZ_DIR)/user/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/user/*/*.d $(BUILD)/tests/*/*.d \
+		    $(FUZZ_DIR)/*.d $(FUZZ_DIR)/user/*/*.d)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Address and CIDR parsing (user/addr.c): whatever is accepted must be well
+ * Address and CIDR parsing (user/lib/addr.c): whatever is accepted must be well
  * formed, print back to text that parses to the same value, and contain
  * itself. Two entry points: mxg_addr_parse on the raw bytes (with their
  * length, as the log parsers call it) and mxg_cidr_parse on a C string.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The config file parser (user/config.c), through a memfd since it takes
+ * The config file parser (user/daemon/config.c), through a memfd since it takes
  * a path. A file that loads must print (check-config) to text that loads
  * again to the same configuration: the printed form is what operators
  * copy. The first line also goes to mxg_config_set, the -o key=value path.

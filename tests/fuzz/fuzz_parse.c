@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The log-line parser (user/parse.h). Each input is given twice: whole, as
+ * The log-line parser (user/detect/parse.h). Each input is given twice: whole, as
  * one line, to a parser that also has a custom pattern; then split on '\n'
  * and fed line by line to a fresh parser, so the session table (OpenSMTPD,
  * Haraka) sees sequences. A reported event must be well formed, and

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The bans.state reader (mxg_state_restore, user/denylist.c), through a
+ * The bans.state reader (mxg_state_restore, user/kernel/denylist.c), through a
  * memfd since it takes a path. It writes what it reads into the deny maps,
  * so the harness makes two small private LPM tries of the real key and
  * value types (never the pinned ones) and empties them after each input.

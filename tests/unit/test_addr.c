@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Address and CIDR parsing (user/addr.c) on the inputs an attacker or an
+ * Address and CIDR parsing (user/lib/addr.c) on the inputs an attacker or an
  * operator can give: NUL bytes inside a log field, IPv4-mapped ranges, and
  * cli_cidr's message for each refusal.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * json_str (user/cli.c), which writes every string of the --json outputs,
+ * json_str (user/cmd/cli.c), which writes every string of the --json outputs,
  * many of them taken from log lines an attacker wrote: the output must be
  * valid JSON (RFC 8259, UTF-8) for any bytes.
  */

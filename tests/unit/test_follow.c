@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Tests of user/follow.c on real files in a fresh directory under /tmp,
+ * Tests of user/logs/follow.c on real files in a fresh directory under /tmp,
  * removed whatever the outcome. Every wait is bounded in time.
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Tests of user/journal.c on real journal files, written without journald by
+ * Tests of user/logs/journal.c on real journal files, written without journald by
  * systemd-journal-remote from the journal export format. Skipped when that
  * program is missing (package systemd-journal-remote).
  */

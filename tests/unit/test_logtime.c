@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mxg_logtime_parse on hostile line starts. This suite is built with
- * user/logtime.c compiled under UBSan (see the Makefile): an arithmetic
+ * user/detect/logtime.c compiled under UBSan (see the Makefile): an arithmetic
  * overflow on attacker-controlled digits aborts it instead of passing
  * silently.
  */

@@ -2,7 +2,7 @@
 /*
  * Log-line parsers: one line in, at most one AUTH failure out.
  *
- * Every built-in MTA family has a hand-written matcher (user/parse_*.c) that
+ * Every built-in MTA family has a hand-written matcher (user/detect/parse_*.c) that
  * is a pure function of the line; the only state a parser keeps is the
  * compiled custom patterns and a small bounded session table that OpenSMTPD
  * and Haraka need, because they log the client address and the failure on
@@ -169,7 +169,7 @@ int mxg_scan_file(struct mxg_parser *p, int src, const char *path,
  */
 size_t mxg_redact_line(const char *line, size_t len, char *out, size_t size);
 
-/* ---- for the family matchers (user/parse_*.c) and their tests ---------- */
+/* ---- for the family matchers (user/detect/parse_*.c) and their tests ---------- */
 
 /* Bounded table that ties a session id to the client address. */
 struct mxg_sessions;
