@@ -372,11 +372,11 @@ static void save_state(struct daemon *d, bool bans, uint64_t evidence_ns)
 	int ret;
 
 	if (d->follow) {
-		ret = mxg_follow_save(d->follow, d->follow_state) ? errno : 0;
+		ret = -mxg_follow_save(d->follow, d->follow_state);
 		save_failed(d, SAVE_LOGS, ret, "cannot save log offsets to %s", d->follow_state);
 	}
 	if (d->journal) {
-		ret = mxg_journal_save(d->journal, d->journal_state) ? (errno ? errno : EIO) : 0;
+		ret = -mxg_journal_save(d->journal, d->journal_state);
 		save_failed(d, SAVE_JOURNAL, ret, "cannot save the journal cursor to %s",
 			    d->journal_state);
 	}

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "follow.h"
 #include "log.h"
 
@@ -868,46 +869,12 @@ static int hex_decode(unsigned char *out, size_t max, const char *in,
 	return 0;
 }
 
-static int fsync_dir_of(const char *path)
+static int save_fill(FILE *out, void *arg)
 {
-	char *tmp = strdup(path);
-	int fd, ret = 0;
-
-	if (!tmp)
-		return -ENOMEM;
-	fd = open(dirname(tmp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		ret = -errno;
-	if (fd >= 0)
-		close(fd);
-	free(tmp);
-	return ret;
-}
-
-int mxg_follow_save(const struct mxg_follow *f, const char *state_path)
-{
+	const struct mxg_follow *f = arg;
 	char hex[2 * MXG_FOLLOW_FP_LEN + 1], thex[2 * MXG_FOLLOW_FP_LEN + 1];
 	unsigned char tail[MXG_FOLLOW_FP_LEN];
-	char *tmp;
-	FILE *out;
-	int fd, err;
 
-	if (asprintf(&tmp, "%s.XXXXXX", state_path) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		mxg_warn("cannot create %s: %s", tmp,
-			strerror(errno));
-		free(tmp);
-		return err;
-	}
-	out = fdopen(fd, "w");
-	if (!out) {
-		err = -errno;
-		close(fd);
-		goto out_unlink;
-	}
 	fprintf(out, "%s\n", STATE_MAGIC);
 	for (size_t i = 0; i < f->nfiles; i++) {
 		const struct ffile *ff = &f->files[i];
@@ -937,28 +904,13 @@ int mxg_follow_save(const struct mxg_follow *f, const char *state_path)
 			(uintmax_t)s->ino, (intmax_t)s->line_start,
 			s->fp_len ? hex : "-", tlen ? thex : "-", ff->path);
 	}
-	if (fflush(out) || ferror(out) || fsync(fd) < 0) {
-		err = -errno;
-		fclose(out);
-		goto out_unlink;
-	}
-	if (fclose(out)) {
-		err = -errno;
-		goto out_unlink;
-	}
-	if (rename(tmp, state_path) < 0) {
-		err = -errno;
-		goto out_unlink;
-	}
-	free(tmp);
-	return fsync_dir_of(state_path);
+	return 0;
+}
 
-out_unlink:
-	mxg_warn("cannot write %s: %s", state_path,
-		strerror(-err));
-	unlink(tmp);
-	free(tmp);
-	return err;
+int mxg_follow_save(const struct mxg_follow *f, const char *state_path)
+{
+	/* The caller reports a failure (the daemon, at most once a minute). */
+	return mxg_atomic_write(state_path, 0600, save_fill, (void *)f);
 }
 
 /* "dev ino off fp [tail] path": tail in version 2 only. */

@@ -109,7 +109,9 @@ int mxg_follow_poll(struct mxg_follow *f, mxg_line_fn cb, void *arg);
 
 /*
  * Save each file's identity and the offset after its last delivered line to
- * state_path, atomically (tmp file, fsync, rename, fsync of the directory).
+ * state_path, atomically (mxg_atomic_write: tmp file, fsync, rename, fsync
+ * of the directory). 0 or a negative errno; nothing is logged here, the
+ * caller reports a failure once.
  */
 int mxg_follow_save(const struct mxg_follow *f, const char *state_path);
 

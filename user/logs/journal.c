@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "journal.h"
 #include "log.h"
 
@@ -403,50 +404,15 @@ int mxg_journal_process(struct mxg_journal *mj, mxg_line_fn cb, void *arg)
 	return delivered;
 }
 
-static int write_atomic(const char *path, const char *data, size_t len)
+static int put_text(FILE *f, void *arg)
 {
-	char *tmp, *dirbuf;
-	int fd, dfd, err = 0;
-
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		goto out_free;
-	}
-	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0)
-		err = errno ? -errno : -EIO;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		goto out_free;
-	}
-	dirbuf = strdup(path);
-	if (dirbuf) {
-		dfd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-		free(dirbuf);
-	}
-out_free:
-	if (err)
-		mxg_warn("cannot write %s: %s", path,
-			strerror(-err));
-	free(tmp);
-	return err;
+	return fputs(arg, f) < 0 ? -EIO : 0;
 }
 
 int mxg_journal_save(struct mxg_journal *mj, const char *state_path)
 {
 	char buf[sizeof(STATE_MAGIC) + CURSOR_MAX + 4];
 	char *cur = NULL;
-	int n, err;
 
 	if (sd_journal_get_cursor(mj->j, &cur) >= 0) {
 		free(mj->cursor);
@@ -456,9 +422,9 @@ int mxg_journal_save(struct mxg_journal *mj, const char *state_path)
 		return 0;	/* nothing read yet, nothing loaded: keep any */
 	if (strlen(mj->cursor) >= CURSOR_MAX)
 		return -ENAMETOOLONG;
-	n = snprintf(buf, sizeof(buf), "%s\n%s\n", STATE_MAGIC, mj->cursor);
-	err = write_atomic(state_path, buf, n);
-	return err;
+	snprintf(buf, sizeof(buf), "%s\n%s\n", STATE_MAGIC, mj->cursor);
+	/* The caller reports a failure (the daemon, at most once a minute). */
+	return mxg_atomic_write(state_path, 0600, put_text, buf);
 }
 
 int mxg_journal_load(struct mxg_journal *mj, const char *state_path)

@@ -79,7 +79,8 @@ int mxg_journal_fd(struct mxg_journal *j);
 int mxg_journal_process(struct mxg_journal *j, mxg_line_fn cb, void *arg);
 
 /*
- * Save the cursor of the last entry read to state_path (atomically), and
+ * Save the cursor of the last entry read to state_path (atomically, through
+ * mxg_atomic_write; 0 or a negative errno, nothing logged here), and
  * resume after it: load seeks there, so the next process() delivers the
  * entries after it. A missing state file leaves the position alone and
  * returns 0; -EINVAL on a malformed one. Load after open, before process.
