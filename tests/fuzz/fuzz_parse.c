@@ -4,8 +4,10 @@
  * one line, to a parser that also has a custom pattern; then split on '\n'
  * and fed line by line to a fresh parser, so the session table (OpenSMTPD,
  * Haraka) sees sequences. A reported event must be well formed, and
- * mxg_redact_line must stay inside its buffer.
+ * the evidence redactor (mxg_evidence_redact), which stores these lines,
+ * must stay inside its buffer.
  */
+#include "evidence.h"
 #include "fuzz.h"
 #include "parse.h"
 
@@ -90,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	feed(custom, data, size);
 
-	n = mxg_redact_line((const char *)data, size, out, sizeof(out));
+	n = mxg_evidence_redact((const char *)data, size, out, sizeof(out));
 	FUZZ_CHECK(n < sizeof(out) && memchr(out, '\0', sizeof(out)),
 		   "redacted length %zu", n);
 

@@ -161,14 +161,6 @@ typedef int (*mxg_scan_cb)(const struct mxg_auth_event *ev, const char *line,
 int mxg_scan_file(struct mxg_parser *p, int src, const char *path,
 		  mxg_scan_cb cb, void *arg, unsigned long *lines_read);
 
-/*
- * Copy line into out (size bytes, NUL-terminated) with any password the MTA
- * logged replaced by "***" (Dovecot's auth_verbose_passwords: "(given
- * password: ...)"). Use it before storing or printing a raw line.
- * Returns the length written.
- */
-size_t mxg_redact_line(const char *line, size_t len, char *out, size_t size);
-
 /* ---- for the family matchers (user/detect/parse_*.c) and their tests ---------- */
 
 /* Bounded table that ties a session id to the client address. */
