@@ -11,6 +11,7 @@
 
 #include "logtime.h"
 #include "parse.h"
+#include "sessions.h"
 #include "test.h"
 
 /* 2026-11-30T00:00:00Z: the corpora's RFC 3164 dates are in 2026. */

@@ -15,7 +15,8 @@
  */
 #include <string.h>
 
-#include "parse.h"
+#include "matchers.h"
+#include "text.h"
 
 static int esmtpd(const char *s, const char *e, struct mxg_auth_event *ev)
 {

@@ -19,7 +19,8 @@
  */
 #include <string.h>
 
-#include "parse.h"
+#include "matchers.h"
+#include "text.h"
 
 /* "NAME: " or "NAME(N): " at s, NAME in [a-z0-9-]: past it, or NULL. */
 static const char *proc_at(const char *s, const char *e, const char **name_end)

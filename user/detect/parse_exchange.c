@@ -17,7 +17,8 @@
  */
 #include <string.h>
 
-#include "parse.h"
+#include "matchers.h"
+#include "text.h"
 
 #define CSV_FIELDS 8
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * OpenSMTPD and Haraka log the client address when it connects and the
- * failure later, tied by a session id; a bounded table remembers the
- * address in between.
+ * failure later, tied by a session id; a bounded table (sessions.h)
+ * remembers the address in between.
  *
  * OpenSMTPD 6.4 and later:
  *   ID smtp connected address=198.18.1.2 host=foo.example
@@ -23,105 +23,8 @@
  */
 #include <string.h>
 
-#include "parse.h"
-
-static uint32_t hash_id(const char *id, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	while (n--) {
-		h ^= (unsigned char)*id++;
-		h *= 16777619u;
-	}
-	return h;
-}
-
-#define PROBE 8		/* slots looked at per id: bounds every operation */
-
-static struct mxg_session *find(struct mxg_sessions *t, const char *id,
-				size_t n)
-{
-	uint32_t h = hash_id(id, n);
-	int i;
-
-	for (i = 0; i < PROBE; i++) {
-		struct mxg_session *x = &t->slot[(h + i) & (MXG_SESSION_SLOTS - 1)];
-
-		if (!strncmp(x->id, id, n) && x->id[n] == '\0')
-			return x;
-	}
-	return NULL;
-}
-
-void mxg_sessions_put(struct mxg_sessions *t, const char *id, size_t n,
-		      const struct mxg_addr *addr, int64_t now)
-{
-	uint32_t h;
-	struct mxg_session *x, *victim = NULL;
-	int i;
-
-	if (n == 0 || n >= MXG_SESSION_ID_MAX)
-		return;
-	x = find(t, id, n);
-	if (!x) {
-		/* A free or expired slot, else the oldest: the table never grows. */
-		h = hash_id(id, n);
-		for (i = 0; i < PROBE; i++) {
-			x = &t->slot[(h + i) & (MXG_SESSION_SLOTS - 1)];
-			if (!x->id[0] || now - x->seen > MXG_SESSION_TTL) {
-				victim = x;
-				break;
-			}
-			if (!victim || x->seen < victim->seen)
-				victim = x;
-		}
-		x = victim;
-		memcpy(x->id, id, n);
-		x->id[n] = '\0';
-	}
-	x->addr = *addr;
-	x->seen = now;
-	x->auth_failed = false;
-}
-
-struct mxg_session *mxg_sessions_get(struct mxg_sessions *t, const char *id,
-				     size_t n, int64_t now)
-{
-	struct mxg_session *x;
-
-	if (n == 0 || n >= MXG_SESSION_ID_MAX)
-		return NULL;
-	x = find(t, id, n);
-	if (!x || now - x->seen > MXG_SESSION_TTL)
-		return NULL;
-	return x;
-}
-
-void mxg_sessions_del(struct mxg_sessions *t, const char *id, size_t n)
-{
-	struct mxg_session *x;
-
-	if (n == 0 || n >= MXG_SESSION_ID_MAX)
-		return;
-	x = find(t, id, n);
-	if (x)
-		x->id[0] = '\0';
-}
-
-static bool is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	       (c >= 'A' && c <= 'F');
-}
-
-/* A value "key=VALUE" up to the next space. */
-static const char *value_end(const char *v, const char *e)
-{
-	while (v < e && *v != ' ')
-		v++;
-	return v;
-}
-
+#include "matchers.h"
+#include "text.h"
 
 int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 			int64_t now, struct mxg_auth_event *ev)
@@ -134,7 +37,7 @@ int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 
 	/* "ID smtp EVENT ..." from the start of smtpd's message. */
 	id = s;
-	for (sm = s; sm < e && is_hex(*sm) && sm - s < 32; sm++)
+	for (sm = s; sm < e && mxg_is_hex(*sm) && sm - s < 32; sm++)
 		;
 	idn = (size_t)(sm - id);
 	if (idn < 8 || !MXG_STARTS(sm, e, " smtp "))
@@ -148,7 +51,7 @@ int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 
 	if (MXG_STARTS(k, e, "connected ")) {
 		a = MXG_FIND(k, e, " address=");
-		if (a && !mxg_addr_span(a + 9, value_end(a + 9, e), &addr))
+		if (a && !mxg_addr_span(a + 9, mxg_value_end(a + 9, e), &addr))
 			mxg_sessions_put(t, id, idn, &addr, now);
 		return 0;
 	}
@@ -162,7 +65,7 @@ int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 			return 0;
 		/* The client's user= comes before address=: take the last. */
 		a = old_format ? MXG_RFIND(k, r + 1, " address=") : NULL;
-		inline_addr = a && !mxg_addr_span(a + 9, value_end(a + 9, r),
+		inline_addr = a && !mxg_addr_span(a + 9, mxg_value_end(a + 9, r),
 						  &ev->addr);
 		x = mxg_sessions_get(t, id, idn, now);
 		if (!inline_addr) {
@@ -192,7 +95,7 @@ int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 		if (!r || r + 9 >= e || r[9] != '5')
 			return 0;
 		a = old_format ? MXG_FIND(k, c + 1, " address=") : NULL;
-		inline_addr = a && !mxg_addr_span(a + 9, value_end(a + 9, c),
+		inline_addr = a && !mxg_addr_span(a + 9, mxg_value_end(a + 9, c),
 						  &ev->addr);
 		x = mxg_sessions_get(t, id, idn, now);
 		if (x && x->auth_failed && MXG_STARTS(r + 9, e, "535")) {
@@ -224,7 +127,7 @@ int mxg_match_haraka(struct mxg_sessions *t, const char *s, const char *e,
 	if (!MXG_STARTS(p, e, "] ["))
 		return 0;
 	id = p + 3;
-	for (ide = id; ide < e && (is_hex(*ide) || *ide == '-'); ide++)
+	for (ide = id; ide < e && (mxg_is_hex(*ide) || *ide == '-'); ide++)
 		;
 	if (ide - id < 32 || ide >= e || (*ide != ']' && *ide != '.'))
 		return 0;
@@ -234,7 +137,7 @@ int mxg_match_haraka(struct mxg_sessions *t, const char *s, const char *e,
 	p += 3;
 	if (MXG_STARTS(p, e, "core] connect ip=")) {
 		a = p + 17;
-		if (!mxg_addr_span(a, value_end(a, e), &addr))
+		if (!mxg_addr_span(a, mxg_value_end(a, e), &addr))
 			mxg_sessions_put(t, id, (size_t)(ide - id), &addr,
 					 now);
 		return 0;

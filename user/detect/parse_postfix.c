@@ -11,7 +11,8 @@
  */
 #include <ctype.h>
 
-#include "parse.h"
+#include "matchers.h"
+#include "text.h"
 
 /* Not the client's fault: the SASL backend was down or misconfigured. */
 static bool server_side(const char *r, const char *e)

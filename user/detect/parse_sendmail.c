@@ -12,7 +12,8 @@
  */
 #include <string.h>
 
-#include "parse.h"
+#include "matchers.h"
+#include "text.h"
 
 /* "QID: " at the start (a queue id, or NOQUEUE): past it, or NULL. */
 static const char *past_qid(const char *s, const char *e)
