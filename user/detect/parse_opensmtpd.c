@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * OpenSMTPD and Haraka log the client address when it connects and the
- * failure later, tied by a session id; a bounded table (sessions.h)
- * remembers the address in between.
+ * OpenSMTPD logs the client address when it connects and the failure
+ * later, tied by a session id; the session table (sessions.h) remembers
+ * the address in between.
  *
  * OpenSMTPD 6.4 and later:
  *   ID smtp connected address=198.18.1.2 host=foo.example
@@ -15,11 +15,6 @@
  *       result="503 5.5.1 Invalid command: Command not supported"
  * One wrong password gives both a permfail and a 535 failed-command line;
  * the second is the same event and is not counted again.
- *
- * Haraka:
- *   [NOTICE] [UUID] [core] connect ip=198.18.1.2 port=52314 local_ip=...
- *   [INFO] [UUID] [auth/flat_file] AUTH user="bob" success=false
- *   [NOTICE] [UUID] [core] disconnect ip=...
  */
 #include <string.h>
 
@@ -110,52 +105,4 @@ int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 		return 1;
 	}
 	return 0;
-}
-
-int mxg_match_haraka(struct mxg_sessions *t, const char *s, const char *e,
-		     int64_t now, struct mxg_auth_event *ev)
-{
-	const char *p, *id, *ide, *a, *u, *ue;
-	struct mxg_session *x;
-	struct mxg_addr addr;
-
-	/* "[LEVEL] [UUID(.N)] [plugin] ..." from the start of Haraka's message. */
-	if (s >= e || *s != '[')
-		return 0;
-	for (p = s + 1; p < e && *p >= 'A' && *p <= 'Z' && p - s < 12; p++)
-		;
-	if (!MXG_STARTS(p, e, "] ["))
-		return 0;
-	id = p + 3;
-	for (ide = id; ide < e && (mxg_is_hex(*ide) || *ide == '-'); ide++)
-		;
-	if (ide - id < 32 || ide >= e || (*ide != ']' && *ide != '.'))
-		return 0;
-	p = memchr(ide, ']', (size_t)(e - ide));
-	if (!p || !MXG_STARTS(p, e, "] ["))
-		return 0;
-	p += 3;
-	if (MXG_STARTS(p, e, "core] connect ip=")) {
-		a = p + 17;
-		if (!mxg_addr_span(a, mxg_value_end(a, e), &addr))
-			mxg_sessions_put(t, id, (size_t)(ide - id), &addr,
-					 now);
-		return 0;
-	}
-	if (MXG_STARTS(p, e, "core] disconnect ip=")) {
-		mxg_sessions_del(t, id, (size_t)(ide - id));
-		return 0;
-	}
-	u = MXG_FIND(p, e, " AUTH user=\"");
-	if (!u || !MXG_STARTS(p, e, "auth"))
-		return 0;
-	ue = MXG_RFIND(u, e, "\" success=");
-	if (!ue || !MXG_STARTS(ue + 10, e, "false"))
-		return 0;
-	x = mxg_sessions_get(t, id, (size_t)(ide - id), now);
-	if (!x)
-		return 0;
-	ev->addr = x->addr;
-	mxg_user_copy(ev, u + 12, ue);
-	return 1;
 }
