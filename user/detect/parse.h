@@ -103,16 +103,4 @@ int mxg_log_spec(const struct mxg_parser *p, const char *spec,
  */
 int mxg_split_line(const char *s, const char *e, struct mxg_line_head *h);
 
-/*
- * Read a plain or gzip-compressed log file as source src (mxg_log_spec)
- * and call cb for every line that matches; a non-zero return from cb stops the scan and is returned.
- * lines_read, when not NULL, receives the number of lines read.
- * Returns 0, a negative errno when the file cannot be read, or cb's value.
- */
-typedef int (*mxg_scan_cb)(const struct mxg_auth_event *ev, const char *line,
-			   size_t len, const char *file, unsigned long lineno,
-			   void *arg);
-int mxg_scan_file(struct mxg_parser *p, int src, const char *path,
-		  mxg_scan_cb cb, void *arg, unsigned long *lines_read);
-
 #endif
