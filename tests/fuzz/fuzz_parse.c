@@ -7,7 +7,7 @@
  * the evidence redactor (mxg_evidence_redact), which stores these lines,
  * must stay inside its buffer.
  */
-#include "evidence.h"
+#include "evidence_ring.h"
 #include "fuzz.h"
 #include "parse.h"
 

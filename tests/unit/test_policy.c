@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "evidence.h"
+#include "evidence_ring.h"
 #include "policy.h"
 #include "test.h"
 
