@@ -190,9 +190,14 @@ struct mxg_stats {
 	__u64 pad;
 };
 
+/*
+ * After the log parser's kinds (MXG_EV_AUTH 0, MXG_EV_HOSTILE 1 in
+ * user/detect/event.h): the daemon has both in scope, and no two may
+ * share a value.
+ */
 enum mxg_xdp_event_kind {
-	MXG_EV_RATE = 1,	/* a prefix went over its SYN rate */
-	MXG_EV_DENY = 2,	/* a denylisted range sent traffic */
+	MXG_EV_RATE = 2,	/* a prefix went over its SYN rate */
+	MXG_EV_DENY = 3,	/* a denylisted range sent traffic */
 };
 
 /* Ring-buffer record. */

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "logtime.h"
+#include "mxguard.h"
 #include "parse.h"
 #include "sessions.h"
 #include "test.h"
@@ -229,8 +230,8 @@ static bool sshguard_file(const char *path, unsigned long *checked)
 		fclose(f);
 		return false;
 	}
-	/* SSHGuard counts hostile probes as attacks too. */
-	mxg_parser_set_flags(p, MXG_PARSE_PROBES);
+	/* SSHGuard counts hostile lines as attacks too. */
+	mxg_parser_set_flags(p, MXG_PARSE_HOSTILE);
 	*checked = 0;
 	while (fgets(line, sizeof(line), f)) {
 		int code = 0;
@@ -304,8 +305,8 @@ static bool corpus_sshguard_copy(void)
 	return sshguard_file("tests/corpus/sshguard-mail.txt", &n);
 }
 
-/* The same SSHGuard lines without MXG_PARSE_PROBES: probes stay quiet. */
-static bool probes_are_not_auth_failures(void)
+/* The same SSHGuard lines without MXG_PARSE_HOSTILE: hostile lines stay quiet. */
+static bool hostile_lines_are_not_auth_failures(void)
 {
 	static const char *const lines[] = {
 		"Dec 13 09:32:50 marcos postfix/smtpd[24754]: lost connection after AUTH from x.example[24.213.217.114]",
@@ -323,13 +324,31 @@ static bool probes_are_not_auth_failures(void)
 	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
 		ok &= ASSERT_EQ(mxg_parse_line(p, lines[i], strlen(lines[i]),
 					       NOW, &ev), 0, lines[i]);
-	mxg_parser_set_flags(p, MXG_PARSE_PROBES);
+	mxg_parser_set_flags(p, MXG_PARSE_HOSTILE);
 	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		ok &= ASSERT_EQ(mxg_parse_line(p, lines[i], strlen(lines[i]),
 					       NOW, &ev), 1, lines[i]);
-		ok &= ASSERT_EQ(ev.kind, MXG_EV_PROBE, "kind is probe");
+		ok &= ASSERT_EQ(ev.kind, MXG_EV_HOSTILE, "kind is hostile");
 	}
 	mxg_parser_free(p);
+	return ok;
+}
+
+/*
+ * The parser's event kinds and the XDP program's (include/mxguard.h) are
+ * in scope together in the daemon: no two may share a value.
+ */
+static bool log_and_xdp_event_kinds_share_no_value(void)
+{
+	static const int kinds[] = { MXG_EV_AUTH, MXG_EV_HOSTILE, MXG_EV_RATE,
+				     MXG_EV_DENY };
+	size_t i, j;
+	bool ok = true;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		for (j = i + 1; j < sizeof(kinds) / sizeof(kinds[0]); j++)
+			ok &= ASSERT_TRUE(kinds[i] != kinds[j],
+					  "two event kinds share a value");
 	return ok;
 }
 
@@ -523,7 +542,8 @@ int main(void)
 	TEST_RUN(corpus_maddy);
 	TEST_RUN(corpus_custom);
 	TEST_RUN(corpus_sshguard_copy);
-	TEST_RUN(probes_are_not_auth_failures);
+	TEST_RUN(hostile_lines_are_not_auth_failures);
+	TEST_RUN(log_and_xdp_event_kinds_share_no_value);
 	TEST_RUN(custom_pattern_errors);
 	TEST_RUN(session_table_stays_bounded);
 	TEST_RUN(dovecot_password_is_never_stored);

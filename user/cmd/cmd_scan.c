@@ -37,7 +37,7 @@ static int print_event(const struct mxg_auth_event *ev, const char *line,
 		printf("%s:%lu %s %s %s %s %u%s\n", file, lineno,
 		       ev->time ? mxg_time_iso(ev->time, tbuf, sizeof(tbuf)) : "-",
 		       ev->label, abuf, ev->user[0] ? ev->user : "-",
-		       ev->attempts, ev->kind == MXG_EV_PROBE ? " probe" : "");
+		       ev->attempts, ev->kind == MXG_EV_HOSTILE ? " probe" : "");
 		return 0;
 	}
 	fputs("{\"file\":", stdout);
@@ -55,7 +55,7 @@ static int print_event(const struct mxg_auth_event *ev, const char *line,
 		json_str(stdout, ev->user);
 	}
 	printf(",\"attempts\":%u", ev->attempts);
-	if (ev->kind == MXG_EV_PROBE)
+	if (ev->kind == MXG_EV_HOSTILE)
 		fputs(",\"kind\":\"probe\"", stdout);
 	fputs("}\n", stdout);
 	return 0;
@@ -151,7 +151,7 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	if (probes)
-		mxg_parser_set_flags(p, MXG_PARSE_PROBES);
+		mxg_parser_set_flags(p, MXG_PARSE_HOSTILE);
 
 	for (i = optind; i < argc; i++) {
 		const char *path;

@@ -30,14 +30,17 @@ enum mxg_service {
 
 /*
  * What a line tells. AUTH is a failed (or refused) authentication attempt:
- * password guessing, the thing mxguard bans for. PROBE is other hostile
+ * password guessing, the thing mxguard bans for. HOSTILE is other hostile
  * behaviour some tools count (a client dropping the connection right after
  * AUTH, non-SMTP commands, postscreen pregreeting); it is only reported
- * when the parser was asked for it with MXG_PARSE_PROBES.
+ * when the parser was asked for it with MXG_PARSE_HOSTILE (`scan
+ * --probes`). ("Probe" is the SMTP auditor, `mxguard probe`, only.)
+ * The XDP program's event kinds (include/mxguard.h) come after these, so
+ * that no two event kinds in the daemon share a value.
  */
 enum mxg_event_kind {
-	MXG_EV_AUTH,
-	MXG_EV_PROBE,
+	MXG_EV_AUTH = 0,
+	MXG_EV_HOSTILE = 1,
 };
 
 #define MXG_USER_MAX 128

@@ -36,10 +36,10 @@ int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 int mxg_match_haraka(struct mxg_sessions *t, const char *s, const char *e,
 		     int64_t now, struct mxg_auth_event *ev);
 
-/* Probe matchers (MXG_PARSE_PROBES). */
-int mxg_probe_postfix(const char *s, const char *e, bool postscreen,
-		      struct mxg_auth_event *ev);
-int mxg_probe_sendmail(const char *s, const char *e, struct mxg_auth_event *ev);
+/* Hostile-behaviour matchers (MXG_PARSE_HOSTILE). */
+int mxg_hostile_postfix(const char *s, const char *e, bool postscreen,
+			struct mxg_auth_event *ev);
+int mxg_hostile_sendmail(const char *s, const char *e, struct mxg_auth_event *ev);
 
 /* Custom patterns (parse_custom.c). */
 struct mxg_custom;

@@ -457,14 +457,14 @@ static int run_matcher(struct mxg_parser *p, enum mxg_service svc,
 	}
 }
 
-static int run_probe(enum mxg_service svc, const char *s, const char *e,
-		     bool postscreen, struct mxg_auth_event *ev)
+static int run_hostile(enum mxg_service svc, const char *s, const char *e,
+		       bool postscreen, struct mxg_auth_event *ev)
 {
 	switch (svc) {
 	case MXG_SVC_POSTFIX:
-		return mxg_probe_postfix(s, e, postscreen, ev);
+		return mxg_hostile_postfix(s, e, postscreen, ev);
 	case MXG_SVC_SENDMAIL:
-		return mxg_probe_sendmail(s, e, ev);
+		return mxg_hostile_sendmail(s, e, ev);
 	default:
 		return 0;
 	}
@@ -507,8 +507,8 @@ static int judge(struct mxg_parser *p, int src, const char *line,
 		if (run_matcher(p, (enum mxg_service)src, s, e, now, ev))
 			return src;
 		ev_reset(ev);
-		if ((p->flags & MXG_PARSE_PROBES) &&
-		    run_probe((enum mxg_service)src, s, e,
+		if ((p->flags & MXG_PARSE_HOSTILE) &&
+		    run_hostile((enum mxg_service)src, s, e,
 			      s == h.msg && prog_last_is(&h, "postscreen"), ev))
 			return src;
 		return -1;
@@ -523,8 +523,8 @@ static int judge(struct mxg_parser *p, int src, const char *line,
 		if (run_matcher(p, (enum mxg_service)i, s, e, now, ev))
 			return i;
 		ev_reset(ev);
-		if ((p->flags & MXG_PARSE_PROBES) &&
-		    run_probe((enum mxg_service)i, s, e,
+		if ((p->flags & MXG_PARSE_HOSTILE) &&
+		    run_hostile((enum mxg_service)i, s, e,
 			      prog_last_is(&h, "postscreen"), ev))
 			return i;
 		ev_reset(ev);
@@ -553,7 +553,7 @@ int mxg_parse_source(struct mxg_parser *p, int src, const char *line,
 	svc = judge(p, src, s, e, t ? t : now, ev);
 	if (svc < 0)
 		return 0;
-	if (ev->kind == MXG_EV_PROBE && !(p->flags & MXG_PARSE_PROBES))
+	if (ev->kind == MXG_EV_HOSTILE && !(p->flags & MXG_PARSE_HOSTILE))
 		return 0;
 	ev->service = (enum mxg_service)svc;
 	if (svc != MXG_SVC_CUSTOM)

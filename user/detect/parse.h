@@ -39,7 +39,7 @@ struct mxg_line_head {
 };
 
 /* Parser flags (mxg_parser_set_flags). */
-#define MXG_PARSE_PROBES	(1u << 0)	/* also report MXG_EV_PROBE events */
+#define MXG_PARSE_HOSTILE	(1u << 0)	/* also report MXG_EV_HOSTILE events */
 
 struct mxg_parser;
 

@@ -15,7 +15,7 @@ static uint32_t hash_id(const char *id, size_t n)
 	return h;
 }
 
-#define PROBE 8		/* slots looked at per id: bounds every operation */
+#define SLOTS_PER_ID 8	/* slots looked at per id: bounds every operation */
 
 static struct mxg_session *find(struct mxg_sessions *t, const char *id,
 				size_t n)
@@ -23,7 +23,7 @@ static struct mxg_session *find(struct mxg_sessions *t, const char *id,
 	uint32_t h = hash_id(id, n);
 	int i;
 
-	for (i = 0; i < PROBE; i++) {
+	for (i = 0; i < SLOTS_PER_ID; i++) {
 		struct mxg_session *x = &t->slot[(h + i) & (MXG_SESSION_SLOTS - 1)];
 
 		if (!strncmp(x->id, id, n) && x->id[n] == '\0')
@@ -45,7 +45,7 @@ void mxg_sessions_put(struct mxg_sessions *t, const char *id, size_t n,
 	if (!x) {
 		/* A free or expired slot, else the oldest: the table never grows. */
 		h = hash_id(id, n);
-		for (i = 0; i < PROBE; i++) {
+		for (i = 0; i < SLOTS_PER_ID; i++) {
 			x = &t->slot[(h + i) & (MXG_SESSION_SLOTS - 1)];
 			if (!x->id[0] || now - x->seen > MXG_SESSION_TTL) {
 				victim = x;
