@@ -45,8 +45,15 @@
 #define MXG_EVENTS_BYTES (256 * 1024)
 #endif
 
+/*
+ * Nanoseconds per second and per millisecond: the one definition, for the
+ * program and userspace alike (user/lib/units.h adds minutes and more).
+ */
+#define MXG_SEC_NS 1000000000ULL
+#define MXG_MSEC_NS 1000000ULL
+
 /* At most one event per bucket or deny entry per this interval. */
-#define MXG_EVENT_INTERVAL_NS 1000000000ULL
+#define MXG_EVENT_INTERVAL_NS MXG_SEC_NS
 
 /* Bounded walk over IPv6 extension headers. */
 #define MXG_MAX_IPV6_EXT 8
@@ -60,8 +67,6 @@
 
 /* Bounded compare-and-swap retries when two CPUs update one bucket. */
 #define MXG_CAS_RETRIES 4
-
-#define MXG_NSEC_PER_SEC 1000000000ULL
 
 /* Rate and burst bounds, shared by the config checks and the program. */
 #define MXG_RATE_MIN 1
