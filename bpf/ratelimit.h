@@ -32,7 +32,7 @@ static __always_inline bool bucket_take(struct mxg_bucket *b, __u64 now,
 					struct mxg_stats *st)
 {
 	__u64 rate = lim->rate ? lim->rate : 1;
-	__u64 interval = MXG_NSEC_PER_SEC / rate;
+	__u64 interval = MXG_SEC_NS / rate;
 	__u64 tau = interval * (lim->burst ? lim->burst : 1);
 	__u64 tat, base, next;
 	int i;

@@ -45,8 +45,15 @@
 #define MXG_EVENTS_BYTES (256 * 1024)
 #endif
 
+/*
+ * Nanoseconds per second and per millisecond: the one definition, for the
+ * program and userspace alike (user/lib/units.h adds minutes and more).
+ */
+#define MXG_SEC_NS 1000000000ULL
+#define MXG_MSEC_NS 1000000ULL
+
 /* At most one event per bucket or deny entry per this interval. */
-#define MXG_EVENT_INTERVAL_NS 1000000000ULL
+#define MXG_EVENT_INTERVAL_NS MXG_SEC_NS
 
 /* Bounded walk over IPv6 extension headers. */
 #define MXG_MAX_IPV6_EXT 8
@@ -60,8 +67,6 @@
 
 /* Bounded compare-and-swap retries when two CPUs update one bucket. */
 #define MXG_CAS_RETRIES 4
-
-#define MXG_NSEC_PER_SEC 1000000000ULL
 
 /* Rate and burst bounds, shared by the config checks and the program. */
 #define MXG_RATE_MIN 1
@@ -190,9 +195,14 @@ struct mxg_stats {
 	__u64 pad;
 };
 
+/*
+ * After the log parser's kinds (MXG_EV_AUTH 0, MXG_EV_HOSTILE 1 in
+ * user/detect/event.h): the daemon has both in scope, and no two may
+ * share a value.
+ */
 enum mxg_xdp_event_kind {
-	MXG_EV_RATE = 1,	/* a prefix went over its SYN rate */
-	MXG_EV_DENY = 2,	/* a denylisted range sent traffic */
+	MXG_EV_RATE = 2,	/* a prefix went over its SYN rate */
+	MXG_EV_DENY = 3,	/* a denylisted range sent traffic */
 };
 
 /* Ring-buffer record. */

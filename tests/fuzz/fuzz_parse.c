@@ -4,8 +4,10 @@
  * one line, to a parser that also has a custom pattern; then split on '\n'
  * and fed line by line to a fresh parser, so the session table (OpenSMTPD,
  * Haraka) sees sequences. A reported event must be well formed, and
- * mxg_redact_line must stay inside its buffer.
+ * the evidence redactor (mxg_evidence_redact), which stores these lines,
+ * must stay inside its buffer.
  */
+#include "evidence_ring.h"
 #include "fuzz.h"
 #include "parse.h"
 
@@ -32,7 +34,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	setenv("TZ", "UTC", 1);
 	custom = new_parser();
-	mxg_parser_set_flags(custom, MXG_PARSE_PROBES);
+	mxg_parser_set_flags(custom, MXG_PARSE_HOSTILE);
 	if (mxg_parser_add_pattern(custom,
 				   "fuzz: login failed for (?<user>\\S+) from <HOST>",
 				   "fuzz", err, sizeof(err))) {
@@ -47,7 +49,7 @@ static void check_event(const struct mxg_auth_event *ev)
 	FUZZ_CHECK(ev->addr.family == 4 || ev->addr.family == 6, "family %u",
 		   ev->addr.family);
 	FUZZ_CHECK((unsigned)ev->service < MXG_SVC_COUNT, "service %d", ev->service);
-	FUZZ_CHECK(ev->kind == MXG_EV_AUTH || ev->kind == MXG_EV_PROBE, "kind %d",
+	FUZZ_CHECK(ev->kind == MXG_EV_AUTH || ev->kind == MXG_EV_HOSTILE, "kind %d",
 		   ev->kind);
 	FUZZ_CHECK(memchr(ev->user, '\0', sizeof(ev->user)), "user not terminated");
 	FUZZ_CHECK(ev->attempts >= 1, "attempts %u", ev->attempts);
@@ -90,12 +92,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	feed(custom, data, size);
 
-	n = mxg_redact_line((const char *)data, size, out, sizeof(out));
+	n = mxg_evidence_redact((const char *)data, size, out, sizeof(out));
 	FUZZ_CHECK(n < sizeof(out) && memchr(out, '\0', sizeof(out)),
 		   "redacted length %zu", n);
 
 	p = new_parser();
-	mxg_parser_set_flags(p, MXG_PARSE_PROBES);
+	mxg_parser_set_flags(p, MXG_PARSE_HOSTILE);
 	while (s < e) {
 		nl = memchr(s, '\n', (size_t)(e - s));
 		if (!nl)

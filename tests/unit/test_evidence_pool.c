@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evidence.h"
+#include "evidence_ring.h"
 #include "test.h"
 
 #define RING	64

@@ -34,7 +34,7 @@ struct carrier {
 
 static const struct carrier carriers[] = {
 	/* Postfix */
-	/* A probe (MXG_PARSE_PROBES) counts once, against the client itself. */
+	/* A hostile line (MXG_PARSE_HOSTILE) counts once, against the client itself. */
 	{ "mx postfix/smtpd[100]: warning: non-SMTP command from unknown[198.18.5.5]: GET %s", MXG_SRC_SYSLOG, 1 },
 	{ "mx postfix/submission/smtpd[100]: NOQUEUE: reject: RCPT from unknown[198.18.5.5]: 554 5.7.1 <x@example.org>: Relay access denied; from=<%s> to=<%s> proto=ESMTP helo=<%s>", MXG_SRC_SYSLOG, 0 },
 	{ "mx postfix/qmgr[101]: 4A1B2C3D: from=<%s>, size=123, nrcpt=1 (queue active)", MXG_SRC_SYSLOG, 0 },
@@ -172,7 +172,7 @@ static bool client_text_never_names_the_victim(void)
 
 	if (!ASSERT_TRUE(p != NULL, "mxg_parser_new"))
 		return false;
-	mxg_parser_set_flags(p, MXG_PARSE_PROBES);
+	mxg_parser_set_flags(p, MXG_PARSE_HOSTILE);
 	for (ci = 0; ci < sizeof(carriers) / sizeof(carriers[0]); ci++)
 		for (pi = 0; pi < sizeof(payloads) / sizeof(payloads[0]); pi++)
 			for (hi = 0; hi < sizeof(heads) / sizeof(heads[0]); hi++)

@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "evidence.h"
+#include "evidence_ring.h"
 #include "policy.h"
 #include "test.h"
 
@@ -616,6 +617,29 @@ static bool redaction_removes_passwords_and_plain_credentials(void)
 	       ASSERT_STREQ(small, "password=***", "cut text");
 }
 
+/*
+ * The cases of the parser's former line redactor, on the one the daemon
+ * uses: a Dovecot password that holds ')' leaks none of its bytes, and
+ * the copy is cut to the buffer.
+ */
+static bool redaction_hides_a_password_holding_parentheses(void)
+{
+	static const char dovecot[] =
+		"Nov 29 10:00:14 mx dovecot: auth: sql(erin,198.18.1.13,<Ab>): Password mismatch (given password: hunter2)";
+	char out[MXG_EVIDENCE_LINE_MAX], tiny[4];
+	bool ok;
+
+	mxg_evidence_redact(dovecot, sizeof(dovecot) - 1, out, sizeof(out));
+	ok = ASSERT_TRUE(!strstr(out, "hunter2"), out);
+	ok &= ASSERT_TRUE(strstr(out, "(given password: ***)") != NULL, out);
+	ok &= redact("auth: sql(a,1.2.3.4): Password mismatch (given password: a)b) x",
+		     "auth: sql(a,1.2.3.4): Password mismatch (given password: ***");
+	ok &= ASSERT_EQ(mxg_evidence_redact("plain", 5, tiny, sizeof(tiny)), 3,
+			"cut length");
+	ok &= ASSERT_STREQ(tiny, "pla", "cut to the buffer");
+	return ok;
+}
+
 static int collect_line(const char *line, void *ctx)
 {
 	char *buf = ctx;
@@ -863,6 +887,7 @@ int main(void)
 	TEST_RUN(rate_events_in_three_distinct_seconds_ban_the_range);
 	TEST_RUN(rate_events_spread_over_findtime_do_not_ban);
 	TEST_RUN(redaction_removes_passwords_and_plain_credentials);
+	TEST_RUN(redaction_hides_a_password_holding_parentheses);
 	TEST_RUN(a_ban_keeps_its_log_lines_with_passwords_removed);
 	TEST_RUN(evidence_is_bounded_per_ban);
 	TEST_RUN(range_ban_evidence_gathers_lines_of_all_its_hosts);

@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "parse.h"
+#include "readfile.h"
 #include "test.h"
 
 static const char *const log_lines[] = {

@@ -152,7 +152,7 @@ const char *human_duration(uint64_t ns, char *buf, size_t size)
 	static const struct { const char *u; uint64_t s; } units[] = {
 		{ "d", 86400 }, { "h", 3600 }, { "m", 60 }, { "s", 1 },
 	};
-	uint64_t secs = (ns + 999999999ULL) / 1000000000ULL;
+	uint64_t secs = (ns + MXG_SEC_NS - 1) / MXG_SEC_NS;
 	size_t i, used = 0;
 	int parts = 0;
 

@@ -205,9 +205,9 @@ static int list_one(const struct mxg_cidr *c, const struct mxg_deny *v, void *ar
 		       mxg_cidr_str(c, buf, sizeof(buf)), mxg_reason_str(v->reason),
 		       v->expires_ns ? "false" : "true",
 		       !v->expires_ns ? 0LL : v->expires_ns >= l->now ?
-		       (long long)((v->expires_ns - l->now) / 1000000000ULL) :
-		       -(long long)((l->now - v->expires_ns) / 1000000000ULL),
-		       (unsigned long long)((l->now - v->added_ns) / 1000000000ULL),
+		       (long long)((v->expires_ns - l->now) / MXG_SEC_NS) :
+		       -(long long)((l->now - v->expires_ns) / MXG_SEC_NS),
+		       (unsigned long long)((l->now - v->added_ns) / MXG_SEC_NS),
 		       (unsigned long long)v->hits, v->ban_count,
 		       is_expired ? "true" : "false");
 		json_str(stdout, note);
@@ -225,7 +225,7 @@ static int list_one(const struct mxg_cidr *c, const struct mxg_deny *v, void *ar
 		human_duration(v->expires_ns - l->now, left, sizeof(left));
 	/* Ages round down, time left rounds up. */
 	human_duration(l->now > v->added_ns ?
-		       (l->now - v->added_ns) / 1000000000ULL * 1000000000ULL : 0,
+		       (l->now - v->added_ns) / MXG_SEC_NS * MXG_SEC_NS : 0,
 		       age, sizeof(age));
 	printf("%-43s %-7s %-10s %-10s %10llu %4u  %s\n", mxg_cidr_str(c, buf, sizeof(buf)),
 	       mxg_reason_str(v->reason), left, age,
@@ -334,7 +334,7 @@ int cmd_stats(int argc, char **argv)
 			json = true;
 			break;
 		case 'w':
-			interval_ns = 1000000000ULL;
+			interval_ns = MXG_SEC_NS;
 			if (optarg && (mxg_parse_duration(optarg, &interval_ns) ||
 				       interval_ns < 100000000ULL)) {
 				cli_err("stats", "--watch=%s: expected a duration of at least 100ms", optarg);
@@ -378,8 +378,8 @@ int cmd_stats(int argc, char **argv)
 	}
 	for (shown = 0; !count || shown < count; shown++) {
 		struct timespec ts = {
-			.tv_sec = (time_t)(interval_ns / 1000000000ULL),
-			.tv_nsec = (long)(interval_ns % 1000000000ULL),
+			.tv_sec = (time_t)(interval_ns / MXG_SEC_NS),
+			.tv_nsec = (long)(interval_ns % MXG_SEC_NS),
 		};
 
 		prev = s;

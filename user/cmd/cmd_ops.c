@@ -267,7 +267,7 @@ int cmd_top(int argc, char **argv)
 	const char *pin_dir = MXG_PIN_DIR_DEFAULT;
 	struct top_set before = { 0 }, after = { 0 };
 	struct mxg_config cfg = { 0 };
-	uint64_t interval_ns = 1000000000ULL;
+	uint64_t interval_ns = MXG_SEC_NS;
 	unsigned long count = 10;
 	struct mxg_maps m;
 	bool json = false;
@@ -290,7 +290,7 @@ int cmd_top(int argc, char **argv)
 			break;
 		case 'i':
 			if (mxg_parse_duration(optarg, &interval_ns) ||
-			    interval_ns > 3600ULL * 1000000000ULL) {
+			    interval_ns > 3600ULL * MXG_SEC_NS) {
 				cli_err("top", "--interval %s: expected a duration up to 1h (e.g. 1s, 500ms)",
 					optarg);
 				return EXIT_USAGE;
@@ -319,8 +319,8 @@ int cmd_top(int argc, char **argv)
 	ret = top_read(&m, &cfg, &before);
 	if (!ret && interval_ns) {
 		struct timespec ts = {
-			.tv_sec = (time_t)(interval_ns / 1000000000ULL),
-			.tv_nsec = (long)(interval_ns % 1000000000ULL),
+			.tv_sec = (time_t)(interval_ns / MXG_SEC_NS),
+			.tv_nsec = (long)(interval_ns % MXG_SEC_NS),
 		};
 
 		nanosleep(&ts, NULL);
@@ -650,7 +650,7 @@ static int export_one(const struct mxg_cidr *c, const struct mxg_deny *v, void *
 		return 0;
 	if (v->expires_ns)
 		snprintf(ttl, sizeof(ttl), "%llus",
-			 (unsigned long long)((v->expires_ns - now + 999999999ULL) / 1000000000ULL));
+			 (unsigned long long)((v->expires_ns - now + MXG_SEC_NS - 1) / MXG_SEC_NS));
 	else
 		snprintf(ttl, sizeof(ttl), "permanent");
 	printf("%s %s %.*s\n", mxg_cidr_str(c, buf, sizeof(buf)), ttl,

@@ -17,6 +17,7 @@
 #include "engine.h"
 #include "log.h"
 #include "maps.h"
+#include "readfile.h"
 
 static int replay_one(const struct mxg_auth_event *ev, const char *line,
 		      size_t len, const char *file, unsigned long lineno, void *arg)

@@ -4,7 +4,7 @@
  *
  * Offline detection over log files, like fail2ban-regex: every AUTH failure
  * the parsers recognise, one line (or JSON object) each. Plain and gzip
- * files alike; zlib reads both.
+ * files alike (user/logs/readfile.c reads both).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,105 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zlib.h>
 
 #include "cli.h"
 #include "commands.h"
 #include "logtime.h"
 #include "parse.h"
-
-#define SCAN_BUF	(1u << 20)	/* read size; longer lines are cut */
-
-struct scan_state {
-	struct mxg_parser *p;
-	int src;
-	const char *path;
-	mxg_scan_cb cb;
-	void *arg;
-	int64_t now;
-	unsigned long lineno;
-};
-
-static int one_line(struct scan_state *st, const char *s, const char *e)
-{
-	struct mxg_auth_event ev;
-
-	st->lineno++;
-	if (!mxg_parse_source(st->p, st->src, s, (size_t)(e - s), st->now, &ev))
-		return 0;
-	return st->cb(&ev, s, (size_t)(e - s), st->path, st->lineno, st->arg);
-}
-
-/* Split what gzread gives into lines ourselves: gzgets per line is slow. */
-static int scan_lines(struct scan_state *st, gzFile gz, char *buf)
-{
-	bool skipping = false;	/* inside the cut-off rest of a long line */
-	size_t have = 0;
-	int n, rc, errnum;
-
-	for (;;) {
-		char *s = buf, *nl, *end;
-
-		n = gzread(gz, buf + have, (unsigned int)(SCAN_BUF - have));
-		if (n < 0) {
-			gzerror(gz, &errnum);
-			return errnum == Z_ERRNO && errno ? -errno : -EIO;
-		}
-		end = buf + have + n;
-		while ((nl = memchr(s, '\n', (size_t)(end - s)))) {
-			if (!skipping && (rc = one_line(st, s, nl)))
-				return rc;
-			skipping = false;
-			s = nl + 1;
-		}
-		if (n == 0) {
-			if (s < end && !skipping)
-				return one_line(st, s, end);
-			return 0;
-		}
-		have = (size_t)(end - s);
-		if (have == SCAN_BUF) {
-			/* A line longer than the buffer: parse its head only. */
-			if (!skipping && (rc = one_line(st, buf, end)))
-				return rc;
-			skipping = true;
-			have = 0;
-			continue;
-		}
-		memmove(buf, s, have);
-	}
-}
-
-int mxg_scan_file(struct mxg_parser *p, int src, const char *path,
-		  mxg_scan_cb cb, void *arg, unsigned long *lines_read)
-{
-	struct scan_state st = {
-		.p = p, .src = src, .path = path, .cb = cb, .arg = arg,
-		.now = (int64_t)time(NULL),
-	};
-	gzFile gz;
-	char *buf;
-	int rc;
-
-	if (lines_read)
-		*lines_read = 0;
-	errno = 0;
-	gz = gzopen(path, "rb");
-	if (!gz)
-		return errno ? -errno : -ENOMEM;
-	buf = malloc(SCAN_BUF);
-	if (!buf) {
-		gzclose(gz);
-		return -ENOMEM;
-	}
-	gzbuffer(gz, 256 * 1024);
-	rc = scan_lines(&st, gz, buf);
-	if (lines_read)
-		*lines_read = st.lineno;
-	free(buf);
-	gzclose(gz);
-	return rc;
-}
+#include "readfile.h"
 
 struct scan_out {
 	bool json;
@@ -130,7 +37,7 @@ static int print_event(const struct mxg_auth_event *ev, const char *line,
 		printf("%s:%lu %s %s %s %s %u%s\n", file, lineno,
 		       ev->time ? mxg_time_iso(ev->time, tbuf, sizeof(tbuf)) : "-",
 		       ev->label, abuf, ev->user[0] ? ev->user : "-",
-		       ev->attempts, ev->kind == MXG_EV_PROBE ? " probe" : "");
+		       ev->attempts, ev->kind == MXG_EV_HOSTILE ? " probe" : "");
 		return 0;
 	}
 	fputs("{\"file\":", stdout);
@@ -148,7 +55,7 @@ static int print_event(const struct mxg_auth_event *ev, const char *line,
 		json_str(stdout, ev->user);
 	}
 	printf(",\"attempts\":%u", ev->attempts);
-	if (ev->kind == MXG_EV_PROBE)
+	if (ev->kind == MXG_EV_HOSTILE)
 		fputs(",\"kind\":\"probe\"", stdout);
 	fputs("}\n", stdout);
 	return 0;
@@ -244,7 +151,7 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	if (probes)
-		mxg_parser_set_flags(p, MXG_PARSE_PROBES);
+		mxg_parser_set_flags(p, MXG_PARSE_HOSTILE);
 
 	for (i = optind; i < argc; i++) {
 		const char *path;

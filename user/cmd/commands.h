@@ -3,7 +3,7 @@
 #ifndef MXG_COMMANDS_H
 #define MXG_COMMANDS_H
 
-/* Exit statuses, as shared/design.md fixes them. */
+/* Exit statuses, as the README ("Commands") documents them. */
 #define EXIT_OK		0
 #define EXIT_RUNTIME	1
 #define EXIT_USAGE	2

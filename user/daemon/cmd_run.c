@@ -46,7 +46,7 @@
 #include "saver.h"
 
 /* Expired bans stay listed (mxguard list --expired) this long, then go. */
-#define EXPIRED_RETENTION_NS (86400ULL * 1000000000ULL)
+#define EXPIRED_RETENTION_NS MXG_DAY_NS
 
 /* How often the timer does its chores, in ticks of one second. */
 #define TICK_POLICY	5
@@ -62,7 +62,7 @@
 #define TICK_MAP_COUNT	30
 #define TICK_RECONCILE	10
 /* Evidence made in one step of the event loop at most; the rest waits. */
-#define EVIDENCE_STEP_NS	1000000ULL
+#define EVIDENCE_STEP_NS	MXG_MSEC_NS
 /* A state file that cannot be saved is reported at most this often (seconds). */
 #define SAVE_WARN_EVERY	60
 /* A full event ring is reported at most this often (seconds), with the sum. */
@@ -440,7 +440,7 @@ static void recover_lost_events(struct daemon *d)
 		lost = st.events_lost;	/* the stats were reset (a fresh program) */
 	d->lost_seen = st.events_lost;
 	/* A second of slack: a stamp is made just before its event is lost. */
-	r.since_ns = d->lost_check_ns > MXG_NSEC_PER_SEC ? d->lost_check_ns - MXG_NSEC_PER_SEC : 0;
+	r.since_ns = d->lost_check_ns > MXG_SEC_NS ? d->lost_check_ns - MXG_SEC_NS : 0;
 	d->lost_check_ns = now;
 	if (!lost)
 		goto report;
@@ -890,7 +890,7 @@ static void on_tick(struct daemon *d)
 		queue_evidence(d, EVIDENCE_STEP_NS);
 	saver_report(d);
 	step_done(&t, us, T_SAVE);
-	if (t - t0 < SLOW_TICK_MS * 1000000ULL)
+	if (t - t0 < SLOW_TICK_MS * MXG_MSEC_NS)
 		return;
 	for (i = 0; i < T_STEPS && off < sizeof(buf); i++)
 		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s %.1f",

@@ -42,7 +42,6 @@ struct cfg_key {
 };
 
 #define OFF(f) offsetof(struct mxg_options, f)
-#define SEC_NS 1000000000ULL
 
 static const char *const xdp_modes[] = { "auto", "native", "generic", NULL };
 static const char *const scopes[] = { "smtp", "all", NULL };
@@ -72,11 +71,11 @@ static const struct cfg_key keys[] = {
 
 	{ "policy", "maxretry", T_UINT, OFF(maxretry), 0, "5", 1, 100, NULL, true,
 	  "AUTH failures from one address within findtime that ban it." },
-	{ "policy", "findtime", T_DURATION, OFF(findtime_ns), 0, "10m", SEC_NS, 7 * 86400 * SEC_NS, NULL, true,
+	{ "policy", "findtime", T_DURATION, OFF(findtime_ns), 0, "10m", MXG_SEC_NS, 7 * 86400 * MXG_SEC_NS, NULL, true,
 	  "Sliding window over which failures are counted." },
-	{ "policy", "bantime", T_DURATION, OFF(bantime_ns), 0, "1h", SEC_NS, 365 * 86400 * SEC_NS, NULL, true,
+	{ "policy", "bantime", T_DURATION, OFF(bantime_ns), 0, "1h", MXG_SEC_NS, 365 * 86400 * MXG_SEC_NS, NULL, true,
 	  "First ban of an address or range; doubles for each repeat offence." },
-	{ "policy", "bantime_max", T_DURATION, OFF(bantime_max_ns), 0, "1w", SEC_NS, 365 * 86400 * SEC_NS, NULL, true,
+	{ "policy", "bantime_max", T_DURATION, OFF(bantime_max_ns), 0, "1w", MXG_SEC_NS, 365 * 86400 * MXG_SEC_NS, NULL, true,
 	  "Longest automatic ban." },
 	{ "policy", "range_hosts", T_UINT, OFF(range_hosts), 0, "3", 2, 64, NULL, true,
 	  "Distinct failing or banned addresses of one range within findtime that ban the whole range." },
@@ -117,9 +116,9 @@ _Static_assert(N_KEYS <= 64, "touched[] too small");
 int mxg_parse_duration(const char *s, uint64_t *ns)
 {
 	static const struct { const char *suf; uint64_t mult; } units[] = {
-		{ "ms", 1000000ULL }, { "s", SEC_NS }, { "m", 60 * SEC_NS },
-		{ "h", 3600 * SEC_NS }, { "d", 86400 * SEC_NS },
-		{ "w", 7 * 86400 * SEC_NS }, { "", SEC_NS },
+		{ "ms", MXG_MSEC_NS }, { "s", MXG_SEC_NS }, { "m", 60 * MXG_SEC_NS },
+		{ "h", 3600 * MXG_SEC_NS }, { "d", 86400 * MXG_SEC_NS },
+		{ "w", 7 * 86400 * MXG_SEC_NS }, { "", MXG_SEC_NS },
 	};
 	unsigned long long v;
 	char *end;
@@ -145,9 +144,9 @@ int mxg_parse_duration(const char *s, uint64_t *ns)
 const char *mxg_duration_str(uint64_t ns, char *buf, size_t size)
 {
 	static const struct { const char *suf; uint64_t mult; } units[] = {
-		{ "w", 7 * 86400 * SEC_NS }, { "d", 86400 * SEC_NS },
-		{ "h", 3600 * SEC_NS }, { "m", 60 * SEC_NS }, { "s", SEC_NS },
-		{ "ms", 1000000ULL },
+		{ "w", 7 * 86400 * MXG_SEC_NS }, { "d", 86400 * MXG_SEC_NS },
+		{ "h", 3600 * MXG_SEC_NS }, { "m", 60 * MXG_SEC_NS }, { "s", MXG_SEC_NS },
+		{ "ms", MXG_MSEC_NS },
 	};
 	size_t i;
 

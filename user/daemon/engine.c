@@ -164,7 +164,7 @@ void mxg_engine_event(struct mxg_engine *e, const struct mxg_auth_event *ev,
 	/* Replay: the policy's clock is the wall clock, and a line is judged
 	 * at the time it carries. */
 	if (e->replay && ev->time > 0)
-		now = (uint64_t)ev->time * 1000000000ULL;
+		now = (uint64_t)ev->time * MXG_SEC_NS;
 	if (seen_twice(e, ev, now)) {
 		e->duplicates++;
 		return;
@@ -330,7 +330,7 @@ int mxg_engine_init(struct mxg_engine *e, const struct mxg_options *o,
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		e->clock_offset = (uint64_t)ts.tv_sec * 1000000000ULL +
+		e->clock_offset = (uint64_t)ts.tv_sec * MXG_SEC_NS +
 				  (uint64_t)ts.tv_nsec - mxg_boot_ns();
 	}
 	e->parser = mxg_parser_new();

@@ -47,7 +47,7 @@ struct mxg_rate_seen {
 #define MXG_REFUSED_MAX 16
 
 /* A full denylist is reported at most this often. */
-#define MXG_REFUSED_WARN_NS (60 * 1000000000ULL)
+#define MXG_REFUSED_WARN_NS (60 * MXG_SEC_NS)
 
 /* Ban latency histogram bucket bounds (seconds), for metrics. */
 #define MXG_LAT_BUCKETS 8

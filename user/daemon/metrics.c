@@ -33,7 +33,7 @@ static uint64_t mono_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * MXG_SEC_NS + (uint64_t)ts.tv_nsec;
 }
 
 static int split_hostport(const char *s, char *host, size_t hsize, char *port,

@@ -16,10 +16,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "units.h"
+
 #define MXG_METRICS_MAX_CLIENTS 16
 #define MXG_METRICS_REQ_MAX 4096
-#define MXG_METRICS_IDLE_NS (5 * 1000000000ULL)
-#define MXG_METRICS_SEND_NS (2 * 1000000000ULL)
+#define MXG_METRICS_IDLE_NS (5 * MXG_SEC_NS)
+#define MXG_METRICS_SEND_NS (2 * MXG_SEC_NS)
 
 struct mxg_metrics;
 

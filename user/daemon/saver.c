@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "saver.h"
+#include "units.h"
 
 /* A file that failed is tried again this much later. */
 #define RETRY_MS	1000
@@ -67,9 +68,9 @@ static void deadline_in(struct timespec *ts, int ms)
 	clock_gettime(CLOCK_MONOTONIC, ts);
 	ts->tv_sec += ms / 1000;
 	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
+	if (ts->tv_nsec >= (long)MXG_SEC_NS) {
 		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
+		ts->tv_nsec -= (long)MXG_SEC_NS;
 	}
 }
 

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "logtime.h"
+#include "matchers.h"
 #include "parse.h"
 
 struct mxg_parser {
@@ -88,124 +89,6 @@ int mxg_parser_add_pattern(struct mxg_parser *p, const char *pattern,
 	return mxg_custom_add(&p->custom, pattern,
 			      service_name && *service_name ? service_name :
 			      NULL, err, errlen);
-}
-
-/* ---- text helpers ------------------------------------------------------ */
-
-const char *mxg_find(const char *s, const char *e, const char *lit, size_t n)
-{
-	if (s >= e)
-		return NULL;
-	return memmem(s, (size_t)(e - s), lit, n);
-}
-
-/* Scans backwards from e: a loop of rfinds over shrinking ends stays linear. */
-const char *mxg_rfind(const char *s, const char *e, const char *lit, size_t n)
-{
-	const char *q;
-
-	if (!n || e - s < (ptrdiff_t)n)
-		return NULL;
-	for (q = e - n; q >= s; q--) {
-		q = memrchr(s, lit[0], (size_t)(q - s) + 1);
-		if (!q)
-			return NULL;
-		if (!memcmp(q, lit, n))
-			return q;
-	}
-	return NULL;
-}
-
-const char *mxg_find_ci(const char *s, const char *e, const char *lit,
-			size_t n)
-{
-	char lo = (char)tolower((unsigned char)lit[0]);
-	char up = (char)toupper((unsigned char)lit[0]);
-
-	for (; e - s >= (ptrdiff_t)n; s++)
-		if ((*s == lo || *s == up) && !strncasecmp(s, lit, n))
-			return s;
-	return NULL;
-}
-
-bool mxg_starts(const char *s, const char *e, const char *lit, size_t n)
-{
-	return e - s >= (ptrdiff_t)n && !memcmp(s, lit, n);
-}
-
-bool mxg_starts_ci(const char *s, const char *e, const char *lit, size_t n)
-{
-	return e - s >= (ptrdiff_t)n && !strncasecmp(s, lit, n);
-}
-
-int mxg_addr_span(const char *s, const char *e, struct mxg_addr *out)
-{
-	if (s >= e || e - s > 60 || memchr(s, ' ', (size_t)(e - s)))
-		return -EINVAL;
-	return mxg_addr_parse(s, (size_t)(e - s), out);
-}
-
-int mxg_addr_port_span(const char *s, const char *e, struct mxg_addr *out)
-{
-	const char *c;
-
-	if (!mxg_addr_span(s, e, out))
-		return 0;
-	/* Drop ":port" (after "a.b.c.d" or "[v6]") and try again. */
-	for (c = e; c > s && isdigit((unsigned char)c[-1]); c--)
-		;
-	if (c == e || c - 1 <= s || c[-1] != ':')
-		return -EINVAL;
-	if (c[-2] != ']' && !memchr(s, '.', (size_t)(c - 1 - s)))
-		return -EINVAL;
-	return mxg_addr_span(s, c - 1, out);
-}
-
-const char *mxg_addr_bracket_before(const char *s, const char *rb,
-				    struct mxg_addr *out)
-{
-	const char *lb;
-
-	for (lb = rb - 1; lb >= s && rb - lb <= 60; lb--) {
-		if (*lb == '[')
-			break;
-		if (*lb == ']' || *lb == ' ')
-			return NULL;
-	}
-	if (lb < s || *lb != '[')
-		return NULL;
-	if (mxg_addr_span(lb + 1, rb, out))
-		return NULL;
-	return lb;
-}
-
-void mxg_user_copy(struct mxg_auth_event *ev, const char *s, const char *e)
-{
-	size_t i, n = s < e ? (size_t)(e - s) : 0;
-
-	if (n >= sizeof(ev->user))
-		n = sizeof(ev->user) - 1;
-	/* Control bytes would end up in terminals and JSON consumers. */
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		ev->user[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	ev->user[n] = '\0';
-}
-
-unsigned int mxg_uint(const char *s, const char *e, const char **endp)
-{
-	unsigned int v = 0;
-
-	while (s < e && isdigit((unsigned char)*s)) {
-		if (v < 1000000)
-			v = v * 10 + (unsigned int)(*s - '0');
-		s++;
-	}
-	if (endp)
-		*endp = s;
-	return v;
 }
 
 /* ---- the line's head: timestamp, host, program ----------------------- */
@@ -574,14 +457,14 @@ static int run_matcher(struct mxg_parser *p, enum mxg_service svc,
 	}
 }
 
-static int run_probe(enum mxg_service svc, const char *s, const char *e,
-		     bool postscreen, struct mxg_auth_event *ev)
+static int run_hostile(enum mxg_service svc, const char *s, const char *e,
+		       bool postscreen, struct mxg_auth_event *ev)
 {
 	switch (svc) {
 	case MXG_SVC_POSTFIX:
-		return mxg_probe_postfix(s, e, postscreen, ev);
+		return mxg_hostile_postfix(s, e, postscreen, ev);
 	case MXG_SVC_SENDMAIL:
-		return mxg_probe_sendmail(s, e, ev);
+		return mxg_hostile_sendmail(s, e, ev);
 	default:
 		return 0;
 	}
@@ -624,8 +507,8 @@ static int judge(struct mxg_parser *p, int src, const char *line,
 		if (run_matcher(p, (enum mxg_service)src, s, e, now, ev))
 			return src;
 		ev_reset(ev);
-		if ((p->flags & MXG_PARSE_PROBES) &&
-		    run_probe((enum mxg_service)src, s, e,
+		if ((p->flags & MXG_PARSE_HOSTILE) &&
+		    run_hostile((enum mxg_service)src, s, e,
 			      s == h.msg && prog_last_is(&h, "postscreen"), ev))
 			return src;
 		return -1;
@@ -640,8 +523,8 @@ static int judge(struct mxg_parser *p, int src, const char *line,
 		if (run_matcher(p, (enum mxg_service)i, s, e, now, ev))
 			return i;
 		ev_reset(ev);
-		if ((p->flags & MXG_PARSE_PROBES) &&
-		    run_probe((enum mxg_service)i, s, e,
+		if ((p->flags & MXG_PARSE_HOSTILE) &&
+		    run_hostile((enum mxg_service)i, s, e,
 			      prog_last_is(&h, "postscreen"), ev))
 			return i;
 		ev_reset(ev);
@@ -670,7 +553,7 @@ int mxg_parse_source(struct mxg_parser *p, int src, const char *line,
 	svc = judge(p, src, s, e, t ? t : now, ev);
 	if (svc < 0)
 		return 0;
-	if (ev->kind == MXG_EV_PROBE && !(p->flags & MXG_PARSE_PROBES))
+	if (ev->kind == MXG_EV_HOSTILE && !(p->flags & MXG_PARSE_HOSTILE))
 		return 0;
 	ev->service = (enum mxg_service)svc;
 	if (svc != MXG_SVC_CUSTOM)

@@ -8,14 +8,11 @@
  * relay= is the first field Courier writes, before anything the client
  * sent; in LOGIN FAILED lines the client's user= comes before ip=, so the
  * last ip= is the real one.
- *
- * Also Cyrus and UW-IMAP, whose lines look alike:
- *   imaps[1]: badlogin: host.example [198.18.1.2] PLAIN bob SASL(-13): ...
- *   Login failed user=bob auth=bob host=host.example [198.18.1.2]
  */
 #include <string.h>
 
-#include "parse.h"
+#include "matchers.h"
+#include "text.h"
 
 static int esmtpd(const char *s, const char *e, struct mxg_auth_event *ev)
 {
@@ -51,41 +48,5 @@ int mxg_match_courier(const char *s, const char *e, struct mxg_auth_event *ev)
 		return esmtpd(s, e, ev);
 	if (MXG_STARTS(s, e, "LOGIN FAILED, "))
 		return login_failed(s, e, ev);
-	return 0;
-}
-
-/*
- * 1 for Cyrus, 2 for UW-IMAP, 0 for neither, from the start of the message:
- *   badlogin: RDNS? [ADDR] MECH USER SASL(-13): ...
- *   Login failed user=USER auth=AUTH host=RDNS [ADDR]
- */
-int mxg_match_imapd(const char *s, const char *e, struct mxg_auth_event *ev)
-{
-	const char *p, *rb, *q;
-
-	if (MXG_STARTS(s, e, "badlogin: ")) {
-		/* The reverse name has no blanks; the client's user comes after. */
-		p = s + 10;
-		if (p < e && *p != '[') {
-			while (p < e && *p != ' ' && *p != '[')
-				p++;
-			if (p < e && *p == ' ')
-				p++;
-		}
-		if (p >= e || *p != '[')
-			return 0;
-		rb = memchr(p, ']', (size_t)(e - p) < 60 ? (size_t)(e - p) : 60);
-		if (!rb || mxg_addr_span(p + 1, rb, &ev->addr))
-			return 0;
-		return 1;
-	}
-	if (MXG_STARTS(s, e, "Login failed user=")) {
-		/* host= is UW-IMAP's last field; user= and auth= come before. */
-		q = MXG_RFIND(s, e, " host=");
-		if (!q || e[-1] != ']' ||
-		    !mxg_addr_bracket_before(q, e - 1, &ev->addr))
-			return 0;
-		return 2;
-	}
 	return 0;
 }

@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse.h"
+#include "matchers.h"
+#include "text.h"
 
 struct mxg_custom {
 	struct mxg_custom *next;

@@ -12,7 +12,8 @@
  */
 #include <string.h>
 
-#include "parse.h"
+#include "matchers.h"
+#include "text.h"
 
 static int failed_for_user(const char *a, const char *e,
 			   struct mxg_auth_event *ev)

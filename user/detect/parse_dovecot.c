@@ -17,10 +17,10 @@
  * ways is not counted. The message, which may carry a password, is never
  * copied.
  */
-#include <stdio.h>
 #include <string.h>
 
-#include "parse.h"
+#include "matchers.h"
+#include "text.h"
 
 /* "NAME: " or "NAME(N): " at s, NAME in [a-z0-9-]: past it, or NULL. */
 static const char *proc_at(const char *s, const char *e, const char **name_end)
@@ -253,26 +253,4 @@ int mxg_match_dovecot(const char *s, const char *e, struct mxg_auth_event *ev)
 		t = c + 3;
 	}
 	return passdb_failed(t, e, ev);
-}
-
-size_t mxg_redact_line(const char *line, size_t len, char *out, size_t size)
-{
-	const char *e = line + len, *g, *end;
-	size_t n = 0;
-
-	if (!size)
-		return 0;
-	g = MXG_FIND(line, e, "given password: ");
-	if (g) {
-		g += 16;
-		/* The password may hold ')': only the line's last one closes it. */
-		for (end = e; end > g && end[-1] != ')'; end--)
-			;
-		end = end > g ? end - 1 : e;
-		n = (size_t)snprintf(out, size, "%.*s***%.*s", (int)(g - line),
-				     line, (int)(e - end), end);
-	} else {
-		n = (size_t)snprintf(out, size, "%.*s", (int)len, line);
-	}
-	return n < size ? n : size - 1;
 }

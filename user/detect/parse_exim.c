@@ -20,7 +20,8 @@
  */
 #include <string.h>
 
-#include "parse.h"
+#include "matchers.h"
+#include "text.h"
 
 static bool digit(char c)
 {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * OpenSMTPD and Haraka log the client address when it connects and the
- * failure later, tied by a session id; a bounded table remembers the
- * address in between.
+ * OpenSMTPD logs the client address when it connects and the failure
+ * later, tied by a session id; the session table (sessions.h) remembers
+ * the address in between.
  *
  * OpenSMTPD 6.4 and later:
  *   ID smtp connected address=198.18.1.2 host=foo.example
@@ -15,113 +15,11 @@
  *       result="503 5.5.1 Invalid command: Command not supported"
  * One wrong password gives both a permfail and a 535 failed-command line;
  * the second is the same event and is not counted again.
- *
- * Haraka:
- *   [NOTICE] [UUID] [core] connect ip=198.18.1.2 port=52314 local_ip=...
- *   [INFO] [UUID] [auth/flat_file] AUTH user="bob" success=false
- *   [NOTICE] [UUID] [core] disconnect ip=...
  */
 #include <string.h>
 
-#include "parse.h"
-
-static uint32_t hash_id(const char *id, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	while (n--) {
-		h ^= (unsigned char)*id++;
-		h *= 16777619u;
-	}
-	return h;
-}
-
-#define PROBE 8		/* slots looked at per id: bounds every operation */
-
-static struct mxg_session *find(struct mxg_sessions *t, const char *id,
-				size_t n)
-{
-	uint32_t h = hash_id(id, n);
-	int i;
-
-	for (i = 0; i < PROBE; i++) {
-		struct mxg_session *x = &t->slot[(h + i) & (MXG_SESSION_SLOTS - 1)];
-
-		if (!strncmp(x->id, id, n) && x->id[n] == '\0')
-			return x;
-	}
-	return NULL;
-}
-
-void mxg_sessions_put(struct mxg_sessions *t, const char *id, size_t n,
-		      const struct mxg_addr *addr, int64_t now)
-{
-	uint32_t h;
-	struct mxg_session *x, *victim = NULL;
-	int i;
-
-	if (n == 0 || n >= MXG_SESSION_ID_MAX)
-		return;
-	x = find(t, id, n);
-	if (!x) {
-		/* A free or expired slot, else the oldest: the table never grows. */
-		h = hash_id(id, n);
-		for (i = 0; i < PROBE; i++) {
-			x = &t->slot[(h + i) & (MXG_SESSION_SLOTS - 1)];
-			if (!x->id[0] || now - x->seen > MXG_SESSION_TTL) {
-				victim = x;
-				break;
-			}
-			if (!victim || x->seen < victim->seen)
-				victim = x;
-		}
-		x = victim;
-		memcpy(x->id, id, n);
-		x->id[n] = '\0';
-	}
-	x->addr = *addr;
-	x->seen = now;
-	x->auth_failed = false;
-}
-
-struct mxg_session *mxg_sessions_get(struct mxg_sessions *t, const char *id,
-				     size_t n, int64_t now)
-{
-	struct mxg_session *x;
-
-	if (n == 0 || n >= MXG_SESSION_ID_MAX)
-		return NULL;
-	x = find(t, id, n);
-	if (!x || now - x->seen > MXG_SESSION_TTL)
-		return NULL;
-	return x;
-}
-
-void mxg_sessions_del(struct mxg_sessions *t, const char *id, size_t n)
-{
-	struct mxg_session *x;
-
-	if (n == 0 || n >= MXG_SESSION_ID_MAX)
-		return;
-	x = find(t, id, n);
-	if (x)
-		x->id[0] = '\0';
-}
-
-static bool is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	       (c >= 'A' && c <= 'F');
-}
-
-/* A value "key=VALUE" up to the next space. */
-static const char *value_end(const char *v, const char *e)
-{
-	while (v < e && *v != ' ')
-		v++;
-	return v;
-}
-
+#include "matchers.h"
+#include "text.h"
 
 int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 			int64_t now, struct mxg_auth_event *ev)
@@ -134,7 +32,7 @@ int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 
 	/* "ID smtp EVENT ..." from the start of smtpd's message. */
 	id = s;
-	for (sm = s; sm < e && is_hex(*sm) && sm - s < 32; sm++)
+	for (sm = s; sm < e && mxg_is_hex(*sm) && sm - s < 32; sm++)
 		;
 	idn = (size_t)(sm - id);
 	if (idn < 8 || !MXG_STARTS(sm, e, " smtp "))
@@ -148,7 +46,7 @@ int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 
 	if (MXG_STARTS(k, e, "connected ")) {
 		a = MXG_FIND(k, e, " address=");
-		if (a && !mxg_addr_span(a + 9, value_end(a + 9, e), &addr))
+		if (a && !mxg_addr_span(a + 9, mxg_value_end(a + 9, e), &addr))
 			mxg_sessions_put(t, id, idn, &addr, now);
 		return 0;
 	}
@@ -162,7 +60,7 @@ int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 			return 0;
 		/* The client's user= comes before address=: take the last. */
 		a = old_format ? MXG_RFIND(k, r + 1, " address=") : NULL;
-		inline_addr = a && !mxg_addr_span(a + 9, value_end(a + 9, r),
+		inline_addr = a && !mxg_addr_span(a + 9, mxg_value_end(a + 9, r),
 						  &ev->addr);
 		x = mxg_sessions_get(t, id, idn, now);
 		if (!inline_addr) {
@@ -192,7 +90,7 @@ int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 		if (!r || r + 9 >= e || r[9] != '5')
 			return 0;
 		a = old_format ? MXG_FIND(k, c + 1, " address=") : NULL;
-		inline_addr = a && !mxg_addr_span(a + 9, value_end(a + 9, c),
+		inline_addr = a && !mxg_addr_span(a + 9, mxg_value_end(a + 9, c),
 						  &ev->addr);
 		x = mxg_sessions_get(t, id, idn, now);
 		if (x && x->auth_failed && MXG_STARTS(r + 9, e, "535")) {
@@ -207,52 +105,4 @@ int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 		return 1;
 	}
 	return 0;
-}
-
-int mxg_match_haraka(struct mxg_sessions *t, const char *s, const char *e,
-		     int64_t now, struct mxg_auth_event *ev)
-{
-	const char *p, *id, *ide, *a, *u, *ue;
-	struct mxg_session *x;
-	struct mxg_addr addr;
-
-	/* "[LEVEL] [UUID(.N)] [plugin] ..." from the start of Haraka's message. */
-	if (s >= e || *s != '[')
-		return 0;
-	for (p = s + 1; p < e && *p >= 'A' && *p <= 'Z' && p - s < 12; p++)
-		;
-	if (!MXG_STARTS(p, e, "] ["))
-		return 0;
-	id = p + 3;
-	for (ide = id; ide < e && (is_hex(*ide) || *ide == '-'); ide++)
-		;
-	if (ide - id < 32 || ide >= e || (*ide != ']' && *ide != '.'))
-		return 0;
-	p = memchr(ide, ']', (size_t)(e - ide));
-	if (!p || !MXG_STARTS(p, e, "] ["))
-		return 0;
-	p += 3;
-	if (MXG_STARTS(p, e, "core] connect ip=")) {
-		a = p + 17;
-		if (!mxg_addr_span(a, value_end(a, e), &addr))
-			mxg_sessions_put(t, id, (size_t)(ide - id), &addr,
-					 now);
-		return 0;
-	}
-	if (MXG_STARTS(p, e, "core] disconnect ip=")) {
-		mxg_sessions_del(t, id, (size_t)(ide - id));
-		return 0;
-	}
-	u = MXG_FIND(p, e, " AUTH user=\"");
-	if (!u || !MXG_STARTS(p, e, "auth"))
-		return 0;
-	ue = MXG_RFIND(u, e, "\" success=");
-	if (!ue || !MXG_STARTS(ue + 10, e, "false"))
-		return 0;
-	x = mxg_sessions_get(t, id, (size_t)(ide - id), now);
-	if (!x)
-		return 0;
-	ev->addr = x->addr;
-	mxg_user_copy(ev, u + 12, ue);
-	return 1;
 }

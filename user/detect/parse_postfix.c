@@ -11,7 +11,8 @@
  */
 #include <ctype.h>
 
-#include "parse.h"
+#include "matchers.h"
+#include "text.h"
 
 /* Not the client's fault: the SASL backend was down or misconfigured. */
 static bool server_side(const char *r, const char *e)
@@ -81,7 +82,7 @@ static bool client_is(const char *p, const char *e, struct mxg_addr *addr)
 }
 
 /*
- * Hostile but not AUTH, for SSHGuard-style counting (MXG_PARSE_PROBES);
+ * Hostile but not AUTH, for SSHGuard-style counting (MXG_PARSE_HOSTILE);
  * each form anchored at the start of Postfix's message:
  *   lost connection after CMD from NAME[ADDR]
  *   warning: non-SMTP command from NAME[ADDR]: <client text>
@@ -91,12 +92,12 @@ static bool client_is(const char *p, const char *e, struct mxg_addr *addr)
  *   postgrey: action=greylist, reason=..., client_name=NAME,
  *             client_address=ADDR, sender=..., recipient=...
  */
-int mxg_probe_postfix(const char *s, const char *e, bool postscreen,
-		      struct mxg_auth_event *ev)
+int mxg_hostile_postfix(const char *s, const char *e, bool postscreen,
+			struct mxg_auth_event *ev)
 {
 	const char *p, *v, *end;
 
-	ev->kind = MXG_EV_PROBE;
+	ev->kind = MXG_EV_HOSTILE;
 	if (postscreen) {
 		if (MXG_STARTS(s, e, "PREGREET ") || MXG_STARTS(s, e, "HANGUP after ")) {
 			/* "after 0.04 from [ADDR]:PORT": words of Postfix's own. */

@@ -12,7 +12,8 @@
  */
 #include <string.h>
 
-#include "parse.h"
+#include "matchers.h"
+#include "text.h"
 
 /* "QID: " at the start (a queue id, or NOQUEUE): past it, or NULL. */
 static const char *past_qid(const char *s, const char *e)
@@ -86,12 +87,12 @@ int mxg_match_sendmail(const char *s, const char *e, struct mxg_auth_event *ev)
  * "... reject=550 5.7.1 <rcpt>... Relaying denied. IP name lookup failed
  * [ADDR]": the recipient before it is the client's, the end is sendmail's.
  */
-int mxg_probe_sendmail(const char *s, const char *e, struct mxg_auth_event *ev)
+int mxg_hostile_sendmail(const char *s, const char *e, struct mxg_auth_event *ev)
 {
 	static const char tail[] = "Relaying denied. IP name lookup failed [";
 	const char *a;
 
-	ev->kind = MXG_EV_PROBE;
+	ev->kind = MXG_EV_HOSTILE;
 	a = MXG_RFIND(s, e, tail);
 	if (!a || e[-1] != ']')
 		return 0;

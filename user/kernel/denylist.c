@@ -98,10 +98,10 @@ static int save_one(const struct mxg_cidr *c, const struct mxg_deny *v, void *ar
 		return 0;
 	if (v->expires_ns)
 		expires = (long long)s->wall_now +
-			  (long long)((v->expires_ns - s->boot_now + 999999999ULL) /
-				      1000000000ULL);
+			  (long long)((v->expires_ns - s->boot_now + MXG_SEC_NS - 1) /
+				      MXG_SEC_NS);
 	added = (long long)s->wall_now -
-		(long long)((s->boot_now - v->added_ns) / 1000000000ULL);
+		(long long)((s->boot_now - v->added_ns) / MXG_SEC_NS);
 	if (v->added_ns > s->boot_now)
 		added = (long long)s->wall_now;
 	/*
@@ -197,15 +197,15 @@ static int parse_record(char *line, uint64_t boot_now, time_t wall_now,
 	if (exp && exp <= wall_now)
 		return 1;
 	left = exp ? (uint64_t)(exp - wall_now) : 0;
-	if (left > MXG_BAN_MAX_NS / 1000000000ULL) {
+	if (left > MXG_BAN_MAX_NS / MXG_SEC_NS) {
 		*why = "expiry beyond the longest ban, " MXG_BAN_MAX_STR;
 		return -EINVAL;
 	}
-	left *= 1000000000ULL;
+	left *= MXG_SEC_NS;
 	v->expires_ns = exp ? boot_now + left : 0;
 	/* Before the boot, as far as CLOCK_BOOTTIME can say: at 0. */
-	age = wall_now > added && (uint64_t)(wall_now - added) < UINT64_MAX / 1000000000ULL ?
-	      (uint64_t)(wall_now - added) * 1000000000ULL : 0;
+	age = wall_now > added && (uint64_t)(wall_now - added) < UINT64_MAX / MXG_SEC_NS ?
+	      (uint64_t)(wall_now - added) * MXG_SEC_NS : 0;
 	v->added_ns = age < boot_now ? boot_now - age : 0;
 	v->ban_count = count;
 	v->hits = hits;

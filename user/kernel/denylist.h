@@ -39,7 +39,7 @@ int mxg_denylist_apply(const struct mxg_maps *m, const struct mxg_cidr *c,
  * TTL is refused rather than let now + duration come near where the
  * 64-bit nanosecond clock, or its signed difference, wraps around.
  */
-#define MXG_BAN_MAX_NS (36500ULL * 86400ULL * 1000000000ULL)
+#define MXG_BAN_MAX_NS (36500ULL * 86400ULL * MXG_SEC_NS)
 #define MXG_BAN_MAX_STR "36500d (100 years)"
 
 /*

@@ -96,7 +96,7 @@ uint64_t mxg_boot_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * MXG_SEC_NS + (uint64_t)ts.tv_nsec;
 }
 
 uint64_t mxg_mono_ns(void)
@@ -104,7 +104,7 @@ uint64_t mxg_mono_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * MXG_SEC_NS + (uint64_t)ts.tv_nsec;
 }
 
 /* Key for c in whichever trie its family uses; returns that map's fd. */

@@ -7,7 +7,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "evidence.h"
+#include "evidence_ring.h"
 #include "policy.h"
 
 #define NIL UINT32_MAX

@@ -92,11 +92,8 @@
 
 #include "mxguard.h"
 #include "addr.h"
+#include "units.h"
 
-#define MXG_SEC_NS		1000000000ULL
-#define MXG_MIN_NS		(60 * MXG_SEC_NS)
-#define MXG_HOUR_NS		(60 * MXG_MIN_NS)
-#define MXG_DAY_NS		(24 * MXG_HOUR_NS)
 
 /* Bounds checked by mxg_policy_config_check(). */
 #define MXG_POLICY_MAXRETRY_MAX		100	/* ring slots per entry */
