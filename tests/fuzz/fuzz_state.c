@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <bpf/bpf.h>
 
+#include "clock.h"
 #include "fuzz.h"
 #include "denylist.h"
 

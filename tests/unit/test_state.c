@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "denylist.h"
 #include "maps.h"
 #include "test.h"

@@ -21,6 +21,7 @@
 #include <linux/if_link.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "commands.h"
 #include "config.h"
 #include "denylist.h"

@@ -29,6 +29,7 @@
 
 #include "atomic.h"
 #include "cli.h"
+#include "clock.h"
 #include "commands.h"
 #include "config.h"
 #include "denylist.h"

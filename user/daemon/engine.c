@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "denylist.h"
 #include "engine.h"
 #include "log.h"

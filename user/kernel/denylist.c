@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "clock.h"
 #include "config.h"
 #include "denylist.h"
 

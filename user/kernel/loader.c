@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "atomic.h"
+#include "clock.h"
 #include "loader.h"
 #include "log.h"
 #include "mxguard.skel.h"

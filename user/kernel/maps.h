@@ -34,12 +34,6 @@ int mxg_maps_open(struct mxg_maps *m, const char *pin_dir, char *err,
 		  size_t errlen);
 void mxg_maps_close(struct mxg_maps *m);
 
-/* CLOCK_BOOTTIME now, in ns: the clock the XDP program compares expiries on. */
-uint64_t mxg_boot_ns(void);
-
-/* CLOCK_MONOTONIC now, in ns: for measuring intervals. */
-uint64_t mxg_mono_ns(void);
-
 /* Add or replace a deny entry; expires_ns 0 = permanent. */
 int mxg_deny_put(const struct mxg_maps *m, const struct mxg_cidr *c,
 		 const struct mxg_deny *val);
