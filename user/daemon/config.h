@@ -15,6 +15,7 @@
 
 #include "mxguard.h"
 #include "addr.h"
+#include "duration.h"
 
 #define MXG_CONF_DEFAULT "/etc/mxguard/mxguard.conf"
 #define MXG_STATE_DIR_DEFAULT "/var/lib/mxguard"
@@ -114,11 +115,5 @@ void mxg_config_print(const struct mxg_options *o, FILE *f);
 
 /* Print every key with its default, bounds and help (mxguard.conf(5) source). */
 void mxg_config_print_reference(FILE *f, bool man);
-
-/* Parse a duration: "90", "90s", "10m", "1h", "2d", "1w", "500ms"; 0 ok. */
-int mxg_parse_duration(const char *s, uint64_t *ns);
-
-/* Format a duration as the shortest exact "1h", "90s", "1500ms". */
-const char *mxg_duration_str(uint64_t ns, char *buf, size_t size);
 
 #endif

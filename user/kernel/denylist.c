@@ -10,8 +10,8 @@
 
 #include "atomic.h"
 #include "clock.h"
-#include "config.h"
 #include "denylist.h"
+#include "duration.h"
 
 static bool active(const struct mxg_deny *v, uint64_t now)
 {
