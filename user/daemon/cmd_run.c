@@ -10,7 +10,6 @@
  * pinned: the protection goes on without the daemon, and the next run adopts
  * it. --detach-on-exit removes everything instead.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -20,9 +19,6 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
-
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include <sys/stat.h>
 #include <time.h>
@@ -41,7 +37,6 @@
 #include "log.h"
 #include "maps.h"
 #include "metrics.h"
-#include "mxguard.skel.h"
 #include "parse.h"
 #include "policy.h"
 #include "saver.h"
@@ -106,7 +101,7 @@ struct daemon {
 	char **argv;
 	struct mxguard_bpf *skel;
 	struct mxg_maps m;
-	struct ring_buffer *rb;
+	struct mxg_events *rb;
 	int lock_fd;
 	int epfd;
 	int sigfd;
@@ -746,7 +741,7 @@ static int setup_loop(struct daemon *d)
 		return -errno;
 	if (timerfd_settime(d->timerfd, 0, &its, NULL))
 		return -errno;
-	d->rb = ring_buffer__new(d->m.events, handle_event, d, NULL);
+	d->rb = mxg_events_open(&d->m, handle_event, d);
 	if (!d->rb)
 		return -errno;
 	/* Events lost before we ran belong to an earlier run: not ours to recover. */
@@ -760,7 +755,7 @@ static int setup_loop(struct daemon *d)
 	ev.data.fd = d->timerfd;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->timerfd, &ev))
 		return -errno;
-	ev.data.fd = ring_buffer__epoll_fd(d->rb);
+	ev.data.fd = mxg_events_fd(d->rb);
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
 		return -errno;
 	if (d->follow) {
@@ -865,7 +860,7 @@ static void on_tick(struct daemon *d)
 	mxg_metrics_expire(d->metrics);
 	/* Drain what is there first, so that only lost stamps are left to find. */
 	if (d->rb)
-		ring_buffer__consume(d->rb);
+		mxg_events_consume(d->rb);
 	recover_lost_events(d);
 	if (d->follow)
 		mxg_follow_poll(d->follow, mxg_engine_line, &d->eng);
@@ -903,23 +898,18 @@ static void on_tick(struct daemon *d)
 /* Links pinned by an earlier run for interfaces not given now. */
 static void warn_stale_links(const struct daemon *d)
 {
-	struct dirent *de;
-	unsigned int i;
-	DIR *dir = opendir(d->o.pin_dir);
+	struct mxg_link_state links[64];
+	unsigned int i, j, n;
 
-	if (!dir)
-		return;
-	while ((de = readdir(dir))) {
-		if (strncmp(de->d_name, "link_", 5))
-			continue;
+	n = mxg_links_list(d->o.pin_dir, links, sizeof(links) / sizeof(links[0]));
+	for (j = 0; j < n; j++) {
 		for (i = 0; i < d->o.n_ifaces; i++)
-			if (!strcmp(de->d_name + 5, d->o.ifaces[i]))
+			if (!strcmp(links[j].ifname, d->o.ifaces[i]))
 				break;
 		if (i == d->o.n_ifaces)
 			mxg_warn("an earlier run left the program attached to %s, where it keeps filtering with these maps; add -i %s to update it, or mxguard detach to remove all",
-				 de->d_name + 5, de->d_name + 5);
+				 links[j].ifname, links[j].ifname);
 	}
-	closedir(dir);
 }
 
 /* Returns when told to stop. */
@@ -965,7 +955,7 @@ static void serve(struct daemon *d)
 				mxg_journal_process(d->journal, mxg_engine_line, &d->eng);
 				queue_evidence(d, EVIDENCE_STEP_NS);
 			} else {
-				ring_buffer__consume(d->rb);
+				mxg_events_consume(d->rb);
 			}
 		}
 	}
@@ -994,8 +984,7 @@ static void teardown(struct daemon *d)
 	mxg_metrics_free(d->metrics);
 	mxg_engine_free(&d->eng);
 
-	if (d->rb)
-		ring_buffer__free(d->rb);
+	mxg_events_free(d->rb);
 	if (d->epfd >= 0)
 		close(d->epfd);
 	if (d->sigfd >= 0)
@@ -1003,7 +992,7 @@ static void teardown(struct daemon *d)
 	if (d->timerfd >= 0)
 		close(d->timerfd);
 	if (d->skel)
-		mxguard_bpf__destroy(d->skel);
+		mxg_bpf_unload(d->skel);
 	if (d->o.detach_on_exit && d->lock_fd >= 0) {
 		if (mxg_detach_all(d->o.pin_dir, err, sizeof(err)))
 			mxg_err("%s", err);
@@ -1092,7 +1081,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < d.o.n_ifaces; i++) {
-		ret = mxg_xdp_attach(bpf_program__fd(d.skel->progs.mxguard_xdp),
+		ret = mxg_xdp_attach(mxg_bpf_prog_fd(d.skel),
 				     d.o.ifaces[i], d.o.pin_dir, d.o.xdp_mode,
 				     &mode, err, sizeof(err));
 		if (ret) {

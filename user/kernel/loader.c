@@ -146,6 +146,16 @@ void mxg_bpf_maps(struct mxguard_bpf *skel, struct mxg_maps *m)
 	m->events = bpf_map__fd(skel->maps.events);
 }
 
+int mxg_bpf_prog_fd(const struct mxguard_bpf *skel)
+{
+	return bpf_program__fd(skel->progs.mxguard_xdp);
+}
+
+void mxg_bpf_unload(struct mxguard_bpf *skel)
+{
+	mxguard_bpf__destroy(skel);
+}
+
 struct allow_sync {
 	const struct mxg_maps *m;
 	const struct mxg_options *o;
@@ -167,10 +177,12 @@ static int drop_stale_allow(const struct mxg_cidr *c, const struct mxg_allow *v,
 			    void *arg)
 {
 	struct allow_sync *s = arg;
+	int ret;
 
 	if (v->source == MXG_ALLOW_CONFIG && !in_list(&s->o->allow, c)) {
-		if (mxg_allow_del(s->m, c))
-			s->ret = -errno;
+		ret = mxg_allow_del(s->m, c);
+		if (ret && ret != -ENOENT)
+			s->ret = ret;
 	}
 	return 0;
 }
@@ -183,10 +195,9 @@ int mxg_bpf_configure(const struct mxg_maps *m, const struct mxg_options *o,
 		.prefix_v6 = o->prefix_v6,
 	};
 	struct allow_sync sync = { .m = m, .o = o };
-	__u16 key, next, *prev = NULL;
-	__u16 stale[MXG_MAX_PORTS];
-	unsigned int i, j, n_stale = 0;
-	__u32 zero = 0;
+	uint16_t keep[MXG_MAX_PORTS];
+	unsigned int i;
+	int ret;
 
 	if (o->monitor)
 		cfg.flags |= MXG_F_MONITOR;
@@ -199,25 +210,20 @@ int mxg_bpf_configure(const struct mxg_maps *m, const struct mxg_options *o,
 			.burst = o->ports[i].burst,
 		};
 
-		key = o->ports[i].port;
-		if (bpf_map_update_elem(m->ports, &key, &lim, BPF_ANY)) {
+		keep[i] = o->ports[i].port;
+		ret = mxg_port_put(m, keep[i], &lim);
+		if (ret) {
 			snprintf(err, errlen, "cannot set port %u in the ports map: %s",
-				 key, strerror(errno));
-			return -errno;
+				 keep[i], strerror(-ret));
+			return ret;
 		}
 	}
-	while (n_stale < MXG_MAX_PORTS &&
-	       bpf_map_get_next_key(m->ports, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		for (j = 0; j < o->n_ports; j++)
-			if (o->ports[j].port == key)
-				break;
-		if (j == o->n_ports)
-			stale[n_stale++] = key;
+	ret = mxg_ports_prune(m, keep, o->n_ports);
+	if (ret) {
+		snprintf(err, errlen, "cannot remove a port no longer protected from the ports map: %s",
+			 strerror(-ret));
+		return ret;
 	}
-	for (i = 0; i < n_stale; i++)
-		bpf_map_delete_elem(m->ports, &stale[i]);
 
 	for (i = 0; i < o->allow.n; i++) {
 		struct mxg_allow v = {
@@ -225,22 +231,27 @@ int mxg_bpf_configure(const struct mxg_maps *m, const struct mxg_options *o,
 			.source = MXG_ALLOW_CONFIG,
 		};
 
-		if (mxg_allow_put(m, &o->allow.v[i], &v)) {
+		ret = mxg_allow_put(m, &o->allow.v[i], &v);
+		if (ret) {
 			char c[MXG_CIDR_STRLEN];
 
 			snprintf(err, errlen, "cannot allowlist %s: %s",
 				 mxg_cidr_str(&o->allow.v[i], c, sizeof(c)),
-				 strerror(errno));
-			return -errno;
+				 strerror(-ret));
+			return ret;
 		}
 	}
 	mxg_allow_each(m, drop_stale_allow, &sync);
 
 	/* The switches last: ports and allowlist are in place when they apply. */
-	if (bpf_map_update_elem(m->config, &zero, &cfg, BPF_ANY)) {
-		snprintf(err, errlen, "cannot write the config map: %s", strerror(errno));
-		return -errno;
+	ret = mxg_config_write(m, &cfg);
+	if (ret) {
+		snprintf(err, errlen, "cannot write the config map: %s", strerror(-ret));
+		return ret;
 	}
+	if (sync.ret)
+		snprintf(err, errlen, "cannot remove an allowlist entry the config no longer has: %s",
+			 strerror(-sync.ret));
 	return sync.ret;
 }
 
@@ -294,6 +305,38 @@ static const char *attached_mode(int ifindex)
 		return "multi";
 	}
 	return "none";
+}
+
+unsigned int mxg_links_list(const char *pin_dir, struct mxg_link_state *out,
+			    unsigned int max)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *d = opendir(pin_dir);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		struct bpf_link_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd;
+
+		if (strncmp(de->d_name, "link_", 5))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		snprintf(out[n].ifname, sizeof(out[n].ifname), "%s", de->d_name + 5);
+		out[n].present = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+				 info.xdp.ifindex != 0;
+		out[n].mode = out[n].present ? attached_mode((int)info.xdp.ifindex) : "unknown";
+		close(fd);
+		n++;
+	}
+	closedir(d);
+	return n;
 }
 
 int mxg_xdp_attach(int prog_fd, const char *ifname, const char *pin_dir,

@@ -3,6 +3,9 @@
 #ifndef MXG_LOADER_H
 #define MXG_LOADER_H
 
+#include <net/if.h>
+#include <stdbool.h>
+
 #include "config.h"
 #include "maps.h"
 
@@ -29,6 +32,12 @@ bool mxg_daemon_alive(const char *pin_dir);
  */
 struct mxguard_bpf *mxg_bpf_load(const char *pin_dir, char *err, size_t errlen);
 
+/* The XDP program's fd, to attach it. */
+int mxg_bpf_prog_fd(const struct mxguard_bpf *skel);
+
+/* Close the program and the maps (their pins, and so the filtering, stay). */
+void mxg_bpf_unload(struct mxguard_bpf *skel);
+
 /* Fill mxg_maps from the loaded skeleton (fds stay owned by it). */
 void mxg_bpf_maps(struct mxguard_bpf *skel, struct mxg_maps *m);
 
@@ -48,6 +57,17 @@ int mxg_bpf_configure(const struct mxg_maps *m, const struct mxg_options *o,
  */
 int mxg_xdp_attach(int prog_fd, const char *ifname, const char *pin_dir,
 		   int mode, const char **mode_out, char *err, size_t errlen);
+
+/* An XDP link pinned under the pin dir. */
+struct mxg_link_state {
+	char ifname[IF_NAMESIZE];
+	const char *mode;	/* "native", "generic", ... or "unknown" */
+	bool present;		/* its interface still exists */
+};
+
+/* The links pinned under pin_dir, at most max; returns how many. */
+unsigned int mxg_links_list(const char *pin_dir, struct mxg_link_state *out,
+			    unsigned int max);
 
 /* Remove every link and map pinned under pin_dir, then the directory. */
 int mxg_detach_all(const char *pin_dir, char *err, size_t errlen);

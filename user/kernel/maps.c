@@ -90,6 +90,56 @@ void mxg_maps_close(struct mxg_maps *m)
 	}
 }
 
+static int ret_errno(int ret)
+{
+	return ret < 0 ? -errno : 0;
+}
+
+int mxg_config_read(const struct mxg_maps *m, struct mxg_config *cfg)
+{
+	__u32 zero = 0;
+
+	return ret_errno(bpf_map_lookup_elem(m->config, &zero, cfg));
+}
+
+int mxg_config_write(const struct mxg_maps *m, const struct mxg_config *cfg)
+{
+	__u32 zero = 0;
+
+	return ret_errno(bpf_map_update_elem(m->config, &zero, cfg, BPF_ANY));
+}
+
+int mxg_port_put(const struct mxg_maps *m, uint16_t port,
+		 const struct mxg_port_limit *lim)
+{
+	return ret_errno(bpf_map_update_elem(m->ports, &port, lim, BPF_ANY));
+}
+
+int mxg_ports_prune(const struct mxg_maps *m, const uint16_t *keep,
+		    unsigned int n)
+{
+	__u16 key, next, *prev = NULL;
+	__u16 stale[MXG_MAX_PORTS];
+	unsigned int i, j, n_stale = 0;
+	int ret = 0;
+
+	/* Collect first: deleting while walking would restart the walk. */
+	while (n_stale < MXG_MAX_PORTS &&
+	       bpf_map_get_next_key(m->ports, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		for (j = 0; j < n; j++)
+			if (keep[j] == key)
+				break;
+		if (j == n)
+			stale[n_stale++] = key;
+	}
+	for (i = 0; i < n_stale; i++)
+		if (bpf_map_delete_elem(m->ports, &stale[i]) && errno != ENOENT && !ret)
+			ret = -errno;
+	return ret;
+}
+
 /* Key for c in whichever trie its family uses; returns that map's fd. */
 static int lpm_key(int fd4, int fd6, const struct mxg_cidr *c,
 		   struct mxg_lpm_v4 *k4, struct mxg_lpm_v6 *k6, void **key)
@@ -104,11 +154,6 @@ static int lpm_key(int fd4, int fd6, const struct mxg_cidr *c,
 	memcpy(k6->addr, c->addr.a, 16);
 	*key = k6;
 	return fd6;
-}
-
-static int ret_errno(int ret)
-{
-	return ret < 0 ? -errno : 0;
 }
 
 int mxg_deny_put(const struct mxg_maps *m, const struct mxg_cidr *c,
@@ -430,6 +475,46 @@ void mxg_maps_fill(const struct mxg_maps *m, struct mxg_fill out[MXG_N_FILL])
 		out[i].max = bpf_obj_get_info_by_fd(maps[i].fd, &info, &len) ?
 			     0 : info.max_entries;
 	}
+}
+
+struct mxg_events {
+	struct ring_buffer *rb;
+};
+
+struct mxg_events *mxg_events_open(const struct mxg_maps *m, mxg_event_fn fn,
+				   void *ctx)
+{
+	struct mxg_events *e = calloc(1, sizeof(*e));
+	int err;
+
+	if (!e)
+		return NULL;
+	e->rb = ring_buffer__new(m->events, fn, ctx, NULL);
+	if (!e->rb) {
+		err = errno;
+		free(e);
+		errno = err;
+		return NULL;
+	}
+	return e;
+}
+
+int mxg_events_fd(const struct mxg_events *e)
+{
+	return ring_buffer__epoll_fd(e->rb);
+}
+
+int mxg_events_consume(struct mxg_events *e)
+{
+	return ring_buffer__consume(e->rb);
+}
+
+void mxg_events_free(struct mxg_events *e)
+{
+	if (!e)
+		return;
+	ring_buffer__free(e->rb);
+	free(e);
 }
 
 int mxg_stats_read(const struct mxg_maps *m, struct mxg_stats *sum)

@@ -34,6 +34,17 @@ int mxg_maps_open(struct mxg_maps *m, const char *pin_dir, char *err,
 		  size_t errlen);
 void mxg_maps_close(struct mxg_maps *m);
 
+/* The program's switches and rate-key lengths (the one record of config). */
+int mxg_config_read(const struct mxg_maps *m, struct mxg_config *cfg);
+int mxg_config_write(const struct mxg_maps *m, const struct mxg_config *cfg);
+
+/* Protect port with limit lim (add or replace). */
+int mxg_port_put(const struct mxg_maps *m, uint16_t port,
+		 const struct mxg_port_limit *lim);
+/* Stop protecting every port that is not one of keep[0..n-1]. */
+int mxg_ports_prune(const struct mxg_maps *m, const uint16_t *keep,
+		    unsigned int n);
+
 /* Add or replace a deny entry; expires_ns 0 = permanent. */
 int mxg_deny_put(const struct mxg_maps *m, const struct mxg_cidr *c,
 		 const struct mxg_deny *val);
@@ -80,6 +91,20 @@ struct mxg_fill {
 	unsigned int max;
 };
 void mxg_maps_fill(const struct mxg_maps *m, struct mxg_fill out[MXG_N_FILL]);
+
+/*
+ * The events ring (struct mxg_event records from the program). fn gets
+ * each record as the ring holds it; mxg_events_fd is for epoll, and
+ * mxg_events_consume calls fn for everything there now (a count or a
+ * negative errno).
+ */
+struct mxg_events;
+typedef int (*mxg_event_fn)(void *ctx, void *data, size_t size);
+struct mxg_events *mxg_events_open(const struct mxg_maps *m, mxg_event_fn fn,
+				   void *ctx);
+int mxg_events_fd(const struct mxg_events *e);
+int mxg_events_consume(struct mxg_events *e);
+void mxg_events_free(struct mxg_events *e);
 
 /* Sum the per-CPU stats record. */
 int mxg_stats_read(const struct mxg_maps *m, struct mxg_stats *sum);
