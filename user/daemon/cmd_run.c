@@ -238,6 +238,31 @@ static int build_options(struct daemon *d, struct mxg_options *o, bool quiet)
 	return 0;
 }
 
+/* The config's part for the XDP program, as the kernel layer takes it. */
+static int configure_maps(const struct mxg_maps *m, const struct mxg_options *o,
+			  char *err, size_t errlen)
+{
+	struct mxg_xdp_settings s = {
+		.cfg = {
+			.prefix_v4 = o->prefix_v4,
+			.prefix_v6 = o->prefix_v6,
+			.flags = (o->monitor ? MXG_F_MONITOR : 0) |
+				 (o->deny_scope == MXG_SCOPE_ALL ? MXG_F_DENY_ALL : 0),
+		},
+		.n_ports = o->n_ports,
+		.n_allow = o->allow.n,
+		.allow = o->allow.v,
+	};
+	unsigned int i;
+
+	for (i = 0; i < o->n_ports && i < MXG_MAX_PORTS; i++) {
+		s.port[i] = o->ports[i].port;
+		s.limit[i].rate = o->ports[i].rate;
+		s.limit[i].burst = o->ports[i].burst;
+	}
+	return mxg_bpf_configure(m, &s, err, errlen);
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	const struct mxg_event *ev = data;
@@ -710,7 +735,7 @@ static void reload(struct daemon *d)
 		mxg_err("reload refused: %s; the old config stays in force", err);
 		return;
 	}
-	if (mxg_bpf_configure(&d->m, &o, err, sizeof(err))) {
+	if (configure_maps(&d->m, &o, err, sizeof(err))) {
 		mxg_err("reload: %s", err);
 		return;
 	}
@@ -1066,7 +1091,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	mxg_bpf_maps(d.skel, &d.m);
-	if (mxg_bpf_configure(&d.m, &d.o, err, sizeof(err))) {
+	if (configure_maps(&d.m, &d.o, err, sizeof(err))) {
 		mxg_err("%s", err);
 		goto out;
 	}

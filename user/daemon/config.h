@@ -16,6 +16,7 @@
 #include "mxguard.h"
 #include "addr.h"
 #include "duration.h"
+#include "loader.h"
 
 #define MXG_CONF_DEFAULT "/etc/mxguard/mxguard.conf"
 #define MXG_STATE_DIR_DEFAULT "/var/lib/mxguard"
@@ -24,12 +25,6 @@
 #define MXG_MAX_CIDRS 256
 #define MXG_MAX_PATTERNS 32
 #define MXG_PATTERN_LEN 512
-
-enum mxg_xdp_mode {
-	MXG_XDP_AUTO = 0,	/* native, generic with a warning if that fails */
-	MXG_XDP_NATIVE,
-	MXG_XDP_GENERIC,
-};
 
 enum mxg_deny_scope {
 	MXG_SCOPE_SMTP = 0,	/* deny drops traffic to the protected ports */
@@ -57,7 +52,7 @@ struct mxg_options {
 	unsigned int prefix_v6;
 	unsigned int n_ports;
 	struct mxg_port_conf ports[MXG_MAX_PORTS];
-	int xdp_mode;			/* enum mxg_xdp_mode */
+	int xdp_mode;			/* enum mxg_xdp_mode (loader.h) */
 	bool detach_on_exit;
 	char pin_dir[PATH_MAX];
 	struct mxg_cidr_list allow;

@@ -158,17 +158,17 @@ void mxg_bpf_unload(struct mxguard_bpf *skel)
 
 struct allow_sync {
 	const struct mxg_maps *m;
-	const struct mxg_options *o;
+	const struct mxg_xdp_settings *s;
 	int ret;
 };
 
-static bool in_list(const struct mxg_cidr_list *l, const struct mxg_cidr *c)
+static bool in_allow(const struct mxg_xdp_settings *s, const struct mxg_cidr *c)
 {
 	unsigned int i;
 
-	for (i = 0; i < l->n; i++)
-		if (l->v[i].prefixlen == c->prefixlen &&
-		    mxg_addr_equal(&l->v[i].addr, &c->addr))
+	for (i = 0; i < s->n_allow; i++)
+		if (s->allow[i].prefixlen == c->prefixlen &&
+		    mxg_addr_equal(&s->allow[i].addr, &c->addr))
 			return true;
 	return false;
 }
@@ -176,67 +176,56 @@ static bool in_list(const struct mxg_cidr_list *l, const struct mxg_cidr *c)
 static int drop_stale_allow(const struct mxg_cidr *c, const struct mxg_allow *v,
 			    void *arg)
 {
-	struct allow_sync *s = arg;
+	struct allow_sync *sync = arg;
 	int ret;
 
-	if (v->source == MXG_ALLOW_CONFIG && !in_list(&s->o->allow, c)) {
-		ret = mxg_allow_del(s->m, c);
+	if (v->source == MXG_ALLOW_CONFIG && !in_allow(sync->s, c)) {
+		ret = mxg_allow_del(sync->m, c);
 		if (ret && ret != -ENOENT)
-			s->ret = ret;
+			sync->ret = ret;
 	}
 	return 0;
 }
 
-int mxg_bpf_configure(const struct mxg_maps *m, const struct mxg_options *o,
+int mxg_bpf_configure(const struct mxg_maps *m, const struct mxg_xdp_settings *s,
 		      char *err, size_t errlen)
 {
-	struct mxg_config cfg = {
-		.prefix_v4 = o->prefix_v4,
-		.prefix_v6 = o->prefix_v6,
-	};
-	struct allow_sync sync = { .m = m, .o = o };
-	uint16_t keep[MXG_MAX_PORTS];
+	struct allow_sync sync = { .m = m, .s = s };
 	unsigned int i;
 	int ret;
 
-	if (o->monitor)
-		cfg.flags |= MXG_F_MONITOR;
-	if (o->deny_scope == MXG_SCOPE_ALL)
-		cfg.flags |= MXG_F_DENY_ALL;
-
-	for (i = 0; i < o->n_ports; i++) {
-		struct mxg_port_limit lim = {
-			.rate = o->ports[i].rate,
-			.burst = o->ports[i].burst,
-		};
-
-		keep[i] = o->ports[i].port;
-		ret = mxg_port_put(m, keep[i], &lim);
+	if (s->n_ports > MXG_MAX_PORTS) {
+		snprintf(err, errlen, "%u ports: the ports map holds %u", s->n_ports,
+			 MXG_MAX_PORTS);
+		return -E2BIG;
+	}
+	for (i = 0; i < s->n_ports; i++) {
+		ret = mxg_port_put(m, s->port[i], &s->limit[i]);
 		if (ret) {
 			snprintf(err, errlen, "cannot set port %u in the ports map: %s",
-				 keep[i], strerror(-ret));
+				 s->port[i], strerror(-ret));
 			return ret;
 		}
 	}
-	ret = mxg_ports_prune(m, keep, o->n_ports);
+	ret = mxg_ports_prune(m, s->port, s->n_ports);
 	if (ret) {
 		snprintf(err, errlen, "cannot remove a port no longer protected from the ports map: %s",
 			 strerror(-ret));
 		return ret;
 	}
 
-	for (i = 0; i < o->allow.n; i++) {
+	for (i = 0; i < s->n_allow; i++) {
 		struct mxg_allow v = {
 			.added_ns = mxg_boot_ns(),
 			.source = MXG_ALLOW_CONFIG,
 		};
 
-		ret = mxg_allow_put(m, &o->allow.v[i], &v);
+		ret = mxg_allow_put(m, &s->allow[i], &v);
 		if (ret) {
 			char c[MXG_CIDR_STRLEN];
 
 			snprintf(err, errlen, "cannot allowlist %s: %s",
-				 mxg_cidr_str(&o->allow.v[i], c, sizeof(c)),
+				 mxg_cidr_str(&s->allow[i], c, sizeof(c)),
 				 strerror(-ret));
 			return ret;
 		}
@@ -244,7 +233,7 @@ int mxg_bpf_configure(const struct mxg_maps *m, const struct mxg_options *o,
 	mxg_allow_each(m, drop_stale_allow, &sync);
 
 	/* The switches last: ports and allowlist are in place when they apply. */
-	ret = mxg_config_write(m, &cfg);
+	ret = mxg_config_write(m, &s->cfg);
 	if (ret) {
 		snprintf(err, errlen, "cannot write the config map: %s", strerror(-ret));
 		return ret;

@@ -6,8 +6,13 @@
 #include <net/if.h>
 #include <stdbool.h>
 
-#include "config.h"
 #include "maps.h"
+
+enum mxg_xdp_mode {
+	MXG_XDP_AUTO = 0,	/* native, generic with a warning if that fails */
+	MXG_XDP_NATIVE,
+	MXG_XDP_GENERIC,
+};
 
 struct mxguard_bpf;
 
@@ -41,12 +46,23 @@ void mxg_bpf_unload(struct mxguard_bpf *skel);
 /* Fill mxg_maps from the loaded skeleton (fds stay owned by it). */
 void mxg_bpf_maps(struct mxguard_bpf *skel, struct mxg_maps *m);
 
+/* What the config puts into the maps (the daemon makes it from its options). */
+struct mxg_xdp_settings {
+	struct mxg_config cfg;		/* switches, rate-key prefix lengths */
+	unsigned int n_ports;
+	uint16_t port[MXG_MAX_PORTS];
+	struct mxg_port_limit limit[MXG_MAX_PORTS];
+	unsigned int n_allow;
+	const struct mxg_cidr *allow;	/* the config's allowlist */
+};
+
 /*
- * Write config, ports and the config allowlist into the maps. Ports not in
- * o are removed; allowlist entries from an older config are replaced,
- * manual ones kept. Nothing else is touched: bans and buckets survive.
+ * Write the switches, ports and the config allowlist into the maps. Ports
+ * not in s are removed; allowlist entries from an older config are
+ * replaced, manual ones kept. Nothing else is touched: bans and buckets
+ * survive.
  */
-int mxg_bpf_configure(const struct mxg_maps *m, const struct mxg_options *o,
+int mxg_bpf_configure(const struct mxg_maps *m, const struct mxg_xdp_settings *s,
 		      char *err, size_t errlen);
 
 /*
