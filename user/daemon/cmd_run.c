@@ -1083,8 +1083,7 @@ int cmd_run(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 
-	snprintf(err, sizeof(err), "%s/deny_v4", d.o.pin_dir);
-	fresh_maps = access(err, F_OK) != 0;
+	fresh_maps = !mxg_maps_pinned(d.o.pin_dir);
 	d.skel = mxg_bpf_load(d.o.pin_dir, err, sizeof(err));
 	if (!d.skel) {
 		mxg_err("%s", err);

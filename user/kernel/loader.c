@@ -134,16 +134,10 @@ struct mxguard_bpf *mxg_bpf_load(const char *pin_dir, char *err, size_t errlen)
 
 void mxg_bpf_maps(struct mxguard_bpf *skel, struct mxg_maps *m)
 {
-	m->config = bpf_map__fd(skel->maps.config);
-	m->ports = bpf_map__fd(skel->maps.ports);
-	m->allow_v4 = bpf_map__fd(skel->maps.allow_v4);
-	m->allow_v6 = bpf_map__fd(skel->maps.allow_v6);
-	m->deny_v4 = bpf_map__fd(skel->maps.deny_v4);
-	m->deny_v6 = bpf_map__fd(skel->maps.deny_v6);
-	m->rate_v4 = bpf_map__fd(skel->maps.rate_v4);
-	m->rate_v6 = bpf_map__fd(skel->maps.rate_v6);
-	m->stats = bpf_map__fd(skel->maps.stats);
-	m->events = bpf_map__fd(skel->maps.events);
+	/* A map of the list that the program lacks does not compile. */
+#define MXG_MAP_SKEL_FD(name, key_size, fill) m->name = bpf_map__fd(skel->maps.name);
+	MXG_MAPS(MXG_MAP_SKEL_FD)
+#undef MXG_MAP_SKEL_FD
 }
 
 int mxg_bpf_prog_fd(const struct mxguard_bpf *skel)
@@ -385,10 +379,23 @@ int mxg_xdp_attach(int prog_fd, const char *ifname, const char *pin_dir,
 	return 0;
 }
 
-int mxg_detach_all(const char *pin_dir, char *err, size_t errlen)
+/* Unlink pin_dir/name; the first failure other than ENOENT goes to err. */
+static void unpin(const char *pin_dir, const char *name, int *ret, char *err,
+		  size_t errlen)
 {
 	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
+	if (unlink(path) && errno != ENOENT && !*ret) {
+		*ret = -errno;
+		snprintf(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+	}
+}
+
+int mxg_detach_all(const char *pin_dir, char *err, size_t errlen)
+{
 	struct dirent *de;
+	unsigned int i;
 	int ret = 0;
 	DIR *d;
 
@@ -400,23 +407,16 @@ int mxg_detach_all(const char *pin_dir, char *err, size_t errlen)
 	}
 	/* Links first, so the program stops filtering before its maps go. */
 	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "link_", 5))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
-		if (unlink(path) && !ret) {
-			ret = -errno;
-			snprintf(err, errlen, "cannot remove %s: %s", path, strerror(errno));
-		}
+		if (!strncmp(de->d_name, "link_", 5))
+			unpin(pin_dir, de->d_name, &ret, err, errlen);
 	}
+	for (i = 0; i < MXG_N_MAPS; i++)
+		unpin(pin_dir, mxg_map_list[i].name, &ret, err, errlen);
+	/* Then what is left: maps an older mxguard pinned under other names. */
 	rewinddir(d);
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
-		if (unlink(path) && errno != ENOENT && !ret) {
-			ret = -errno;
-			snprintf(err, errlen, "cannot remove %s: %s", path, strerror(errno));
-		}
+		if (de->d_name[0] != '.')
+			unpin(pin_dir, de->d_name, &ret, err, errlen);
 	}
 	closedir(d);
 	if (!ret && rmdir(pin_dir)) {

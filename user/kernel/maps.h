@@ -7,27 +7,70 @@
 #define MXG_MAPS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mxguard.h"
 #include "addr.h"
 
+/*
+ * Every map of the XDP program (bpf/maps.h defines them; all are pinned by
+ * name under the pin dir), in one list: X(name, key_size, fill). fill is
+ * true for the maps whose entries status and the metrics count. struct
+ * mxg_maps, opening the pins, taking the fds from the loaded program, the
+ * fill counts and detach are all made from this list; test_maps checks it
+ * against the compiled program.
+ */
+#define MXG_MAPS(X)							\
+	X(config,   sizeof(__u32),              false)	/* switches */	\
+	X(ports,    sizeof(__u16),              false)	/* port limits */ \
+	X(deny_v4,  sizeof(struct mxg_lpm_v4),  true)	/* bans */	\
+	X(deny_v6,  sizeof(struct mxg_lpm_v6),  true)			\
+	X(allow_v4, sizeof(struct mxg_lpm_v4),  true)	/* allowlist */	\
+	X(allow_v6, sizeof(struct mxg_lpm_v6),  true)			\
+	X(rate_v4,  sizeof(struct mxg_rate_v4), true)	/* SYN buckets */ \
+	X(rate_v6,  sizeof(struct mxg_rate_v6), true)			\
+	X(stats,    sizeof(__u32),              false)	/* per-CPU counters */ \
+	X(events,   0,                          false)	/* ring buffer */
+
+/* One fd per map of the list, named as the map (-1 when not open). */
 struct mxg_maps {
-	int config;
-	int ports;
-	int allow_v4;
-	int allow_v6;
-	int deny_v4;
-	int deny_v6;
-	int rate_v4;
-	int rate_v6;
-	int stats;
-	int events;
+#define MXG_MAP_FD(name, key_size, fill) int name;
+	MXG_MAPS(MXG_MAP_FD)
+#undef MXG_MAP_FD
 };
 
-/* Names of the pinned maps, in struct mxg_maps order. */
-extern const char *const mxg_map_names[];
-#define MXG_N_MAPS 10
+#define MXG_MAP_ONE(name, key_size, fill) + 1
+#define MXG_MAP_FILL(name, key_size, fill) + (fill)
+#define MXG_N_MAPS (0 MXG_MAPS(MXG_MAP_ONE))
+/* How many maps have fill counts. */
+#define MXG_N_FILL (0 MXG_MAPS(MXG_MAP_FILL))
+
+/* The list as data: name, where its fd is in struct mxg_maps, key size. */
+struct mxg_map_desc {
+	const char *name;
+	size_t fd_off;
+	size_t key_size;
+	bool fill;
+};
+extern const struct mxg_map_desc mxg_map_list[];
+
+/* The fd of list entry i in m. */
+static inline int *mxg_map_fd(struct mxg_maps *m, unsigned int i)
+{
+	return (int *)((char *)m + mxg_map_list[i].fd_off);
+}
+
+static inline int mxg_map_fd_of(const struct mxg_maps *m, unsigned int i)
+{
+	return *(const int *)((const char *)m + mxg_map_list[i].fd_off);
+}
+
+/* Every fd -1: nothing open (mxg_maps_close is then a no-op). */
+void mxg_maps_init(struct mxg_maps *m);
+
+/* Are the maps of the list pinned under pin_dir (an earlier run's, to adopt)? */
+bool mxg_maps_pinned(const char *pin_dir);
 
 /* Open every pinned map under pin_dir; err says which one failed. */
 int mxg_maps_open(struct mxg_maps *m, const char *pin_dir, char *err,
@@ -83,8 +126,7 @@ typedef int (*mxg_rate_fn)(const struct mxg_cidr *prefix, uint16_t port,
 int mxg_rate_each(const struct mxg_maps *m, unsigned int plen_v4,
 		  unsigned int plen_v6, mxg_rate_fn fn, void *arg);
 
-/* How full the tries and rate maps are (status, metrics). */
-#define MXG_N_FILL 6
+/* How full the maps with fill counts are (status, metrics), in list order. */
 struct mxg_fill {
 	const char *name;
 	unsigned long entries;	/* counted key by key: O(entries) */
