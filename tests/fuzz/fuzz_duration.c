@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mxg_parse_duration (user/daemon/config.c): an accepted duration must be exactly
+ * mxg_parse_duration (user/lib/duration.c): an accepted duration must be exactly
  * the number times its unit, computed here in 128 bits so an overflow
  * cannot hide; a value past 2^64 ns must be refused; and what
  * mxg_duration_str prints must parse back to the same value.
@@ -9,7 +9,7 @@
 #include <errno.h>
 
 #include "fuzz.h"
-#include "config.h"
+#include "duration.h"
 
 #define SEC 1000000000ULL
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <bpf/bpf.h>
 
+#include "clock.h"
 #include "fuzz.h"
 #include "denylist.h"
 
@@ -30,11 +31,7 @@ static int trie(size_t key_size)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	int *fds = (int *)&maps;
-	size_t i;
-
-	for (i = 0; i < sizeof(maps) / sizeof(int); i++)
-		fds[i] = -1;
+	mxg_maps_init(&maps);
 	maps.deny_v4 = trie(sizeof(struct mxg_lpm_v4));
 	maps.deny_v6 = trie(sizeof(struct mxg_lpm_v6));
 	return 0;

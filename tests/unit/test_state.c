@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "denylist.h"
 #include "maps.h"
 #include "test.h"
@@ -36,11 +37,7 @@ static struct mxg_cidr C(const char *s)
 static int maps_new(void)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
-	int *fds = (int *)&m;
-	int i;
-
-	for (i = 0; i < MXG_N_MAPS; i++)
-		fds[i] = -1;
+	mxg_maps_init(&m);
 	m.deny_v4 = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "t_deny_v4",
 				   sizeof(struct mxg_lpm_v4), sizeof(struct mxg_deny),
 				   1024, &o);
@@ -307,10 +304,7 @@ static bool apply_never_shortens_and_extends_only_its_own_entry(void)
 
 int main(void)
 {
-	int i, *fds = (int *)&m;
-
-	for (i = 0; i < MXG_N_MAPS; i++)
-		fds[i] = -1;
+	mxg_maps_init(&m);
 	if (maps_new()) {
 		printf("SKIP test_state: cannot create LPM tries (needs CAP_BPF): %s\n",
 		       strerror(errno));

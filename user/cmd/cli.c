@@ -147,34 +147,6 @@ void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-const char *human_duration(uint64_t ns, char *buf, size_t size)
-{
-	static const struct { const char *u; uint64_t s; } units[] = {
-		{ "d", 86400 }, { "h", 3600 }, { "m", 60 }, { "s", 1 },
-	};
-	uint64_t secs = (ns + MXG_SEC_NS - 1) / MXG_SEC_NS;
-	size_t i, used = 0;
-	int parts = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < 4 && parts < 2; i++) {
-		uint64_t n = secs / units[i].s;
-
-		if (!n && !parts)
-			continue;
-		secs %= units[i].s;
-		if (!n)
-			break;
-		used += (size_t)snprintf(buf + used, size - used, "%s%llu%s",
-					 parts ? " " : "", (unsigned long long)n,
-					 units[i].u);
-		parts++;
-	}
-	if (!parts)
-		snprintf(buf, size, "0s");
-	return buf;
-}
-
 int cli_bad_option(const char *cmd, int c, char **argv)
 {
 	if (c == '?')

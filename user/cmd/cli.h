@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "addr.h"
+#include "duration.h"
 
 /* Print "mxguard CMD: ..." to stderr. */
 void cli_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -28,9 +29,6 @@ int cli_one_cidr(const char *cmd, int argc, char **argv, struct mxg_cidr *c);
  * UTF-8 sequence (RFC 3629) becomes \ufffd, one per byte.
  */
 void json_str(FILE *f, const char *s);
-
-/* "in 59m 59s", "2d 3h", rounded to the two largest units. */
-const char *human_duration(uint64_t ns, char *buf, size_t size);
 
 struct mxg_maps;
 

@@ -4,7 +4,6 @@
  * export, evidence, reload, check-config. Like ban/list they work on the
  * pinned maps directly; only reload needs the daemon.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <net/if.h>
@@ -16,11 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include <linux/if_link.h>
-
 #include "cli.h"
+#include "clock.h"
 #include "commands.h"
 #include "config.h"
 #include "denylist.h"
@@ -33,52 +29,6 @@
 
 /* ---- status ------------------------------------------------------------ */
 
-struct iface_state {
-	char name[IF_NAMESIZE];
-	const char *mode;
-	bool live;		/* the link's interface still exists */
-};
-
-static unsigned int find_links(const char *pin_dir, struct iface_state *out,
-			       unsigned int max)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	unsigned int n = 0;
-	DIR *d = opendir(pin_dir);
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d)) && n < max) {
-		struct bpf_link_info info = { 0 };
-		__u32 len = sizeof(info);
-		int fd;
-
-		if (strncmp(de->d_name, "link_", 5))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			continue;
-		snprintf(out[n].name, sizeof(out[n].name), "%s", de->d_name + 5);
-		out[n].live = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
-			      info.xdp.ifindex != 0;
-		out[n].mode = "unknown";
-		if (out[n].live) {
-			LIBBPF_OPTS(bpf_xdp_query_opts, q);
-
-			if (!bpf_xdp_query((int)info.xdp.ifindex, 0, &q))
-				out[n].mode = q.attach_mode == XDP_ATTACHED_DRV ? "native" :
-					      q.attach_mode == XDP_ATTACHED_SKB ? "generic" :
-					      q.attach_mode == XDP_ATTACHED_HW ? "offload" : "none";
-		}
-		close(fd);
-		n++;
-	}
-	closedir(d);
-	return n;
-}
-
 int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -86,13 +36,12 @@ int cmd_status(int argc, char **argv)
 		OPT_PIN_DIR_ENTRY, OPT_HELP_ENTRY, { 0 }
 	};
 	const char *pin_dir = MXG_PIN_DIR_DEFAULT;
-	struct iface_state ifs[MXG_MAX_IFACES];
+	struct mxg_link_state ifs[MXG_MAX_IFACES];
 	struct mxg_config cfg = { 0 };
 	struct mxg_maps m;
 	struct mxg_fill fill[MXG_N_FILL];
 	unsigned int n_if, i;
 	bool json = false, alive;
-	__u32 zero = 0;
 	int opt, ret;
 
 	while ((opt = getopt_long(argc, argv, "jp:h", opts, NULL)) != -1) {
@@ -128,8 +77,8 @@ int cmd_status(int argc, char **argv)
 	if (ret)
 		return ret;
 	alive = mxg_daemon_alive(pin_dir);
-	n_if = find_links(pin_dir, ifs, MXG_MAX_IFACES);
-	bpf_map_lookup_elem(m.config, &zero, &cfg);
+	n_if = mxg_links_list(pin_dir, ifs, MXG_MAX_IFACES);
+	mxg_config_read(&m, &cfg);
 	mxg_maps_fill(&m, fill);
 
 	if (json) {
@@ -143,9 +92,9 @@ int cmd_status(int argc, char **argv)
 		       cfg.prefix_v4, cfg.prefix_v6);
 		for (i = 0; i < n_if; i++) {
 			printf("%s{\"name\":", i ? "," : "");
-			json_str(stdout, ifs[i].name);
+			json_str(stdout, ifs[i].ifname);
 			printf(",\"mode\":\"%s\",\"present\":%s}", ifs[i].mode,
-			       ifs[i].live ? "true" : "false");
+			       ifs[i].present ? "true" : "false");
 		}
 		printf("],\"maps\":{");
 		for (i = 0; i < MXG_N_FILL; i++)
@@ -160,8 +109,8 @@ int cmd_status(int argc, char **argv)
 		       cfg.flags & MXG_F_DENY_ALL ? "all traffic" : "SMTP ports",
 		       cfg.prefix_v4, cfg.prefix_v6);
 		for (i = 0; i < n_if; i++)
-			printf("attached:  %s (%s XDP)%s\n", ifs[i].name, ifs[i].mode,
-			       ifs[i].live ? "" : " - interface gone");
+			printf("attached:  %s (%s XDP)%s\n", ifs[i].ifname, ifs[i].mode,
+			       ifs[i].present ? "" : " - interface gone");
 		if (!n_if)
 			printf("attached:  nowhere\n");
 		for (i = 0; i < MXG_N_FILL; i++)
@@ -200,42 +149,24 @@ static int top_add(struct top_set *s, const struct top_row *r)
 	return 0;
 }
 
-/* One rate map: its key is the masked address, then the port. */
-static int top_read_map(int fd, int family, unsigned int prefixlen,
-			struct top_set *s)
+static int top_add_bucket(const struct mxg_cidr *prefix, uint16_t port,
+			  const struct mxg_bucket *b, void *arg)
 {
-	union { struct mxg_rate_v4 v4; struct mxg_rate_v6 v6; } cur, next;
-	size_t alen = family == 4 ? 4 : 16;
-	void *prev = NULL;
-	struct mxg_bucket b;
-	struct top_row r;
+	struct top_row r = {
+		.prefix = *prefix,
+		.port = port,
+		.syns = b->syns,
+		.drops = b->drops,
+	};
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		cur = next;
-		prev = &cur;
-		if (bpf_map_lookup_elem(fd, &cur, &b))
-			continue;	/* recycled by the LRU meanwhile */
-		memset(&r, 0, sizeof(r));
-		r.prefix.addr.family = (uint8_t)family;
-		memcpy(r.prefix.addr.a, family == 4 ? cur.v4.addr : cur.v6.addr, alen);
-		r.prefix.prefixlen = prefixlen;
-		r.port = family == 4 ? cur.v4.port : cur.v6.port;
-		r.syns = b.syns;
-		r.drops = b.drops;
-		if (top_add(s, &r))
-			return -ENOMEM;
-	}
-	return 0;
+	return top_add(arg, &r);
 }
 
 static int top_read(const struct mxg_maps *m, const struct mxg_config *cfg,
 		    struct top_set *s)
 {
-	int ret;
-
 	s->n = 0;
-	ret = top_read_map(m->rate_v4, 4, cfg->prefix_v4, s);
-	return ret ? ret : top_read_map(m->rate_v6, 6, cfg->prefix_v6, s);
+	return mxg_rate_each(m, cfg->prefix_v4, cfg->prefix_v6, top_add_bucket, s);
 }
 
 static bool same_bucket(const struct top_row *a, const struct top_row *b)
@@ -272,7 +203,6 @@ int cmd_top(int argc, char **argv)
 	struct mxg_maps m;
 	bool json = false;
 	unsigned int i, j;
-	__u32 zero = 0;
 	char *end;
 	int opt, ret;
 
@@ -315,7 +245,7 @@ int cmd_top(int argc, char **argv)
 	ret = cli_open_maps("top", pin_dir, &m);
 	if (ret)
 		return ret;
-	bpf_map_lookup_elem(m.config, &zero, &cfg);
+	mxg_config_read(&m, &cfg);
 	ret = top_read(&m, &cfg, &before);
 	if (!ret && interval_ns) {
 		struct timespec ts = {

@@ -10,7 +10,6 @@
  * pinned: the protection goes on without the daemon, and the next run adopts
  * it. --detach-on-exit removes everything instead.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -21,14 +20,12 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-
 #include <sys/stat.h>
 #include <time.h>
 
 #include "atomic.h"
 #include "cli.h"
+#include "clock.h"
 #include "commands.h"
 #include "config.h"
 #include "denylist.h"
@@ -40,7 +37,6 @@
 #include "log.h"
 #include "maps.h"
 #include "metrics.h"
-#include "mxguard.skel.h"
 #include "parse.h"
 #include "policy.h"
 #include "saver.h"
@@ -105,7 +101,7 @@ struct daemon {
 	char **argv;
 	struct mxguard_bpf *skel;
 	struct mxg_maps m;
-	struct ring_buffer *rb;
+	struct mxg_events *rb;
 	int lock_fd;
 	int epfd;
 	int sigfd;
@@ -240,6 +236,31 @@ static int build_options(struct daemon *d, struct mxg_options *o, bool quiet)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* The config's part for the XDP program, as the kernel layer takes it. */
+static int configure_maps(const struct mxg_maps *m, const struct mxg_options *o,
+			  char *err, size_t errlen)
+{
+	struct mxg_xdp_settings s = {
+		.cfg = {
+			.prefix_v4 = o->prefix_v4,
+			.prefix_v6 = o->prefix_v6,
+			.flags = (o->monitor ? MXG_F_MONITOR : 0) |
+				 (o->deny_scope == MXG_SCOPE_ALL ? MXG_F_DENY_ALL : 0),
+		},
+		.n_ports = o->n_ports,
+		.n_allow = o->allow.n,
+		.allow = o->allow.v,
+	};
+	unsigned int i;
+
+	for (i = 0; i < o->n_ports && i < MXG_MAX_PORTS; i++) {
+		s.port[i] = o->ports[i].port;
+		s.limit[i].rate = o->ports[i].rate;
+		s.limit[i].burst = o->ports[i].burst;
+	}
+	return mxg_bpf_configure(m, &s, err, errlen);
 }
 
 static int handle_event(void *ctx, void *data, size_t size)
@@ -714,7 +735,7 @@ static void reload(struct daemon *d)
 		mxg_err("reload refused: %s; the old config stays in force", err);
 		return;
 	}
-	if (mxg_bpf_configure(&d->m, &o, err, sizeof(err))) {
+	if (configure_maps(&d->m, &o, err, sizeof(err))) {
 		mxg_err("reload: %s", err);
 		return;
 	}
@@ -745,7 +766,7 @@ static int setup_loop(struct daemon *d)
 		return -errno;
 	if (timerfd_settime(d->timerfd, 0, &its, NULL))
 		return -errno;
-	d->rb = ring_buffer__new(d->m.events, handle_event, d, NULL);
+	d->rb = mxg_events_open(&d->m, handle_event, d);
 	if (!d->rb)
 		return -errno;
 	/* Events lost before we ran belong to an earlier run: not ours to recover. */
@@ -759,7 +780,7 @@ static int setup_loop(struct daemon *d)
 	ev.data.fd = d->timerfd;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->timerfd, &ev))
 		return -errno;
-	ev.data.fd = ring_buffer__epoll_fd(d->rb);
+	ev.data.fd = mxg_events_fd(d->rb);
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
 		return -errno;
 	if (d->follow) {
@@ -864,7 +885,7 @@ static void on_tick(struct daemon *d)
 	mxg_metrics_expire(d->metrics);
 	/* Drain what is there first, so that only lost stamps are left to find. */
 	if (d->rb)
-		ring_buffer__consume(d->rb);
+		mxg_events_consume(d->rb);
 	recover_lost_events(d);
 	if (d->follow)
 		mxg_follow_poll(d->follow, mxg_engine_line, &d->eng);
@@ -902,23 +923,18 @@ static void on_tick(struct daemon *d)
 /* Links pinned by an earlier run for interfaces not given now. */
 static void warn_stale_links(const struct daemon *d)
 {
-	struct dirent *de;
-	unsigned int i;
-	DIR *dir = opendir(d->o.pin_dir);
+	struct mxg_link_state links[64];
+	unsigned int i, j, n;
 
-	if (!dir)
-		return;
-	while ((de = readdir(dir))) {
-		if (strncmp(de->d_name, "link_", 5))
-			continue;
+	n = mxg_links_list(d->o.pin_dir, links, sizeof(links) / sizeof(links[0]));
+	for (j = 0; j < n; j++) {
 		for (i = 0; i < d->o.n_ifaces; i++)
-			if (!strcmp(de->d_name + 5, d->o.ifaces[i]))
+			if (!strcmp(links[j].ifname, d->o.ifaces[i]))
 				break;
 		if (i == d->o.n_ifaces)
 			mxg_warn("an earlier run left the program attached to %s, where it keeps filtering with these maps; add -i %s to update it, or mxguard detach to remove all",
-				 de->d_name + 5, de->d_name + 5);
+				 links[j].ifname, links[j].ifname);
 	}
-	closedir(dir);
 }
 
 /* Returns when told to stop. */
@@ -964,7 +980,7 @@ static void serve(struct daemon *d)
 				mxg_journal_process(d->journal, mxg_engine_line, &d->eng);
 				queue_evidence(d, EVIDENCE_STEP_NS);
 			} else {
-				ring_buffer__consume(d->rb);
+				mxg_events_consume(d->rb);
 			}
 		}
 	}
@@ -993,8 +1009,7 @@ static void teardown(struct daemon *d)
 	mxg_metrics_free(d->metrics);
 	mxg_engine_free(&d->eng);
 
-	if (d->rb)
-		ring_buffer__free(d->rb);
+	mxg_events_free(d->rb);
 	if (d->epfd >= 0)
 		close(d->epfd);
 	if (d->sigfd >= 0)
@@ -1002,7 +1017,7 @@ static void teardown(struct daemon *d)
 	if (d->timerfd >= 0)
 		close(d->timerfd);
 	if (d->skel)
-		mxguard_bpf__destroy(d->skel);
+		mxg_bpf_unload(d->skel);
 	if (d->o.detach_on_exit && d->lock_fd >= 0) {
 		if (mxg_detach_all(d->o.pin_dir, err, sizeof(err)))
 			mxg_err("%s", err);
@@ -1068,15 +1083,14 @@ int cmd_run(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 
-	snprintf(err, sizeof(err), "%s/deny_v4", d.o.pin_dir);
-	fresh_maps = access(err, F_OK) != 0;
+	fresh_maps = !mxg_maps_pinned(d.o.pin_dir);
 	d.skel = mxg_bpf_load(d.o.pin_dir, err, sizeof(err));
 	if (!d.skel) {
 		mxg_err("%s", err);
 		goto out;
 	}
 	mxg_bpf_maps(d.skel, &d.m);
-	if (mxg_bpf_configure(&d.m, &d.o, err, sizeof(err))) {
+	if (configure_maps(&d.m, &d.o, err, sizeof(err))) {
 		mxg_err("%s", err);
 		goto out;
 	}
@@ -1091,7 +1105,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < d.o.n_ifaces; i++) {
-		ret = mxg_xdp_attach(bpf_program__fd(d.skel->progs.mxguard_xdp),
+		ret = mxg_xdp_attach(mxg_bpf_prog_fd(d.skel),
 				     d.o.ifaces[i], d.o.pin_dir, d.o.xdp_mode,
 				     &mode, err, sizeof(err));
 		if (ret) {

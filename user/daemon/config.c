@@ -113,55 +113,6 @@ static const struct cfg_key keys[] = {
 
 _Static_assert(N_KEYS <= 64, "touched[] too small");
 
-int mxg_parse_duration(const char *s, uint64_t *ns)
-{
-	static const struct { const char *suf; uint64_t mult; } units[] = {
-		{ "ms", MXG_MSEC_NS }, { "s", MXG_SEC_NS }, { "m", 60 * MXG_SEC_NS },
-		{ "h", 3600 * MXG_SEC_NS }, { "d", 86400 * MXG_SEC_NS },
-		{ "w", 7 * 86400 * MXG_SEC_NS }, { "", MXG_SEC_NS },
-	};
-	unsigned long long v;
-	char *end;
-	size_t i;
-
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -ERANGE;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].suf))
-			continue;
-		if (v > UINT64_MAX / units[i].mult)
-			return -ERANGE;
-		*ns = v * units[i].mult;
-		return 0;
-	}
-	return -EINVAL;
-}
-
-const char *mxg_duration_str(uint64_t ns, char *buf, size_t size)
-{
-	static const struct { const char *suf; uint64_t mult; } units[] = {
-		{ "w", 7 * 86400 * MXG_SEC_NS }, { "d", 86400 * MXG_SEC_NS },
-		{ "h", 3600 * MXG_SEC_NS }, { "m", 60 * MXG_SEC_NS }, { "s", MXG_SEC_NS },
-		{ "ms", MXG_MSEC_NS },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (ns && ns % units[i].mult == 0) {
-			snprintf(buf, size, "%llu%s",
-				 (unsigned long long)(ns / units[i].mult),
-				 units[i].suf);
-			return buf;
-		}
-	}
-	snprintf(buf, size, "%lluns", (unsigned long long)ns);
-	return buf;
-}
-
 static int parse_bool(const char *v, bool *out)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1", NULL };

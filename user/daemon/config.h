@@ -15,6 +15,8 @@
 
 #include "mxguard.h"
 #include "addr.h"
+#include "duration.h"
+#include "loader.h"
 
 #define MXG_CONF_DEFAULT "/etc/mxguard/mxguard.conf"
 #define MXG_STATE_DIR_DEFAULT "/var/lib/mxguard"
@@ -23,12 +25,6 @@
 #define MXG_MAX_CIDRS 256
 #define MXG_MAX_PATTERNS 32
 #define MXG_PATTERN_LEN 512
-
-enum mxg_xdp_mode {
-	MXG_XDP_AUTO = 0,	/* native, generic with a warning if that fails */
-	MXG_XDP_NATIVE,
-	MXG_XDP_GENERIC,
-};
 
 enum mxg_deny_scope {
 	MXG_SCOPE_SMTP = 0,	/* deny drops traffic to the protected ports */
@@ -56,7 +52,7 @@ struct mxg_options {
 	unsigned int prefix_v6;
 	unsigned int n_ports;
 	struct mxg_port_conf ports[MXG_MAX_PORTS];
-	int xdp_mode;			/* enum mxg_xdp_mode */
+	int xdp_mode;			/* enum mxg_xdp_mode (loader.h) */
 	bool detach_on_exit;
 	char pin_dir[PATH_MAX];
 	struct mxg_cidr_list allow;
@@ -114,11 +110,5 @@ void mxg_config_print(const struct mxg_options *o, FILE *f);
 
 /* Print every key with its default, bounds and help (mxguard.conf(5) source). */
 void mxg_config_print_reference(FILE *f, bool man);
-
-/* Parse a duration: "90", "90s", "10m", "1h", "2d", "1w", "500ms"; 0 ok. */
-int mxg_parse_duration(const char *s, uint64_t *ns);
-
-/* Format a duration as the shortest exact "1h", "90s", "1500ms". */
-const char *mxg_duration_str(uint64_t ns, char *buf, size_t size);
 
 #endif

@@ -6,8 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
+#include "clock.h"
 #include "denylist.h"
+#include "duration.h"
 #include "engine.h"
 #include "log.h"
 

@@ -9,8 +9,9 @@
 #include <unistd.h>
 
 #include "atomic.h"
-#include "config.h"
+#include "clock.h"
 #include "denylist.h"
+#include "duration.h"
 
 static bool active(const struct mxg_deny *v, uint64_t now)
 {

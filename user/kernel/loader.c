@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "atomic.h"
+#include "clock.h"
 #include "loader.h"
 #include "log.h"
 #include "mxguard.skel.h"
@@ -133,31 +134,35 @@ struct mxguard_bpf *mxg_bpf_load(const char *pin_dir, char *err, size_t errlen)
 
 void mxg_bpf_maps(struct mxguard_bpf *skel, struct mxg_maps *m)
 {
-	m->config = bpf_map__fd(skel->maps.config);
-	m->ports = bpf_map__fd(skel->maps.ports);
-	m->allow_v4 = bpf_map__fd(skel->maps.allow_v4);
-	m->allow_v6 = bpf_map__fd(skel->maps.allow_v6);
-	m->deny_v4 = bpf_map__fd(skel->maps.deny_v4);
-	m->deny_v6 = bpf_map__fd(skel->maps.deny_v6);
-	m->rate_v4 = bpf_map__fd(skel->maps.rate_v4);
-	m->rate_v6 = bpf_map__fd(skel->maps.rate_v6);
-	m->stats = bpf_map__fd(skel->maps.stats);
-	m->events = bpf_map__fd(skel->maps.events);
+	/* A map of the list that the program lacks does not compile. */
+#define MXG_MAP_SKEL_FD(name, key_size, fill) m->name = bpf_map__fd(skel->maps.name);
+	MXG_MAPS(MXG_MAP_SKEL_FD)
+#undef MXG_MAP_SKEL_FD
+}
+
+int mxg_bpf_prog_fd(const struct mxguard_bpf *skel)
+{
+	return bpf_program__fd(skel->progs.mxguard_xdp);
+}
+
+void mxg_bpf_unload(struct mxguard_bpf *skel)
+{
+	mxguard_bpf__destroy(skel);
 }
 
 struct allow_sync {
 	const struct mxg_maps *m;
-	const struct mxg_options *o;
+	const struct mxg_xdp_settings *s;
 	int ret;
 };
 
-static bool in_list(const struct mxg_cidr_list *l, const struct mxg_cidr *c)
+static bool in_allow(const struct mxg_xdp_settings *s, const struct mxg_cidr *c)
 {
 	unsigned int i;
 
-	for (i = 0; i < l->n; i++)
-		if (l->v[i].prefixlen == c->prefixlen &&
-		    mxg_addr_equal(&l->v[i].addr, &c->addr))
+	for (i = 0; i < s->n_allow; i++)
+		if (s->allow[i].prefixlen == c->prefixlen &&
+		    mxg_addr_equal(&s->allow[i].addr, &c->addr))
 			return true;
 	return false;
 }
@@ -165,81 +170,71 @@ static bool in_list(const struct mxg_cidr_list *l, const struct mxg_cidr *c)
 static int drop_stale_allow(const struct mxg_cidr *c, const struct mxg_allow *v,
 			    void *arg)
 {
-	struct allow_sync *s = arg;
+	struct allow_sync *sync = arg;
+	int ret;
 
-	if (v->source == MXG_ALLOW_CONFIG && !in_list(&s->o->allow, c)) {
-		if (mxg_allow_del(s->m, c))
-			s->ret = -errno;
+	if (v->source == MXG_ALLOW_CONFIG && !in_allow(sync->s, c)) {
+		ret = mxg_allow_del(sync->m, c);
+		if (ret && ret != -ENOENT)
+			sync->ret = ret;
 	}
 	return 0;
 }
 
-int mxg_bpf_configure(const struct mxg_maps *m, const struct mxg_options *o,
+int mxg_bpf_configure(const struct mxg_maps *m, const struct mxg_xdp_settings *s,
 		      char *err, size_t errlen)
 {
-	struct mxg_config cfg = {
-		.prefix_v4 = o->prefix_v4,
-		.prefix_v6 = o->prefix_v6,
-	};
-	struct allow_sync sync = { .m = m, .o = o };
-	__u16 key, next, *prev = NULL;
-	__u16 stale[MXG_MAX_PORTS];
-	unsigned int i, j, n_stale = 0;
-	__u32 zero = 0;
+	struct allow_sync sync = { .m = m, .s = s };
+	unsigned int i;
+	int ret;
 
-	if (o->monitor)
-		cfg.flags |= MXG_F_MONITOR;
-	if (o->deny_scope == MXG_SCOPE_ALL)
-		cfg.flags |= MXG_F_DENY_ALL;
-
-	for (i = 0; i < o->n_ports; i++) {
-		struct mxg_port_limit lim = {
-			.rate = o->ports[i].rate,
-			.burst = o->ports[i].burst,
-		};
-
-		key = o->ports[i].port;
-		if (bpf_map_update_elem(m->ports, &key, &lim, BPF_ANY)) {
+	if (s->n_ports > MXG_MAX_PORTS) {
+		snprintf(err, errlen, "%u ports: the ports map holds %u", s->n_ports,
+			 MXG_MAX_PORTS);
+		return -E2BIG;
+	}
+	for (i = 0; i < s->n_ports; i++) {
+		ret = mxg_port_put(m, s->port[i], &s->limit[i]);
+		if (ret) {
 			snprintf(err, errlen, "cannot set port %u in the ports map: %s",
-				 key, strerror(errno));
-			return -errno;
+				 s->port[i], strerror(-ret));
+			return ret;
 		}
 	}
-	while (n_stale < MXG_MAX_PORTS &&
-	       bpf_map_get_next_key(m->ports, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		for (j = 0; j < o->n_ports; j++)
-			if (o->ports[j].port == key)
-				break;
-		if (j == o->n_ports)
-			stale[n_stale++] = key;
+	ret = mxg_ports_prune(m, s->port, s->n_ports);
+	if (ret) {
+		snprintf(err, errlen, "cannot remove a port no longer protected from the ports map: %s",
+			 strerror(-ret));
+		return ret;
 	}
-	for (i = 0; i < n_stale; i++)
-		bpf_map_delete_elem(m->ports, &stale[i]);
 
-	for (i = 0; i < o->allow.n; i++) {
+	for (i = 0; i < s->n_allow; i++) {
 		struct mxg_allow v = {
 			.added_ns = mxg_boot_ns(),
 			.source = MXG_ALLOW_CONFIG,
 		};
 
-		if (mxg_allow_put(m, &o->allow.v[i], &v)) {
+		ret = mxg_allow_put(m, &s->allow[i], &v);
+		if (ret) {
 			char c[MXG_CIDR_STRLEN];
 
 			snprintf(err, errlen, "cannot allowlist %s: %s",
-				 mxg_cidr_str(&o->allow.v[i], c, sizeof(c)),
-				 strerror(errno));
-			return -errno;
+				 mxg_cidr_str(&s->allow[i], c, sizeof(c)),
+				 strerror(-ret));
+			return ret;
 		}
 	}
 	mxg_allow_each(m, drop_stale_allow, &sync);
 
 	/* The switches last: ports and allowlist are in place when they apply. */
-	if (bpf_map_update_elem(m->config, &zero, &cfg, BPF_ANY)) {
-		snprintf(err, errlen, "cannot write the config map: %s", strerror(errno));
-		return -errno;
+	ret = mxg_config_write(m, &s->cfg);
+	if (ret) {
+		snprintf(err, errlen, "cannot write the config map: %s", strerror(-ret));
+		return ret;
 	}
+	if (sync.ret)
+		snprintf(err, errlen, "cannot remove an allowlist entry the config no longer has: %s",
+			 strerror(-sync.ret));
 	return sync.ret;
 }
 
@@ -293,6 +288,38 @@ static const char *attached_mode(int ifindex)
 		return "multi";
 	}
 	return "none";
+}
+
+unsigned int mxg_links_list(const char *pin_dir, struct mxg_link_state *out,
+			    unsigned int max)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *d = opendir(pin_dir);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		struct bpf_link_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd;
+
+		if (strncmp(de->d_name, "link_", 5))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		snprintf(out[n].ifname, sizeof(out[n].ifname), "%s", de->d_name + 5);
+		out[n].present = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+				 info.xdp.ifindex != 0;
+		out[n].mode = out[n].present ? attached_mode((int)info.xdp.ifindex) : "unknown";
+		close(fd);
+		n++;
+	}
+	closedir(d);
+	return n;
 }
 
 int mxg_xdp_attach(int prog_fd, const char *ifname, const char *pin_dir,
@@ -352,10 +379,23 @@ int mxg_xdp_attach(int prog_fd, const char *ifname, const char *pin_dir,
 	return 0;
 }
 
-int mxg_detach_all(const char *pin_dir, char *err, size_t errlen)
+/* Unlink pin_dir/name; the first failure other than ENOENT goes to err. */
+static void unpin(const char *pin_dir, const char *name, int *ret, char *err,
+		  size_t errlen)
 {
 	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
+	if (unlink(path) && errno != ENOENT && !*ret) {
+		*ret = -errno;
+		snprintf(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+	}
+}
+
+int mxg_detach_all(const char *pin_dir, char *err, size_t errlen)
+{
 	struct dirent *de;
+	unsigned int i;
 	int ret = 0;
 	DIR *d;
 
@@ -367,23 +407,16 @@ int mxg_detach_all(const char *pin_dir, char *err, size_t errlen)
 	}
 	/* Links first, so the program stops filtering before its maps go. */
 	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "link_", 5))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
-		if (unlink(path) && !ret) {
-			ret = -errno;
-			snprintf(err, errlen, "cannot remove %s: %s", path, strerror(errno));
-		}
+		if (!strncmp(de->d_name, "link_", 5))
+			unpin(pin_dir, de->d_name, &ret, err, errlen);
 	}
+	for (i = 0; i < MXG_N_MAPS; i++)
+		unpin(pin_dir, mxg_map_list[i].name, &ret, err, errlen);
+	/* Then what is left: maps an older mxguard pinned under other names. */
 	rewinddir(d);
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
-		if (unlink(path) && errno != ENOENT && !ret) {
-			ret = -errno;
-			snprintf(err, errlen, "cannot remove %s: %s", path, strerror(errno));
-		}
+		if (de->d_name[0] != '.')
+			unpin(pin_dir, de->d_name, &ret, err, errlen);
 	}
 	closedir(d);
 	if (!ret && rmdir(pin_dir)) {

@@ -3,8 +3,16 @@
 #ifndef MXG_LOADER_H
 #define MXG_LOADER_H
 
-#include "config.h"
+#include <net/if.h>
+#include <stdbool.h>
+
 #include "maps.h"
+
+enum mxg_xdp_mode {
+	MXG_XDP_AUTO = 0,	/* native, generic with a warning if that fails */
+	MXG_XDP_NATIVE,
+	MXG_XDP_GENERIC,
+};
 
 struct mxguard_bpf;
 
@@ -29,15 +37,32 @@ bool mxg_daemon_alive(const char *pin_dir);
  */
 struct mxguard_bpf *mxg_bpf_load(const char *pin_dir, char *err, size_t errlen);
 
+/* The XDP program's fd, to attach it. */
+int mxg_bpf_prog_fd(const struct mxguard_bpf *skel);
+
+/* Close the program and the maps (their pins, and so the filtering, stay). */
+void mxg_bpf_unload(struct mxguard_bpf *skel);
+
 /* Fill mxg_maps from the loaded skeleton (fds stay owned by it). */
 void mxg_bpf_maps(struct mxguard_bpf *skel, struct mxg_maps *m);
 
+/* What the config puts into the maps (the daemon makes it from its options). */
+struct mxg_xdp_settings {
+	struct mxg_config cfg;		/* switches, rate-key prefix lengths */
+	unsigned int n_ports;
+	uint16_t port[MXG_MAX_PORTS];
+	struct mxg_port_limit limit[MXG_MAX_PORTS];
+	unsigned int n_allow;
+	const struct mxg_cidr *allow;	/* the config's allowlist */
+};
+
 /*
- * Write config, ports and the config allowlist into the maps. Ports not in
- * o are removed; allowlist entries from an older config are replaced,
- * manual ones kept. Nothing else is touched: bans and buckets survive.
+ * Write the switches, ports and the config allowlist into the maps. Ports
+ * not in s are removed; allowlist entries from an older config are
+ * replaced, manual ones kept. Nothing else is touched: bans and buckets
+ * survive.
  */
-int mxg_bpf_configure(const struct mxg_maps *m, const struct mxg_options *o,
+int mxg_bpf_configure(const struct mxg_maps *m, const struct mxg_xdp_settings *s,
 		      char *err, size_t errlen);
 
 /*
@@ -48,6 +73,17 @@ int mxg_bpf_configure(const struct mxg_maps *m, const struct mxg_options *o,
  */
 int mxg_xdp_attach(int prog_fd, const char *ifname, const char *pin_dir,
 		   int mode, const char **mode_out, char *err, size_t errlen);
+
+/* An XDP link pinned under the pin dir. */
+struct mxg_link_state {
+	char ifname[IF_NAMESIZE];
+	const char *mode;	/* "native", "generic", ... or "unknown" */
+	bool present;		/* its interface still exists */
+};
+
+/* The links pinned under pin_dir, at most max; returns how many. */
+unsigned int mxg_links_list(const char *pin_dir, struct mxg_link_state *out,
+			    unsigned int max);
 
 /* Remove every link and map pinned under pin_dir, then the directory. */
 int mxg_detach_all(const char *pin_dir, char *err, size_t errlen);

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -25,10 +24,14 @@ _Static_assert(sizeof(struct mxg_bucket) == 32, "mxg_bucket layout");
 _Static_assert(sizeof(struct mxg_stats) % 8 == 0, "mxg_stats layout");
 _Static_assert(sizeof(struct mxg_event) == 48, "mxg_event layout");
 
-const char *const mxg_map_names[MXG_N_MAPS] = {
-	"config", "ports", "allow_v4", "allow_v6", "deny_v4", "deny_v6",
-	"rate_v4", "rate_v6", "stats", "events",
-};
+#define MXG_MAP_DESC(n, k, f) { #n, offsetof(struct mxg_maps, n), k, f },
+const struct mxg_map_desc mxg_map_list[MXG_N_MAPS] = { MXG_MAPS(MXG_MAP_DESC) };
+#undef MXG_MAP_DESC
+
+/* count_keys reads keys into a fixed buffer. */
+#define MXG_MAP_KEY_FITS(n, k, f) _Static_assert((k) <= 32, #n " key fits count_keys");
+MXG_MAPS(MXG_MAP_KEY_FITS)
+#undef MXG_MAP_KEY_FITS
 
 #define F(name, help) { #name, offsetof(struct mxg_stats, name), help }
 const struct mxg_stat_field mxg_stat_fields[] = {
@@ -55,19 +58,39 @@ const struct mxg_stat_field mxg_stat_fields[] = {
 const unsigned int mxg_n_stat_fields =
 	sizeof(mxg_stat_fields) / sizeof(mxg_stat_fields[0]);
 
+void mxg_maps_init(struct mxg_maps *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < MXG_N_MAPS; i++)
+		*mxg_map_fd(m, i) = -1;
+}
+
+bool mxg_maps_pinned(const char *pin_dir)
+{
+	char path[PATH_MAX];
+	unsigned int i;
+
+	for (i = 0; i < MXG_N_MAPS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, mxg_map_list[i].name);
+		if (access(path, F_OK))
+			return false;
+	}
+	return true;
+}
+
 int mxg_maps_open(struct mxg_maps *m, const char *pin_dir, char *err,
 		  size_t errlen)
 {
-	int *fds = (int *)m;
 	char path[PATH_MAX];
-	int i, ret;
+	unsigned int i;
+	int fd, ret;
 
-	for (i = 0; i < MXG_N_MAPS; i++)
-		fds[i] = -1;
+	mxg_maps_init(m);
 	for (i = 0; i < MXG_N_MAPS; i++) {
-		snprintf(path, sizeof(path), "%s/%s", pin_dir, mxg_map_names[i]);
-		fds[i] = bpf_obj_get(path);
-		if (fds[i] < 0) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, mxg_map_list[i].name);
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
 			ret = -errno;
 			snprintf(err, errlen, "cannot open pinned map %s: %s%s", path,
 				 strerror(errno),
@@ -75,36 +98,72 @@ int mxg_maps_open(struct mxg_maps *m, const char *pin_dir, char *err,
 			mxg_maps_close(m);
 			return ret;
 		}
+		*mxg_map_fd(m, i) = fd;
 	}
 	return 0;
 }
 
 void mxg_maps_close(struct mxg_maps *m)
 {
-	int *fds = (int *)m;
-	int i;
+	unsigned int i;
+	int *fd;
 
 	for (i = 0; i < MXG_N_MAPS; i++) {
-		if (fds[i] >= 0)
-			close(fds[i]);
-		fds[i] = -1;
+		fd = mxg_map_fd(m, i);
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
 	}
 }
 
-uint64_t mxg_boot_ns(void)
+static int ret_errno(int ret)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * MXG_SEC_NS + (uint64_t)ts.tv_nsec;
+	return ret < 0 ? -errno : 0;
 }
 
-uint64_t mxg_mono_ns(void)
+int mxg_config_read(const struct mxg_maps *m, struct mxg_config *cfg)
 {
-	struct timespec ts;
+	__u32 zero = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * MXG_SEC_NS + (uint64_t)ts.tv_nsec;
+	return ret_errno(bpf_map_lookup_elem(m->config, &zero, cfg));
+}
+
+int mxg_config_write(const struct mxg_maps *m, const struct mxg_config *cfg)
+{
+	__u32 zero = 0;
+
+	return ret_errno(bpf_map_update_elem(m->config, &zero, cfg, BPF_ANY));
+}
+
+int mxg_port_put(const struct mxg_maps *m, uint16_t port,
+		 const struct mxg_port_limit *lim)
+{
+	return ret_errno(bpf_map_update_elem(m->ports, &port, lim, BPF_ANY));
+}
+
+int mxg_ports_prune(const struct mxg_maps *m, const uint16_t *keep,
+		    unsigned int n)
+{
+	__u16 key, next, *prev = NULL;
+	__u16 stale[MXG_MAX_PORTS];
+	unsigned int i, j, n_stale = 0;
+	int ret = 0;
+
+	/* Collect first: deleting while walking would restart the walk. */
+	while (n_stale < MXG_MAX_PORTS &&
+	       bpf_map_get_next_key(m->ports, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		for (j = 0; j < n; j++)
+			if (keep[j] == key)
+				break;
+		if (j == n)
+			stale[n_stale++] = key;
+	}
+	for (i = 0; i < n_stale; i++)
+		if (bpf_map_delete_elem(m->ports, &stale[i]) && errno != ENOENT && !ret)
+			ret = -errno;
+	return ret;
 }
 
 /* Key for c in whichever trie its family uses; returns that map's fd. */
@@ -121,11 +180,6 @@ static int lpm_key(int fd4, int fd6, const struct mxg_cidr *c,
 	memcpy(k6->addr, c->addr.a, 16);
 	*key = k6;
 	return fd6;
-}
-
-static int ret_errno(int ret)
-{
-	return ret < 0 ? -errno : 0;
 }
 
 int mxg_deny_put(const struct mxg_maps *m, const struct mxg_cidr *c,
@@ -427,26 +481,60 @@ static unsigned long count_keys(int fd, size_t key_size)
 
 void mxg_maps_fill(const struct mxg_maps *m, struct mxg_fill out[MXG_N_FILL])
 {
-	const struct { const char *name; int fd; size_t key; } maps[MXG_N_FILL] = {
-		{ "deny_v4", m->deny_v4, sizeof(struct mxg_lpm_v4) },
-		{ "deny_v6", m->deny_v6, sizeof(struct mxg_lpm_v6) },
-		{ "allow_v4", m->allow_v4, sizeof(struct mxg_lpm_v4) },
-		{ "allow_v6", m->allow_v6, sizeof(struct mxg_lpm_v6) },
-		{ "rate_v4", m->rate_v4, sizeof(struct mxg_rate_v4) },
-		{ "rate_v6", m->rate_v6, sizeof(struct mxg_rate_v6) },
-	};
-	unsigned int i;
+	unsigned int i, n = 0;
 
-	_Static_assert(sizeof(struct mxg_rate_v6) <= 32, "count_keys buffer");
-	for (i = 0; i < MXG_N_FILL; i++) {
+	for (i = 0; i < MXG_N_MAPS && n < MXG_N_FILL; i++) {
 		struct bpf_map_info info = { 0 };
 		__u32 len = sizeof(info);
+		int fd = mxg_map_fd_of(m, i);
 
-		out[i].name = maps[i].name;
-		out[i].entries = count_keys(maps[i].fd, maps[i].key);
-		out[i].max = bpf_obj_get_info_by_fd(maps[i].fd, &info, &len) ?
-			     0 : info.max_entries;
+		if (!mxg_map_list[i].fill)
+			continue;
+		out[n].name = mxg_map_list[i].name;
+		out[n].entries = count_keys(fd, mxg_map_list[i].key_size);
+		out[n].max = bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+		n++;
 	}
+}
+
+struct mxg_events {
+	struct ring_buffer *rb;
+};
+
+struct mxg_events *mxg_events_open(const struct mxg_maps *m, mxg_event_fn fn,
+				   void *ctx)
+{
+	struct mxg_events *e = calloc(1, sizeof(*e));
+	int err;
+
+	if (!e)
+		return NULL;
+	e->rb = ring_buffer__new(m->events, fn, ctx, NULL);
+	if (!e->rb) {
+		err = errno;
+		free(e);
+		errno = err;
+		return NULL;
+	}
+	return e;
+}
+
+int mxg_events_fd(const struct mxg_events *e)
+{
+	return ring_buffer__epoll_fd(e->rb);
+}
+
+int mxg_events_consume(struct mxg_events *e)
+{
+	return ring_buffer__consume(e->rb);
+}
+
+void mxg_events_free(struct mxg_events *e)
+{
+	if (!e)
+		return;
+	ring_buffer__free(e->rb);
+	free(e);
 }
 
 int mxg_stats_read(const struct mxg_maps *m, struct mxg_stats *sum)

@@ -7,38 +7,86 @@
 #define MXG_MAPS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mxguard.h"
 #include "addr.h"
 
+/*
+ * Every map of the XDP program (bpf/maps.h defines them; all are pinned by
+ * name under the pin dir), in one list: X(name, key_size, fill). fill is
+ * true for the maps whose entries status and the metrics count. struct
+ * mxg_maps, opening the pins, taking the fds from the loaded program, the
+ * fill counts and detach are all made from this list; test_maps checks it
+ * against the compiled program.
+ */
+#define MXG_MAPS(X)							\
+	X(config,   sizeof(__u32),              false)	/* switches */	\
+	X(ports,    sizeof(__u16),              false)	/* port limits */ \
+	X(deny_v4,  sizeof(struct mxg_lpm_v4),  true)	/* bans */	\
+	X(deny_v6,  sizeof(struct mxg_lpm_v6),  true)			\
+	X(allow_v4, sizeof(struct mxg_lpm_v4),  true)	/* allowlist */	\
+	X(allow_v6, sizeof(struct mxg_lpm_v6),  true)			\
+	X(rate_v4,  sizeof(struct mxg_rate_v4), true)	/* SYN buckets */ \
+	X(rate_v6,  sizeof(struct mxg_rate_v6), true)			\
+	X(stats,    sizeof(__u32),              false)	/* per-CPU counters */ \
+	X(events,   0,                          false)	/* ring buffer */
+
+/* One fd per map of the list, named as the map (-1 when not open). */
 struct mxg_maps {
-	int config;
-	int ports;
-	int allow_v4;
-	int allow_v6;
-	int deny_v4;
-	int deny_v6;
-	int rate_v4;
-	int rate_v6;
-	int stats;
-	int events;
+#define MXG_MAP_FD(name, key_size, fill) int name;
+	MXG_MAPS(MXG_MAP_FD)
+#undef MXG_MAP_FD
 };
 
-/* Names of the pinned maps, in struct mxg_maps order. */
-extern const char *const mxg_map_names[];
-#define MXG_N_MAPS 10
+#define MXG_MAP_ONE(name, key_size, fill) + 1
+#define MXG_MAP_FILL(name, key_size, fill) + (fill)
+#define MXG_N_MAPS (0 MXG_MAPS(MXG_MAP_ONE))
+/* How many maps have fill counts. */
+#define MXG_N_FILL (0 MXG_MAPS(MXG_MAP_FILL))
+
+/* The list as data: name, where its fd is in struct mxg_maps, key size. */
+struct mxg_map_desc {
+	const char *name;
+	size_t fd_off;
+	size_t key_size;
+	bool fill;
+};
+extern const struct mxg_map_desc mxg_map_list[];
+
+/* The fd of list entry i in m. */
+static inline int *mxg_map_fd(struct mxg_maps *m, unsigned int i)
+{
+	return (int *)((char *)m + mxg_map_list[i].fd_off);
+}
+
+static inline int mxg_map_fd_of(const struct mxg_maps *m, unsigned int i)
+{
+	return *(const int *)((const char *)m + mxg_map_list[i].fd_off);
+}
+
+/* Every fd -1: nothing open (mxg_maps_close is then a no-op). */
+void mxg_maps_init(struct mxg_maps *m);
+
+/* Are the maps of the list pinned under pin_dir (an earlier run's, to adopt)? */
+bool mxg_maps_pinned(const char *pin_dir);
 
 /* Open every pinned map under pin_dir; err says which one failed. */
 int mxg_maps_open(struct mxg_maps *m, const char *pin_dir, char *err,
 		  size_t errlen);
 void mxg_maps_close(struct mxg_maps *m);
 
-/* CLOCK_BOOTTIME now, in ns: the clock the XDP program compares expiries on. */
-uint64_t mxg_boot_ns(void);
+/* The program's switches and rate-key lengths (the one record of config). */
+int mxg_config_read(const struct mxg_maps *m, struct mxg_config *cfg);
+int mxg_config_write(const struct mxg_maps *m, const struct mxg_config *cfg);
 
-/* CLOCK_MONOTONIC now, in ns: for measuring intervals. */
-uint64_t mxg_mono_ns(void);
+/* Protect port with limit lim (add or replace). */
+int mxg_port_put(const struct mxg_maps *m, uint16_t port,
+		 const struct mxg_port_limit *lim);
+/* Stop protecting every port that is not one of keep[0..n-1]. */
+int mxg_ports_prune(const struct mxg_maps *m, const uint16_t *keep,
+		    unsigned int n);
 
 /* Add or replace a deny entry; expires_ns 0 = permanent. */
 int mxg_deny_put(const struct mxg_maps *m, const struct mxg_cidr *c,
@@ -78,14 +126,27 @@ typedef int (*mxg_rate_fn)(const struct mxg_cidr *prefix, uint16_t port,
 int mxg_rate_each(const struct mxg_maps *m, unsigned int plen_v4,
 		  unsigned int plen_v6, mxg_rate_fn fn, void *arg);
 
-/* How full the tries and rate maps are (status, metrics). */
-#define MXG_N_FILL 6
+/* How full the maps with fill counts are (status, metrics), in list order. */
 struct mxg_fill {
 	const char *name;
 	unsigned long entries;	/* counted key by key: O(entries) */
 	unsigned int max;
 };
 void mxg_maps_fill(const struct mxg_maps *m, struct mxg_fill out[MXG_N_FILL]);
+
+/*
+ * The events ring (struct mxg_event records from the program). fn gets
+ * each record as the ring holds it; mxg_events_fd is for epoll, and
+ * mxg_events_consume calls fn for everything there now (a count or a
+ * negative errno).
+ */
+struct mxg_events;
+typedef int (*mxg_event_fn)(void *ctx, void *data, size_t size);
+struct mxg_events *mxg_events_open(const struct mxg_maps *m, mxg_event_fn fn,
+				   void *ctx);
+int mxg_events_fd(const struct mxg_events *e);
+int mxg_events_consume(struct mxg_events *e);
+void mxg_events_free(struct mxg_events *e);
 
 /* Sum the per-CPU stats record. */
 int mxg_stats_read(const struct mxg_maps *m, struct mxg_stats *sum);

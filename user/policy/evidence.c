@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "clock.h"
 #include "evidence.h"
 #include "logtime.h"
 #include "maps.h"
