@@ -324,8 +324,17 @@ static int add_cidr(const char *w, void *arg, char *err, size_t errlen)
 static int add_path(const char *w, void *arg, char *err, size_t errlen)
 {
 	struct mxg_options *o = arg;
+	const char *colon = strchr(w, ':');
+	const char *path = w;
 
-	if (w[0] != '/') {
+	/*
+	 * "SERVER:PATH" binds a file to one server's parser; whether SERVER
+	 * names one (or a pattern's program) the engine decides, as it knows
+	 * the patterns. A path that merely holds a ':' stays a path.
+	 */
+	if (w[0] != '/' && colon && colon > w && !memchr(w, '/', (size_t)(colon - w)))
+		path = colon + 1;
+	if (path[0] != '/') {
 		snprintf(err, errlen, "\"%s\": must be an absolute path", w);
 		return -EINVAL;
 	}
