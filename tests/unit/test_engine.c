@@ -2,8 +2,10 @@
 /*
  * The engine's rate path: a report is counted once per bucket stamp,
  * whether it came through the event ring, a walk of the rate maps after
- * the ring lost events, or both.
+ * the ring lost events, or both. Reload: new custom patterns are compiled
+ * into the engine's parser, all or nothing.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "config.h"
@@ -88,10 +90,96 @@ static bool the_same_stamp_on_another_port_is_counted(void)
 	return ok;
 }
 
+/* Failures the engine recognised so far, of every service. */
+static uint64_t matched(const struct mxg_engine *e)
+{
+	uint64_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < MXG_SVC_COUNT; i++)
+		n += e->matched[i];
+	return n;
+}
+
+static void feed(struct mxg_engine *e, const char *line, const char *path)
+{
+	mxg_engine_line(line, strlen(line), path, e);
+}
+
+static bool set(struct mxg_options *o, const char *kv)
+{
+	char err[512];
+
+	if (mxg_config_set(o, kv, err, sizeof(err))) {
+		fprintf(stderr, "  %s\n", err);
+		return false;
+	}
+	return true;
+}
+
+#define APPONE "Dec  1 10:00:00 mx appone[1]: bad login from 198.18.5.1"
+#define APPTWO "Dec  1 10:00:00 mx apptwo[1]: bad login from 198.18.5.2"
+
+static bool reconfigure_compiles_changed_patterns(void)
+{
+	struct mxg_options o;
+	struct mxg_engine e;
+	char err[512];
+	bool ok = true;
+
+	memset(&e, 0, sizeof(e));
+	mxg_config_defaults(&o);
+	if (!set(&o, "pattern=appone: bad login from <HOST>$") ||
+	    !ASSERT_EQ(mxg_engine_init(&e, &o, NULL, err, sizeof(err)), 0, err))
+		return false;
+	feed(&e, APPONE, NULL);
+	ok &= ASSERT_EQ(matched(&e), 1, "the first pattern matches");
+	mxg_config_defaults(&o);
+	ok &= set(&o, "pattern=apptwo: bad login from <HOST>$");
+	ok &= ASSERT_EQ(mxg_engine_reconfigure(&e, &o, err, sizeof(err)), 0, err);
+	feed(&e, APPONE, NULL);
+	ok &= ASSERT_EQ(matched(&e), 1, "the removed pattern no longer matches");
+	feed(&e, APPTWO, NULL);
+	ok &= ASSERT_EQ(matched(&e), 2, "the new pattern matches");
+	mxg_engine_free(&e);
+	return ok;
+}
+
+static bool reconfigure_that_orphans_a_bound_log_keeps_the_old_patterns(void)
+{
+	struct mxg_options o;
+	struct mxg_engine e;
+	char err[512];
+	bool ok = true;
+	int ret;
+
+	memset(&e, 0, sizeof(e));
+	mxg_config_defaults(&o);
+	if (!set(&o, "pattern=appone: bad login from <HOST>$") ||
+	    !set(&o, "log=appone:/var/log/appone.log") ||
+	    !ASSERT_EQ(mxg_engine_init(&e, &o, NULL, err, sizeof(err)), 0, err))
+		return false;
+	/* The log stays bound to appone, whose pattern the new config drops. */
+	mxg_config_defaults(&o);
+	ok &= set(&o, "pattern=apptwo: bad login from <HOST>$");
+	ok &= set(&o, "log=appone:/var/log/appone.log");
+	ret = mxg_engine_reconfigure(&e, &o, err, sizeof(err));
+	ok &= ASSERT_EQ(ret, -EINVAL, "refused");
+	ok &= ASSERT_TRUE(strstr(err, "appone:/var/log/appone.log") != NULL,
+			  "the message names the log");
+	/* appone writes its file itself: no host, no tag. */
+	feed(&e, "Dec  1 10:00:00 bad login from 198.18.5.1", "/var/log/appone.log");
+	ok &= ASSERT_EQ(matched(&e), 1, "the old pattern still reads its log");
+	mxg_engine_free(&e);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_RUN(one_stamp_seen_three_times_is_counted_once);
 	TEST_RUN(three_stamps_in_three_seconds_ban_the_prefix);
 	TEST_RUN(the_same_stamp_on_another_port_is_counted);
+	TEST_RUN(reconfigure_compiles_changed_patterns);
+	TEST_RUN(reconfigure_that_orphans_a_bound_log_keeps_the_old_patterns);
 	return test_summary();
 }

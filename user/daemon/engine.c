@@ -195,16 +195,16 @@ void mxg_engine_line(const char *line, size_t len, const char *path, void *arg)
 		mxg_engine_event(e, &ev, line, len);
 }
 
-int mxg_engine_sources(struct mxg_engine *e, const struct mxg_options *o,
-		       char *err, size_t errlen)
+/* Resolve o's logs against parser p into v; returns how many, or -EINVAL. */
+static int resolve_sources(const struct mxg_parser *p, const struct mxg_options *o,
+			   struct mxg_log_source *v, char *err, size_t errlen)
 {
 	const char *path;
 	unsigned int i;
 	int src;
 
-	e->n_sources = 0;
 	for (i = 0; i < o->n_logs && i < MXG_MAX_LOGS; i++) {
-		src = mxg_log_spec(e->parser, o->logs[i], &path);
+		src = mxg_log_spec(p, o->logs[i], &path);
 		if (src == -ENOENT) {
 			snprintf(err, errlen,
 				 "log: %s: names no server or pattern program before ':' "
@@ -213,11 +213,64 @@ int mxg_engine_sources(struct mxg_engine *e, const struct mxg_options *o,
 				 o->logs[i]);
 			return -EINVAL;
 		}
-		snprintf(e->sources[i].path, sizeof(e->sources[i].path), "%s", path);
-		e->sources[i].src = src;
-		e->n_sources++;
+		snprintf(v[i].path, sizeof(v[i].path), "%s", path);
+		v[i].src = src;
 	}
+	return (int)i;
+}
+
+int mxg_engine_sources(struct mxg_engine *e, const struct mxg_options *o,
+		       char *err, size_t errlen)
+{
+	int n = resolve_sources(e->parser, o, e->sources, err, errlen);
+
+	if (n < 0)
+		return n;
+	e->n_sources = (unsigned int)n;
 	return 0;
+}
+
+/* A parser with o's custom patterns into *out; 0, or -errno with err set. */
+static int parser_build(const struct mxg_options *o, struct mxg_parser **out,
+			char *err, size_t errlen)
+{
+	struct mxg_parser *p = mxg_parser_new();
+	char why[512];
+	unsigned int i;
+	int ret;
+
+	if (!p) {
+		snprintf(err, errlen, "cannot create the log parser: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	for (i = 0; i < o->n_patterns; i++) {
+		ret = mxg_parser_add_pattern(p, o->patterns[i], NULL, why, sizeof(why));
+		if (ret) {
+			snprintf(err, errlen, "pattern: %s: %s", o->patterns[i], why);
+			mxg_parser_free(p);
+			return ret;
+		}
+	}
+	*out = p;
+	return 0;
+}
+
+static void patterns_keep(struct mxg_engine *e, const struct mxg_options *o)
+{
+	e->n_patterns = o->n_patterns;
+	memcpy(e->patterns, o->patterns, sizeof(e->patterns));
+}
+
+static bool patterns_changed(const struct mxg_engine *e, const struct mxg_options *o)
+{
+	unsigned int i;
+
+	if (e->n_patterns != o->n_patterns)
+		return true;
+	for (i = 0; i < o->n_patterns; i++)
+		if (strcmp(e->patterns[i], o->patterns[i]))
+			return true;
+	return false;
 }
 
 static uint32_t rate_slot(const struct mxg_cidr *c, uint16_t port)
@@ -321,8 +374,7 @@ int mxg_engine_init(struct mxg_engine *e, const struct mxg_options *o,
 		    const struct mxg_maps *m, char *err, size_t errlen)
 {
 	struct mxg_policy_config pc;
-	char why[512];
-	unsigned int i;
+	int ret;
 
 	e->m = m;
 	e->clock_offset = 0;
@@ -333,18 +385,10 @@ int mxg_engine_init(struct mxg_engine *e, const struct mxg_options *o,
 		e->clock_offset = (uint64_t)ts.tv_sec * 1000000000ULL +
 				  (uint64_t)ts.tv_nsec - mxg_boot_ns();
 	}
-	e->parser = mxg_parser_new();
-	if (!e->parser) {
-		snprintf(err, errlen, "cannot create the log parser: %s", strerror(errno));
-		return -ENOMEM;
-	}
-	for (i = 0; i < o->n_patterns; i++) {
-		if (mxg_parser_add_pattern(e->parser, o->patterns[i], NULL, why,
-					   sizeof(why))) {
-			snprintf(err, errlen, "pattern: %s: %s", o->patterns[i], why);
-			return -EINVAL;
-		}
-	}
+	ret = parser_build(o, &e->parser, err, errlen);
+	if (ret)
+		return ret;
+	patterns_keep(e, o);
 	if (mxg_engine_sources(e, o, err, errlen))
 		return -EINVAL;
 	find_own_addrs(e);
@@ -364,17 +408,48 @@ int mxg_engine_init(struct mxg_engine *e, const struct mxg_options *o,
 int mxg_engine_reconfigure(struct mxg_engine *e, const struct mxg_options *o,
 			   char *err, size_t errlen)
 {
+	struct mxg_log_source sources[MXG_MAX_LOGS];
+	struct mxg_parser *parser = NULL;
 	struct mxg_policy_config pc;
+	int n = 0, ret;
 
+	/*
+	 * Everything that can fail comes before anything changes. A new
+	 * parser only when the patterns changed: the parser's session table
+	 * (OpenSMTPD) would be lost for nothing.
+	 */
+	if (patterns_changed(e, o)) {
+		ret = parser_build(o, &parser, err, errlen);
+		if (ret)
+			return ret;
+		/* A log bound to a pattern's program must find it again. */
+		n = ret = resolve_sources(parser, o, sources, err, errlen);
+		if (ret < 0)
+			goto out_free_parser;
+	}
 	find_own_addrs(e);
 	policy_config(e, o, &pc);
-	if (mxg_policy_config_check(&pc, err, errlen))
-		return -EINVAL;
+	ret = mxg_policy_config_check(&pc, err, errlen);
+	if (ret)
+		goto out_free_parser;
 	if (mxg_policy_reconfigure(e->policy, &pc)) {
 		snprintf(err, errlen, "the policy refused the new settings");
-		return -EINVAL;
+		ret = -EINVAL;
+		goto out_free_parser;
+	}
+	if (parser) {
+		mxg_parser_free(e->parser);
+		e->parser = parser;
+		memcpy(e->sources, sources, sizeof(sources[0]) * (unsigned int)n);
+		e->n_sources = (unsigned int)n;
+		patterns_keep(e, o);
 	}
 	return 0;
+
+out_free_parser:
+	if (parser)
+		mxg_parser_free(parser);
+	return ret;
 }
 
 void mxg_engine_free(struct mxg_engine *e)
