@@ -607,8 +607,8 @@ static int setup_detection(struct daemon *d, bool fresh_maps)
 			mxg_err("cannot create the log follower: %s", strerror(errno));
 			return EXIT_RUNTIME;
 		}
-		if (mxg_follow_load(d->follow, d->follow_state))
-			mxg_warn("ignoring unreadable log state %s", d->follow_state);
+		/* It says what it could not read; the logs are then read from their end. */
+		mxg_follow_load(d->follow, d->follow_state);
 		for (i = 0; i < d->eng.n_sources; i++) {
 			const struct mxg_log_source *ls = &d->eng.sources[i];
 
@@ -1064,7 +1064,6 @@ int cmd_run(int argc, char **argv)
 	if (build_options(&d, &d.o, false))
 		return EXIT_USAGE;
 	mxg_log_verbose = d.o.verbose;
-	mxg_log_prio = getenv("JOURNAL_STREAM") != NULL;
 
 	if (!d.o.n_ifaces) {
 		if (mxg_default_iface(d.o.ifaces[0], sizeof(d.o.ifaces[0]))) {
