@@ -120,6 +120,15 @@ static uint32_t user_hash(const char *u)
 }
 
 /*
+ * Either way round: replay reads one file after another, so Dovecot's
+ * report of an attempt may come after later lines of Postfix's.
+ */
+static uint64_t ns_apart(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
+/*
  * One failed AUTH through Postfix with Dovecot as its SASL backend is
  * logged twice when Dovecot has auth_verbose: Postfix's "SASL ...
  * authentication failed" and Dovecot's "auth: ...: Password mismatch".
@@ -138,7 +147,7 @@ static bool seen_twice(struct mxg_engine *e, const struct mxg_auth_event *ev,
 	h = user_hash(ev->user);
 	for (i = 0; i < MXG_RECENT; i++) {
 		r = &e->recent[i];
-		if (r->seen_ns && now - r->seen_ns <= MXG_DEDUP_NS &&
+		if (r->seen_ns && ns_apart(now, r->seen_ns) <= MXG_DEDUP_NS &&
 		    r->user_hash == h && r->service != ev->service &&
 		    mxg_addr_equal(&r->addr, &ev->addr)) {
 			r->seen_ns = 0;	/* pairs up once */
