@@ -2,8 +2,10 @@
 /*
  * The engine's rate path: a report is counted once per bucket stamp,
  * whether it came through the event ring, a walk of the rate maps after
- * the ring lost events, or both.
+ * the ring lost events, or both. Reload: new custom patterns are compiled
+ * into the engine's parser, all or nothing.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "config.h"
@@ -88,10 +90,196 @@ static bool the_same_stamp_on_another_port_is_counted(void)
 	return ok;
 }
 
+/* Failures the engine recognised so far, of every service. */
+static uint64_t matched(const struct mxg_engine *e)
+{
+	uint64_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < MXG_SVC_COUNT; i++)
+		n += e->matched[i];
+	return n;
+}
+
+static void feed(struct mxg_engine *e, const char *line, const char *path)
+{
+	mxg_engine_line(line, strlen(line), path, e);
+}
+
+static bool set(struct mxg_options *o, const char *kv)
+{
+	char err[512];
+
+	if (mxg_config_set(o, kv, err, sizeof(err))) {
+		fprintf(stderr, "  %s\n", err);
+		return false;
+	}
+	return true;
+}
+
+#define APPONE "Dec  1 10:00:00 mx appone[1]: bad login from 198.18.5.1"
+#define APPTWO "Dec  1 10:00:00 mx apptwo[1]: bad login from 198.18.5.2"
+
+static bool reconfigure_compiles_changed_patterns(void)
+{
+	struct mxg_options o;
+	struct mxg_engine e;
+	char err[512];
+	bool ok = true;
+
+	memset(&e, 0, sizeof(e));
+	mxg_config_defaults(&o);
+	if (!set(&o, "pattern=appone: bad login from <HOST>$") ||
+	    !ASSERT_EQ(mxg_engine_init(&e, &o, NULL, err, sizeof(err)), 0, err))
+		return false;
+	feed(&e, APPONE, NULL);
+	ok &= ASSERT_EQ(matched(&e), 1, "the first pattern matches");
+	mxg_config_defaults(&o);
+	ok &= set(&o, "pattern=apptwo: bad login from <HOST>$");
+	ok &= ASSERT_EQ(mxg_engine_reconfigure(&e, &o, err, sizeof(err)), 0, err);
+	feed(&e, APPONE, NULL);
+	ok &= ASSERT_EQ(matched(&e), 1, "the removed pattern no longer matches");
+	feed(&e, APPTWO, NULL);
+	ok &= ASSERT_EQ(matched(&e), 2, "the new pattern matches");
+	mxg_engine_free(&e);
+	return ok;
+}
+
+static bool reconfigure_that_orphans_a_bound_log_keeps_the_old_patterns(void)
+{
+	struct mxg_options o;
+	struct mxg_engine e;
+	char err[512];
+	bool ok = true;
+	int ret;
+
+	memset(&e, 0, sizeof(e));
+	mxg_config_defaults(&o);
+	if (!set(&o, "pattern=appone: bad login from <HOST>$") ||
+	    !set(&o, "log=appone:/var/log/appone.log") ||
+	    !ASSERT_EQ(mxg_engine_init(&e, &o, NULL, err, sizeof(err)), 0, err))
+		return false;
+	/* The log stays bound to appone, whose pattern the new config drops. */
+	mxg_config_defaults(&o);
+	ok &= set(&o, "pattern=apptwo: bad login from <HOST>$");
+	ok &= set(&o, "log=appone:/var/log/appone.log");
+	ret = mxg_engine_reconfigure(&e, &o, err, sizeof(err));
+	ok &= ASSERT_EQ(ret, -EINVAL, "refused");
+	ok &= ASSERT_TRUE(strstr(err, "appone:/var/log/appone.log") != NULL,
+			  "the message names the log");
+	/* appone writes its file itself: no host, no tag. */
+	feed(&e, "Dec  1 10:00:00 bad login from 198.18.5.1", "/var/log/appone.log");
+	ok &= ASSERT_EQ(matched(&e), 1, "the old pattern still reads its log");
+	mxg_engine_free(&e);
+	return ok;
+}
+
+/*
+ * De-duplication: Postfix with Dovecot as its SASL backend logs one failed
+ * AUTH twice, once per service, with the same address and user name.
+ */
+#define PF(t, ip, user) "May  1 10:00:" t " mx postfix/submission/smtpd[7]: warning: unknown[" ip \
+	"]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=" user
+#define DC(t, ip, user) "May  1 10:00:" t " mx dovecot: auth: passwd-file(" user "," ip \
+	"): Password mismatch"
+
+static bool one_attempt_logged_by_postfix_and_dovecot_is_counted_once(void)
+{
+	struct mxg_engine e;
+	bool ok = true;
+
+	if (!engine_up(&e))
+		return false;
+	feed(&e, PF("00", "198.18.6.1", "alice"), NULL);
+	feed(&e, DC("00", "198.18.6.1", "alice"), NULL);
+	ok &= ASSERT_EQ(matched(&e), 2, "both lines recognised");
+	ok &= ASSERT_EQ(e.duplicates, 1, "one of them is the other's duplicate");
+	/* Dovecot first, then Postfix: the same. */
+	feed(&e, DC("00", "198.18.6.2", "bob"), NULL);
+	feed(&e, PF("00", "198.18.6.2", "bob"), NULL);
+	ok &= ASSERT_EQ(e.duplicates, 2, "either order");
+	mxg_engine_free(&e);
+	return ok;
+}
+
+static bool what_is_not_the_same_attempt_is_counted(void)
+{
+	struct mxg_engine e;
+	bool ok = true;
+
+	if (!engine_up(&e))
+		return false;
+	feed(&e, PF("00", "198.18.6.3", "alice"), NULL);
+	feed(&e, PF("00", "198.18.6.3", "alice"), NULL);
+	ok &= ASSERT_EQ(e.duplicates, 0, "one service twice: two attempts");
+	feed(&e, DC("00", "198.18.6.4", "carol"), NULL);
+	feed(&e, PF("00", "198.18.6.4", "dave"), NULL);
+	ok &= ASSERT_EQ(e.duplicates, 0, "another user: another attempt");
+	feed(&e, DC("00", "198.18.6.5", "erin"), NULL);
+	feed(&e, PF("00", "198.18.6.6", "erin"), NULL);
+	ok &= ASSERT_EQ(e.duplicates, 0, "another address: another attempt");
+	feed(&e, DC("00", "198.18.6.7", "frank"), NULL);
+	e.clock_offset += 3 * SEC;
+	feed(&e, PF("00", "198.18.6.7", "frank"), NULL);
+	ok &= ASSERT_EQ(e.duplicates, 0, "3 s apart: two attempts");
+	feed(&e, "May  1 10:00:00 mx postfix/smtpd[7]: warning: unknown[198.18.6.8]: SASL LOGIN authentication failed: UGFzc3dvcmQ6", NULL);
+	feed(&e, "May  1 10:00:00 mx postfix/smtpd[7]: warning: unknown[198.18.6.8]: SASL LOGIN authentication failed: UGFzc3dvcmQ6", NULL);
+	ok &= ASSERT_EQ(e.duplicates, 0, "no user name: never merged");
+	ok &= ASSERT_EQ(matched(&e), 10, "every line recognised");
+	mxg_engine_free(&e);
+	return ok;
+}
+
+static bool a_pair_merges_once_and_a_third_report_counts(void)
+{
+	struct mxg_engine e;
+	bool ok = true;
+
+	if (!engine_up(&e))
+		return false;
+	feed(&e, PF("00", "198.18.6.9", "grace"), NULL);
+	feed(&e, DC("00", "198.18.6.9", "grace"), NULL);
+	feed(&e, DC("00", "198.18.6.9", "grace"), NULL);
+	ok &= ASSERT_EQ(e.duplicates, 1, "Dovecot's second line is a second attempt");
+	mxg_engine_free(&e);
+	return ok;
+}
+
+/*
+ * replay reads one file after another: Dovecot's log may come after a
+ * Postfix log whose lines are later than its own.
+ */
+static bool replayed_reports_out_of_time_order_still_pair(void)
+{
+	struct mxg_engine e;
+	char err[512];
+	bool ok = true;
+
+	memset(&e, 0, sizeof(e));
+	e.replay = true;
+	mxg_config_defaults(&opts);
+	if (!ASSERT_EQ(mxg_engine_init(&e, &opts, NULL, err, sizeof(err)), 0, err))
+		return false;
+	feed(&e, PF("05", "198.18.6.10", "heidi"), NULL);
+	feed(&e, DC("04", "198.18.6.10", "heidi"), NULL);
+	ok &= ASSERT_EQ(e.duplicates, 1, "one second earlier, read later: the same attempt");
+	feed(&e, DC("30", "198.18.6.11", "ivan"), NULL);
+	feed(&e, PF("10", "198.18.6.11", "ivan"), NULL);
+	ok &= ASSERT_EQ(e.duplicates, 1, "20 s earlier: another attempt");
+	mxg_engine_free(&e);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_RUN(one_stamp_seen_three_times_is_counted_once);
 	TEST_RUN(three_stamps_in_three_seconds_ban_the_prefix);
 	TEST_RUN(the_same_stamp_on_another_port_is_counted);
+	TEST_RUN(reconfigure_compiles_changed_patterns);
+	TEST_RUN(reconfigure_that_orphans_a_bound_log_keeps_the_old_patterns);
+	TEST_RUN(one_attempt_logged_by_postfix_and_dovecot_is_counted_once);
+	TEST_RUN(what_is_not_the_same_attempt_is_counted);
+	TEST_RUN(a_pair_merges_once_and_a_third_report_counts);
+	TEST_RUN(replayed_reports_out_of_time_order_still_pair);
 	return test_summary();
 }

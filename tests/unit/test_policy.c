@@ -281,6 +281,41 @@ static bool three_neighbours_mistyping_once_do_not_ban_their_24(void)
 	return ok;
 }
 
+/*
+ * A range keeps range_hosts slots of failing hosts. A new host takes an
+ * empty slot, else that of the unqualified host seen longest ago: here
+ * 198.18.4.3, whose only failure fell out of findtime, not 198.18.4.1 in
+ * the first slot, seen 4 minutes ago. The range ban then counts the three
+ * hosts failing within findtime.
+ */
+static bool new_host_replaces_the_stalest_unqualified_slot_of_its_range(void)
+{
+	struct mxg_policy_config cfg;
+	struct mxg_policy *p;
+	bool ok;
+
+	mxg_policy_config_defaults(&cfg);
+	cfg.hash_seed = 42;
+	cfg.range_min_failures = 3;	/* two failures leave a host unqualified */
+	cfg.range_failures_v4 = 6;
+	p = policy_with(&cfg);
+	if (!ASSERT_TRUE(p != NULL, "policy"))
+		return false;
+	/* The slots fill in this order: .1, .2, .3. */
+	ok = ASSERT_EQ(fail_n(p, T0, "198.18.4.1", 1), 0, "1") &&
+	     ASSERT_EQ(fail_n(p, T0, "198.18.4.2", 1), 0, "2") &&
+	     ASSERT_EQ(fail_n(p, T0, "198.18.4.3", 1), 0, "3") &&
+	     ASSERT_EQ(fail_n(p, T0 + 7 * MIN, "198.18.4.1", 1), 0, "1 again") &&
+	     ASSERT_EQ(fail_n(p, T0 + 7 * MIN, "198.18.4.2", 1), 0, "2 again") &&
+	     /* .3 is stale now; .4 must take its slot. */
+	     ASSERT_EQ(fail_n(p, T0 + 11 * MIN, "198.18.4.4", 1), 0, "4") &&
+	     ASSERT_EQ(fail_n(p, T0 + 11 * MIN, "198.18.4.4", 1), 1, "4 again bans the range") &&
+	     ASSERT_STREQ(cstr(&cap.v[0].cidr), "198.18.4.0/24", "range") &&
+	     ASSERT_EQ(cap.v[0].hosts, 3, ".1, .2 and .4 fail within findtime");
+	mxg_policy_free(p);
+	return ok;
+}
+
 static bool one_password_per_address_across_a_v4_24_bans_it(void)
 {
 	struct mxg_policy *p = policy_default();
@@ -873,6 +908,7 @@ int main(void)
 	TEST_RUN(dovecot_attempts_count_as_that_many_failures);
 	TEST_RUN(three_failing_hosts_of_a_v4_24_ban_the_24);
 	TEST_RUN(three_neighbours_mistyping_once_do_not_ban_their_24);
+	TEST_RUN(new_host_replaces_the_stalest_unqualified_slot_of_its_range);
 	TEST_RUN(one_password_per_address_across_a_v4_24_bans_it);
 	TEST_RUN(v6_address_rotation_in_a_64_bans_the_64_after_maxretry);
 	TEST_RUN(a_single_v6_host_gets_a_128_not_its_64);

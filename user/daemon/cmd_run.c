@@ -628,8 +628,8 @@ static int setup_detection(struct daemon *d, bool fresh_maps)
 			mxg_err("cannot create the log follower: %s", strerror(errno));
 			return EXIT_RUNTIME;
 		}
-		if (mxg_follow_load(d->follow, d->follow_state))
-			mxg_warn("ignoring unreadable log state %s", d->follow_state);
+		/* It says what it could not read; the logs are then read from their end. */
+		mxg_follow_load(d->follow, d->follow_state);
 		for (i = 0; i < d->eng.n_sources; i++) {
 			const struct mxg_log_source *ls = &d->eng.sources[i];
 
@@ -705,44 +705,66 @@ static void prune_expired(struct daemon *d)
 		mxg_debug("pruned %u long-expired bans", p.n);
 }
 
+/* Say what a reload changes; restart-only keys keep their running value. */
+static void reload_change(const char *key, bool live, const char *was,
+			  const char *now, void *arg)
+{
+	/* Lists can be long (256 ranges): a line in the log, not a page. */
+	if (live)
+		mxg_info("reload: %s: %.200s -> %.200s", key, was, now);
+	else
+		mxg_warn("reload: %s changed: needs a restart (still using %.200s)",
+			 key, *was ? was : "(empty)");
+}
+
+/*
+ * The config table decides what a reload may change: mxg_config_reload
+ * puts back the running value of every changed key marked restart-only,
+ * so o is what will be in force. Then what is live is applied: the engine
+ * (policy, patterns) first, as it can refuse; the maps. Changes are named
+ * once the reload is through, so a refused one claims nothing.
+ */
 static void reload(struct daemon *d)
 {
-	struct mxg_options o;
+	struct mxg_options *o, *asked;
 	char err[PATH_MAX + 256];
 
-	if (build_options(d, &o, true)) {
+	o = malloc(sizeof(*o));
+	asked = malloc(sizeof(*asked));
+	if (!o || !asked) {
+		mxg_err("reload refused: out of memory; the old config stays in force");
+		goto out_free;
+	}
+	if (build_options(d, o, true)) {
 		mxg_err("reload refused: the new config is invalid; the old one stays in force");
-		return;
+		goto out_free;
 	}
-	if (strcmp(o.pin_dir, d->o.pin_dir) || o.n_ifaces != d->o.n_ifaces ||
-	    memcmp(o.ifaces, d->o.ifaces, sizeof(o.ifaces)) ||
-	    o.xdp_mode != d->o.xdp_mode || o.n_logs != d->o.n_logs ||
-	    memcmp(o.logs, d->o.logs, sizeof(o.logs)) || o.journal != d->o.journal ||
-	    strcmp(o.state_dir, d->o.state_dir))
-		mxg_warn("reload: interface, xdp_mode, pin_dir, state_dir and log source changes need a restart");
-	/* Keep what cannot change live, so the effective config stays true. */
-	o.n_logs = d->o.n_logs;
-	memcpy(o.logs, d->o.logs, sizeof(o.logs));
-	o.journal = d->o.journal;
-	snprintf(o.state_dir, sizeof(o.state_dir), "%s", d->o.state_dir);
-	snprintf(o.pin_dir, sizeof(o.pin_dir), "%s", d->o.pin_dir);
-	if (!o.n_ifaces) {
-		/* The default-route interface was resolved at start. */
-		o.n_ifaces = d->o.n_ifaces;
-		memcpy(o.ifaces, d->o.ifaces, sizeof(o.ifaces));
+	if (!o->n_ifaces) {
+		/* The default-route interface was resolved at start: no change. */
+		o->n_ifaces = d->o.n_ifaces;
+		memcpy(o->ifaces, d->o.ifaces, sizeof(o->ifaces));
 	}
-	if (d->ready && mxg_engine_reconfigure(&d->eng, &o, err, sizeof(err))) {
+	*asked = *o;
+	if (mxg_config_reload(&d->o, o, NULL, NULL) < 0) {
+		mxg_err("reload refused: out of memory; the old config stays in force");
+		goto out_free;
+	}
+	if (d->ready && mxg_engine_reconfigure(&d->eng, o, err, sizeof(err))) {
 		mxg_err("reload refused: %s; the old config stays in force", err);
-		return;
+		goto out_free;
 	}
-	if (configure_maps(&d->m, &o, err, sizeof(err))) {
+	if (configure_maps(&d->m, o, err, sizeof(err))) {
 		mxg_err("reload: %s", err);
-		return;
+		goto out_free;
 	}
-	mxg_log_verbose = o.verbose;
-	d->o = o;
+	mxg_config_reload(&d->o, asked, reload_change, NULL);
+	mxg_log_verbose = o->verbose;
+	d->o = *o;
 	mxg_notice("reloaded the config: %u ports, %u allowlisted ranges, %s",
-		   o.n_ports, o.allow.n, o.monitor ? "monitor mode" : "enforcing");
+		   o->n_ports, o->allow.n, o->monitor ? "monitor mode" : "enforcing");
+out_free:
+	free(asked);
+	free(o);
 }
 
 static int setup_loop(struct daemon *d)
@@ -1057,7 +1079,6 @@ int cmd_run(int argc, char **argv)
 	if (build_options(&d, &d.o, false))
 		return EXIT_USAGE;
 	mxg_log_verbose = d.o.verbose;
-	mxg_log_prio = getenv("JOURNAL_STREAM") != NULL;
 
 	if (!d.o.n_ifaces) {
 		if (mxg_default_iface(d.o.ifaces[0], sizeof(d.o.ifaces[0]))) {

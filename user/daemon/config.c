@@ -66,7 +66,7 @@ static const struct cfg_key keys[] = {
 	  "Ranges never dropped nor rate limited (your relays, monitoring, partners)." },
 	{ "xdp", "pin_dir", T_STRING, OFF(pin_dir), PATH_MAX, MXG_PIN_DIR_DEFAULT, 0, 0, NULL, false,
 	  "bpffs directory holding the pinned maps and XDP links." },
-	{ "xdp", "detach_on_exit", T_BOOL, OFF(detach_on_exit), 0, "no", 0, 0, NULL, false,
+	{ "xdp", "detach_on_exit", T_BOOL, OFF(detach_on_exit), 0, "no", 0, 0, NULL, true,
 	  "Remove the program and pins when the daemon stops (default: keep protecting)." },
 
 	{ "policy", "maxretry", T_UINT, OFF(maxretry), 0, "5", 1, 100, NULL, true,
@@ -98,7 +98,7 @@ static const struct cfg_key keys[] = {
 	  "Follow the systemd journal (mail units) as well; entries count only from root, a mail server's user or unit." },
 	{ "logs", "journal_dir", T_STRING, OFF(journal_dir), PATH_MAX, "", 0, 0, NULL, false,
 	  "Read journal files from this directory instead of the system journal (empty: the system journal)." },
-	{ "logs", "pattern", T_PATTERNS, OFF(n_patterns), 0, "", 0, 0, NULL, false,
+	{ "logs", "pattern", T_PATTERNS, OFF(n_patterns), 0, "", 0, 0, NULL, true,
 	  "Extra failure pattern \"PROGRAM: REGEX\", fail2ban style, with <HOST> where the address is; read on PROGRAM's lines only, anchored at the start of the message; repeatable." },
 
 	{ "daemon", "state_dir", T_STRING, OFF(state_dir), PATH_MAX, MXG_STATE_DIR_DEFAULT, 0, 0, NULL, false,
@@ -274,8 +274,17 @@ static int add_cidr(const char *w, void *arg, char *err, size_t errlen)
 static int add_path(const char *w, void *arg, char *err, size_t errlen)
 {
 	struct mxg_options *o = arg;
+	const char *colon = strchr(w, ':');
+	const char *path = w;
 
-	if (w[0] != '/') {
+	/*
+	 * "SERVER:PATH" binds a file to one server's parser; whether SERVER
+	 * names one (or a pattern's program) the engine decides, as it knows
+	 * the patterns. A path that merely holds a ':' stays a path.
+	 */
+	if (w[0] != '/' && colon && colon > w && !memchr(w, '/', (size_t)(colon - w)))
+		path = colon + 1;
+	if (path[0] != '/') {
 		snprintf(err, errlen, "\"%s\": must be an absolute path", w);
 		return -EINVAL;
 	}
@@ -666,8 +675,105 @@ static void value_print(const struct mxg_options *o, const struct cfg_key *k,
 			fprintf(f, "%s%s", i ? " " : "", o->logs[i]);
 		break;
 	case T_PATTERNS:
+		/* Only reload's comparison gets here (print lists them one a line). */
+		for (i = 0; i < o->n_patterns; i++)
+			fprintf(f, "%s\"%s\"", i ? " " : "", o->patterns[i]);
 		break;
 	}
+}
+
+/* The value of k in o as check-config prints it; NULL without memory. */
+static char *value_str(const struct mxg_options *o, const struct cfg_key *k)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	value_print(o, k, f);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Copy key k's value, lists with their counts, from src to dst. */
+static void key_copy(struct mxg_options *dst, const struct mxg_options *src,
+		     const struct cfg_key *k)
+{
+	size_t size;
+
+	switch (k->type) {
+	case T_BOOL:
+		size = sizeof(bool);
+		break;
+	case T_UINT:
+		size = sizeof(unsigned int);
+		break;
+	case T_DURATION:
+		size = sizeof(uint64_t);
+		break;
+	case T_STRING:
+		size = k->size;
+		break;
+	case T_ENUM:
+		size = sizeof(int);
+		break;
+	case T_CIDRS:
+		size = sizeof(struct mxg_cidr_list);
+		break;
+	case T_IFACES:
+		dst->n_ifaces = src->n_ifaces;
+		memcpy(dst->ifaces, src->ifaces, sizeof(dst->ifaces));
+		return;
+	case T_PORTS:
+		dst->n_ports = src->n_ports;
+		memcpy(dst->ports, src->ports, sizeof(dst->ports));
+		return;
+	case T_PATHS:
+		dst->n_logs = src->n_logs;
+		memcpy(dst->logs, src->logs, sizeof(dst->logs));
+		return;
+	case T_PATTERNS:
+		dst->n_patterns = src->n_patterns;
+		memcpy(dst->patterns, src->patterns, sizeof(dst->patterns));
+		return;
+	default:
+		return;
+	}
+	memcpy((char *)dst + k->off, (const char *)src + k->off, size);
+}
+
+int mxg_config_reload(const struct mxg_options *cur, struct mxg_options *next,
+		      mxg_config_change_fn fn, void *arg)
+{
+	int restart = 0;
+	size_t i;
+
+	for (i = 0; i < N_KEYS; i++) {
+		const struct cfg_key *k = &keys[i];
+		char *was = value_str(cur, k), *now = value_str(next, k);
+
+		if (!was || !now) {
+			free(was);
+			free(now);
+			return -ENOMEM;
+		}
+		if (strcmp(was, now)) {
+			if (fn)
+				fn(k->name, k->live, was, now, arg);
+			/* The running value stays: next is what will be in force. */
+			if (!k->live) {
+				key_copy(next, cur, k);
+				restart++;
+			}
+		}
+		free(was);
+		free(now);
+	}
+	return restart;
 }
 
 void mxg_config_print(const struct mxg_options *o, FILE *f)

@@ -105,6 +105,24 @@ int mxg_config_set(struct mxg_options *o, const char *kv, char *err,
 /* Cross-key checks after everything is applied; err names the key. */
 int mxg_config_check(const struct mxg_options *o, char *err, size_t errlen);
 
+/*
+ * Told about one key whose value a reload changes: its name, whether the
+ * table marks it live, and both values as check-config prints them.
+ */
+typedef void (*mxg_config_change_fn)(const char *key, bool live,
+				     const char *was, const char *now,
+				     void *arg);
+
+/*
+ * Reload, driven by the table: compare the running config cur with next key
+ * by key and call fn (may be NULL) for each key that differs. A changed key
+ * the table marks restart-only gets its running value back in next, so next
+ * is then exactly what will be in force. Returns how many restart-only
+ * keys changed, or -ENOMEM.
+ */
+int mxg_config_reload(const struct mxg_options *cur, struct mxg_options *next,
+		      mxg_config_change_fn fn, void *arg);
+
 /* Print the effective config in the file format (check-config). */
 void mxg_config_print(const struct mxg_options *o, FILE *f);
 

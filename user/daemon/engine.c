@@ -121,6 +121,15 @@ static uint32_t user_hash(const char *u)
 }
 
 /*
+ * Either way round: replay reads one file after another, so Dovecot's
+ * report of an attempt may come after later lines of Postfix's.
+ */
+static uint64_t ns_apart(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
+/*
  * One failed AUTH through Postfix with Dovecot as its SASL backend is
  * logged twice when Dovecot has auth_verbose: Postfix's "SASL ...
  * authentication failed" and Dovecot's "auth: ...: Password mismatch".
@@ -139,7 +148,7 @@ static bool seen_twice(struct mxg_engine *e, const struct mxg_auth_event *ev,
 	h = user_hash(ev->user);
 	for (i = 0; i < MXG_RECENT; i++) {
 		r = &e->recent[i];
-		if (r->seen_ns && now - r->seen_ns <= MXG_DEDUP_NS &&
+		if (r->seen_ns && ns_apart(now, r->seen_ns) <= MXG_DEDUP_NS &&
 		    r->user_hash == h && r->service != ev->service &&
 		    mxg_addr_equal(&r->addr, &ev->addr)) {
 			r->seen_ns = 0;	/* pairs up once */
@@ -196,16 +205,16 @@ void mxg_engine_line(const char *line, size_t len, const char *path, void *arg)
 		mxg_engine_event(e, &ev, line, len);
 }
 
-int mxg_engine_sources(struct mxg_engine *e, const struct mxg_options *o,
-		       char *err, size_t errlen)
+/* Resolve o's logs against parser p into v; returns how many, or -EINVAL. */
+static int resolve_sources(const struct mxg_parser *p, const struct mxg_options *o,
+			   struct mxg_log_source *v, char *err, size_t errlen)
 {
 	const char *path;
 	unsigned int i;
 	int src;
 
-	e->n_sources = 0;
 	for (i = 0; i < o->n_logs && i < MXG_MAX_LOGS; i++) {
-		src = mxg_log_spec(e->parser, o->logs[i], &path);
+		src = mxg_log_spec(p, o->logs[i], &path);
 		if (src == -ENOENT) {
 			snprintf(err, errlen,
 				 "log: %s: names no server or pattern program before ':' "
@@ -214,11 +223,64 @@ int mxg_engine_sources(struct mxg_engine *e, const struct mxg_options *o,
 				 o->logs[i]);
 			return -EINVAL;
 		}
-		snprintf(e->sources[i].path, sizeof(e->sources[i].path), "%s", path);
-		e->sources[i].src = src;
-		e->n_sources++;
+		snprintf(v[i].path, sizeof(v[i].path), "%s", path);
+		v[i].src = src;
 	}
+	return (int)i;
+}
+
+int mxg_engine_sources(struct mxg_engine *e, const struct mxg_options *o,
+		       char *err, size_t errlen)
+{
+	int n = resolve_sources(e->parser, o, e->sources, err, errlen);
+
+	if (n < 0)
+		return n;
+	e->n_sources = (unsigned int)n;
 	return 0;
+}
+
+/* A parser with o's custom patterns into *out; 0, or -errno with err set. */
+static int parser_build(const struct mxg_options *o, struct mxg_parser **out,
+			char *err, size_t errlen)
+{
+	struct mxg_parser *p = mxg_parser_new();
+	char why[512];
+	unsigned int i;
+	int ret;
+
+	if (!p) {
+		snprintf(err, errlen, "cannot create the log parser: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	for (i = 0; i < o->n_patterns; i++) {
+		ret = mxg_parser_add_pattern(p, o->patterns[i], NULL, why, sizeof(why));
+		if (ret) {
+			snprintf(err, errlen, "pattern: %s: %s", o->patterns[i], why);
+			mxg_parser_free(p);
+			return ret;
+		}
+	}
+	*out = p;
+	return 0;
+}
+
+static void patterns_keep(struct mxg_engine *e, const struct mxg_options *o)
+{
+	e->n_patterns = o->n_patterns;
+	memcpy(e->patterns, o->patterns, sizeof(e->patterns));
+}
+
+static bool patterns_changed(const struct mxg_engine *e, const struct mxg_options *o)
+{
+	unsigned int i;
+
+	if (e->n_patterns != o->n_patterns)
+		return true;
+	for (i = 0; i < o->n_patterns; i++)
+		if (strcmp(e->patterns[i], o->patterns[i]))
+			return true;
+	return false;
 }
 
 static uint32_t rate_slot(const struct mxg_cidr *c, uint16_t port)
@@ -322,8 +384,7 @@ int mxg_engine_init(struct mxg_engine *e, const struct mxg_options *o,
 		    const struct mxg_maps *m, char *err, size_t errlen)
 {
 	struct mxg_policy_config pc;
-	char why[512];
-	unsigned int i;
+	int ret;
 
 	e->m = m;
 	e->clock_offset = 0;
@@ -334,18 +395,10 @@ int mxg_engine_init(struct mxg_engine *e, const struct mxg_options *o,
 		e->clock_offset = (uint64_t)ts.tv_sec * MXG_SEC_NS +
 				  (uint64_t)ts.tv_nsec - mxg_boot_ns();
 	}
-	e->parser = mxg_parser_new();
-	if (!e->parser) {
-		snprintf(err, errlen, "cannot create the log parser: %s", strerror(errno));
-		return -ENOMEM;
-	}
-	for (i = 0; i < o->n_patterns; i++) {
-		if (mxg_parser_add_pattern(e->parser, o->patterns[i], NULL, why,
-					   sizeof(why))) {
-			snprintf(err, errlen, "pattern: %s: %s", o->patterns[i], why);
-			return -EINVAL;
-		}
-	}
+	ret = parser_build(o, &e->parser, err, errlen);
+	if (ret)
+		return ret;
+	patterns_keep(e, o);
 	if (mxg_engine_sources(e, o, err, errlen))
 		return -EINVAL;
 	find_own_addrs(e);
@@ -365,17 +418,48 @@ int mxg_engine_init(struct mxg_engine *e, const struct mxg_options *o,
 int mxg_engine_reconfigure(struct mxg_engine *e, const struct mxg_options *o,
 			   char *err, size_t errlen)
 {
+	struct mxg_log_source sources[MXG_MAX_LOGS];
+	struct mxg_parser *parser = NULL;
 	struct mxg_policy_config pc;
+	int n = 0, ret;
 
+	/*
+	 * Everything that can fail comes before anything changes. A new
+	 * parser only when the patterns changed: the parser's session table
+	 * (OpenSMTPD) would be lost for nothing.
+	 */
+	if (patterns_changed(e, o)) {
+		ret = parser_build(o, &parser, err, errlen);
+		if (ret)
+			return ret;
+		/* A log bound to a pattern's program must find it again. */
+		n = ret = resolve_sources(parser, o, sources, err, errlen);
+		if (ret < 0)
+			goto out_free_parser;
+	}
 	find_own_addrs(e);
 	policy_config(e, o, &pc);
-	if (mxg_policy_config_check(&pc, err, errlen))
-		return -EINVAL;
+	ret = mxg_policy_config_check(&pc, err, errlen);
+	if (ret)
+		goto out_free_parser;
 	if (mxg_policy_reconfigure(e->policy, &pc)) {
 		snprintf(err, errlen, "the policy refused the new settings");
-		return -EINVAL;
+		ret = -EINVAL;
+		goto out_free_parser;
+	}
+	if (parser) {
+		mxg_parser_free(e->parser);
+		e->parser = parser;
+		memcpy(e->sources, sources, sizeof(sources[0]) * (unsigned int)n);
+		e->n_sources = (unsigned int)n;
+		patterns_keep(e, o);
 	}
 	return 0;
+
+out_free_parser:
+	if (parser)
+		mxg_parser_free(parser);
+	return ret;
 }
 
 void mxg_engine_free(struct mxg_engine *e)

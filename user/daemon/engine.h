@@ -66,6 +66,9 @@ struct mxg_engine {
 	struct mxg_log_source sources[MXG_MAX_LOGS];
 	unsigned int n_sources;
 	struct mxg_policy *policy;
+	/* The patterns compiled into parser, to recompile on reload only when changed. */
+	unsigned int n_patterns;
+	char patterns[MXG_MAX_PATTERNS][MXG_PATTERN_LEN];
 	struct mxg_addr own[MXG_MAX_OWN_ADDRS];
 	unsigned int n_own;
 	/*
@@ -111,7 +114,11 @@ int mxg_engine_init(struct mxg_engine *e, const struct mxg_options *o,
 int mxg_engine_sources(struct mxg_engine *e, const struct mxg_options *o,
 		       char *err, size_t errlen);
 
-/* Apply a new config (reload); the old one stays on error. */
+/*
+ * Apply a new config (reload): the policy's settings and, when they
+ * changed, the custom patterns (a new parser, the log sources resolved
+ * against it). All or nothing: on error the old config stays whole.
+ */
 int mxg_engine_reconfigure(struct mxg_engine *e, const struct mxg_options *o,
 			   char *err, size_t errlen);
 void mxg_engine_free(struct mxg_engine *e);

@@ -26,6 +26,28 @@ static bool lasts_as_long(uint64_t a, uint64_t b)
 	return b && a >= b;
 }
 
+int mxg_deny_decide(const struct mxg_cidr *c, const struct mxg_deny *cover,
+		    uint64_t now_ns, struct mxg_deny *v)
+{
+	if (!v->ban_count)
+		v->ban_count = 1;
+	if (!cover)
+		return MXG_APPLY_ADDED;
+	if (active(cover, now_ns) && lasts_as_long(cover->expires_ns, v->expires_ns))
+		return MXG_APPLY_COVERED;
+	/*
+	 * The longest match is c's own entry when there is one, and every
+	 * entry records its own prefix length: one lookup instead of an
+	 * exact-key search (import does a million).
+	 */
+	if (cover->prefixlen != c->prefixlen)
+		return MXG_APPLY_ADDED;
+	v->hits = cover->hits;
+	if (cover->ban_count >= v->ban_count)
+		v->ban_count = cover->ban_count + 1;
+	return MXG_APPLY_EXTENDED;
+}
+
 int mxg_denylist_apply(const struct mxg_maps *m, const struct mxg_cidr *c,
 		       uint64_t expires_ns, uint32_t reason,
 		       unsigned int ban_count, uint64_t now_ns, const char *note)
@@ -34,27 +56,16 @@ int mxg_denylist_apply(const struct mxg_maps *m, const struct mxg_cidr *c,
 		.expires_ns = expires_ns,
 		.added_ns = now_ns,
 		.reason = reason,
-		.ban_count = ban_count ? ban_count : 1,
+		.ban_count = ban_count,
 	};
-	int ret, result = MXG_APPLY_ADDED;
+	int ret, result;
 
 	if (note)
 		snprintf(v.note, sizeof(v.note), "%s", note);
-	if (mxg_deny_match(m, c, &cover) == 0) {
-		if (active(&cover, now_ns) && lasts_as_long(cover.expires_ns, expires_ns))
-			return MXG_APPLY_COVERED;
-		/*
-		 * The longest match is c's own entry when there is one, and
-		 * every entry records its own prefix length: one lookup
-		 * instead of an exact-key search (import does a million).
-		 */
-		if (cover.prefixlen == c->prefixlen) {
-			v.hits = cover.hits;
-			if (cover.ban_count >= v.ban_count)
-				v.ban_count = cover.ban_count + 1;
-			result = MXG_APPLY_EXTENDED;
-		}
-	}
+	result = mxg_deny_decide(c, mxg_deny_match(m, c, &cover) == 0 ? &cover : NULL,
+				 now_ns, &v);
+	if (result == MXG_APPLY_COVERED)
+		return result;
 	ret = mxg_deny_put(m, c, &v);
 	return ret ? ret : result;
 }

@@ -26,6 +26,17 @@ enum mxg_apply_result {
 };
 
 /*
+ * The rule above as a pure decision, apart from the maps: v is the new
+ * entry for c (expires_ns, ban_count: the caller's count, 0 taken as 1),
+ * cover the longest entry that covers c (NULL: none). Returns
+ * MXG_APPLY_COVERED when v must not be written (an active entry lasts as
+ * long), MXG_APPLY_EXTENDED when v replaces c's own entry (v then keeps
+ * its hits and counts one offence more than it), else MXG_APPLY_ADDED.
+ */
+int mxg_deny_decide(const struct mxg_cidr *c, const struct mxg_deny *cover,
+		    uint64_t now_ns, struct mxg_deny *v);
+
+/*
  * Ban c until expires_ns (CLOCK_BOOTTIME; 0 = permanent) for reason.
  * ban_count is the offence number the caller counted (1 for a first ban).
  * Returns enum mxg_apply_result, or a negative errno.

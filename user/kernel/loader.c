@@ -102,7 +102,9 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 {
 	if (level == LIBBPF_DEBUG && !getenv("MXG_LIBBPF_DEBUG"))
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	/* Through the daemon's one sink, at a priority journald understands. */
+	mxg_vlog(level == LIBBPF_WARN ? 4 : 6, fmt, ap);
+	return 0;
 }
 
 struct mxguard_bpf *mxg_bpf_load(const char *pin_dir, char *err, size_t errlen)

@@ -999,8 +999,8 @@ int mxg_follow_load(struct mxg_follow *f, const char *state_path)
 	if (!err && ferror(in))
 		err = -EIO;
 	if (err) {
-		mxg_warn("cannot load %s:%u: %s", state_path,
-			lineno, strerror(-err));
+		mxg_warn("cannot load %s:%u: %s; the logs are read from their end",
+			 state_path, lineno, strerror(-err));
 		free_saved(f);
 	}
 	free(line);

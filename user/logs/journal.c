@@ -193,20 +193,20 @@ struct mxg_journal *mxg_journal_open(const struct mxg_journal_opts *o)
 				      SD_JOURNAL_SYSTEM);
 	}
 	if (err < 0) {
-		mxg_warn("cannot open %s: %s", what,
+		mxg_debug("cannot open %s: %s", what,
 			strerror(-err));
 		goto out_free;
 	}
 	/* early, so that files opened from now on are watched */
 	err = sd_journal_get_fd(mj->j);
 	if (err < 0) {
-		mxg_warn("cannot watch %s: %s", what,
+		mxg_debug("cannot watch %s: %s", what,
 			strerror(-err));
 		goto out_close;
 	}
 	err = setup_matches(mj);
 	if (err < 0) {
-		mxg_warn("cannot add journal matches: %s",
+		mxg_debug("cannot add journal matches: %s",
 			strerror(-err));
 		goto out_close;
 	}
@@ -219,7 +219,7 @@ struct mxg_journal *mxg_journal_open(const struct mxg_journal_opts *o)
 			err = sd_journal_previous(mj->j);
 	}
 	if (err < 0) {
-		mxg_warn("cannot seek in %s: %s", what,
+		mxg_debug("cannot seek in %s: %s", what,
 			strerror(-err));
 		goto out_close;
 	}

@@ -68,7 +68,10 @@ struct mxg_journal_stats {
 
 struct mxg_journal;
 
-/* Open and position at the end (or start). NULL and errno on failure. */
+/*
+ * Open and position at the end (or start). NULL and errno on failure,
+ * which the caller reports (the failed step is logged at debug level).
+ */
 struct mxg_journal *mxg_journal_open(const struct mxg_journal_opts *o);
 void mxg_journal_free(struct mxg_journal *j);
 

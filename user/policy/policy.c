@@ -683,6 +683,7 @@ static void slot_update(struct mxg_policy *p, uint32_t ri,
 			const struct mxg_addr *addr, uint64_t now, bool qualifies)
 {
 	struct host_slot *s = &p->slots[(size_t)ri * p->n_slots], *pick = NULL;
+	struct host_slot *empty = NULL, *unqualified = NULL, *qualified = NULL;
 	unsigned int k;
 
 	for (k = 0; k < p->n_slots; k++) {
@@ -692,21 +693,25 @@ static void slot_update(struct mxg_policy *p, uint32_t ri,
 		}
 	}
 	if (!pick) {
-		/* An empty slot, else the oldest unqualified, else the oldest. */
-		for (k = 0; k < p->n_slots && !pick; k++)
-			if (!s[k].ts)
-				pick = &s[k];
-		for (k = 0; k < p->n_slots && !pick; k++) {
-			if (slot_qualified(p, &s[k], now))
-				continue;
-			if (!pick || s[k].ts < pick->ts)
-				pick = &s[k];
+		/*
+		 * An empty slot, else the unqualified host seen longest ago (the
+		 * first to stop counting: one-shot addresses replace each other,
+		 * not hosts still failing), else the host that qualified
+		 * longest ago.
+		 */
+		for (k = 0; k < p->n_slots; k++) {
+			if (!s[k].ts) {
+				empty = &s[k];
+				break;
+			}
+			if (!slot_qualified(p, &s[k], now)) {
+				if (!unqualified || s[k].ts < unqualified->ts)
+					unqualified = &s[k];
+			} else if (!qualified || s[k].qts < qualified->qts) {
+				qualified = &s[k];
+			}
 		}
-		for (k = 0; k < p->n_slots && !pick; k++)
-			if (!pick || s[k].qts < pick->qts)
-				pick = &s[k];
-		if (!pick)
-			pick = &s[0];
+		pick = empty ? empty : unqualified ? unqualified : qualified;
 		memset(pick, 0, sizeof(*pick));
 		pick->addr = *addr;
 	}
