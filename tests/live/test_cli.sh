@@ -269,6 +269,25 @@ expect_exit check_config_refuses_unknown_keys 2 "bad2\.conf:2: bogus: unknown ke
 printf '[logs]\npattern = myapp: login failed from <HOST> (\n' >"$DIR/badpat.conf"
 expect_exit check_config_compiles_patterns_and_names_the_line 2 "badpat\.conf:2: pattern: .*missing closing parenthesis" "$MXG" check-config -c "$DIR/badpat.conf"
 expect_exit check_config_prints_effective_config 0 'maxretry = 7' "$MXG" check-config -c "$CONF" -o maxretry=7
+# One config pipeline (defaults, file, flags and -o in order, checks) for
+# run, replay and check-config: the same mistakes, the same message.
+: >"$DIR/empty.log"
+for c in run check-config replay; do
+	case $c in
+	run) more="-i mx0 --pin-dir $PIN" ;;
+	replay) more="--monitor $DIR/empty.log" ;;
+	*) more= ;;
+	esac
+	expect_exit "${c}_names_file_line_and_key_of_a_bad_config" 2 \
+		"^mxguard $c: $DIR/bad\.conf:5: maxretry: \"lots\"" "$MXG" $c -c "$DIR/bad.conf" $more
+	expect_exit "${c}_checks_the_config_after_the_options" 2 \
+		"^mxguard $c: bantime_max: shorter than bantime" \
+		"$MXG" $c -c "$CONF" -o bantime=2h -o bantime_max=1h $more
+	expect_exit "${c}_refuses_a_config_file_that_is_not_there" 2 \
+		"^mxguard $c: $DIR/none\.conf: No such file" "$MXG" $c -c "$DIR/none.conf" $more
+	expect_exit "${c}_names_the_key_of_a_bad_option_value" 2 \
+		"^mxguard $c: -o prefix_v4: " "$MXG" $c -c "$CONF" -o prefix_v4=40 $more
+done
 expect_exit run_with_bad_config_exits_2 2 "bad\.conf:5: maxretry" "$MXG" run -c "$DIR/bad.conf" -i mx0 --pin-dir "$PIN"
 expect_exit run_with_bad_option_value_exits_2 2 'prefix_v4' "$MXG" run -i mx0 -o prefix_v4=40 --pin-dir "$PIN"
 

@@ -841,19 +841,28 @@ int cmd_check_config(int argc, char **argv)
 		OPT_PIN_DIR_ENTRY, OPT_HELP_ENTRY, { 0 }
 	};
 	const char *path = NULL;
+	struct mxg_config_arg *args;
 	struct mxg_options o;
 	char err[PATH_MAX + 512];
-	bool reference = false, man = false;
+	bool reference = false, man = false, no_file;
+	unsigned int n = 0;
 	int opt, ret;
 
-	/* -o must apply after the file: collect, then replay. */
+	args = calloc((size_t)argc, sizeof(*args));
+	if (!args) {
+		cli_err("check-config", "out of memory");
+		return EXIT_RUNTIME;
+	}
 	while ((opt = getopt_long(argc, argv, "c:o:p:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
 			break;
 		case 'o':
-		case 'p':	/* applied after the file, below */
+			args[n++] = (struct mxg_config_arg){ NULL, optarg };
+			break;
+		case 'p':
+			args[n++] = (struct mxg_config_arg){ "pin_dir", optarg };
 			break;
 		case 'r':
 			reference = true;
@@ -880,32 +889,14 @@ int cmd_check_config(int argc, char **argv)
 		mxg_config_print_reference(stdout, man);
 		return EXIT_OK;
 	}
-	mxg_config_defaults(&o);
-	ret = mxg_config_load(&o, path ? path : MXG_CONF_DEFAULT, err, sizeof(err));
-	if (ret == -ENOENT && !path) {
-		fprintf(stderr, "mxguard check-config: no %s: the built-in defaults apply\n",
-			MXG_CONF_DEFAULT);
-	} else if (ret) {
-		fprintf(stderr, "mxguard check-config: %s\n", err);
+	ret = mxg_config_build(&o, path, args, n, &no_file, err, sizeof(err));
+	free(args);
+	if (ret) {
+		cli_err("check-config", "%s", err);
 		return EXIT_USAGE;
 	}
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "c:o:p:h", opts, NULL)) != -1) {
-		char kv[PATH_MAX + 16];
-
-		if (opt != 'o' && opt != 'p')
-			continue;
-		snprintf(kv, sizeof(kv), "%s%s", opt == 'p' ? "pin_dir=" : "", optarg);
-		if (mxg_config_set(&o, kv, err, sizeof(err))) {
-			fprintf(stderr, "mxguard check-config: %s\n", err);
-			return EXIT_USAGE;
-		}
-	}
-	if (mxg_config_check(&o, err, sizeof(err))) {
-		fprintf(stderr, "mxguard check-config: %s\n", err);
-		return EXIT_USAGE;
-	}
+	if (no_file)
+		cli_err("check-config", "no %s: the built-in defaults apply", MXG_CONF_DEFAULT);
 	mxg_config_print(&o, stdout);
 	return EXIT_OK;
 }

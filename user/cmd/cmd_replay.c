@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -35,67 +36,56 @@ int cmd_replay(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *conf = NULL, *pin_dir = NULL;
+	const char *conf = NULL;
 	struct mxg_engine eng = { 0 };
+	struct mxg_config_arg *args;
 	struct mxg_options o;
 	struct mxg_maps m;
 	char err[PATH_MAX + 512];
 	unsigned long total = 0;
-	bool monitor = false;
-	unsigned int i;
+	unsigned int i, n = 0;
+	bool no_file;
 	int opt, ret, status = EXIT_OK;
 
+	args = calloc((size_t)argc, sizeof(*args));
+	if (!args) {
+		cli_err("replay", "out of memory");
+		return EXIT_RUNTIME;
+	}
 	while ((opt = getopt_long(argc, argv, "c:o:mp:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			conf = optarg;
 			break;
 		case 'o':
+			args[n++] = (struct mxg_config_arg){ NULL, optarg };
 			break;
 		case 'm':
-			monitor = true;
+			args[n++] = (struct mxg_config_arg){ "monitor", "yes" };
 			break;
 		case 'p':
-			pin_dir = optarg;
+			args[n++] = (struct mxg_config_arg){ "pin_dir", optarg };
 			break;
 		case 'h':
+			free(args);
 			printf("usage: mxguard replay [-c FILE] [-o key=value]... [--monitor] [--pin-dir DIR] LOG...\n"
 			       "Feed old logs (plain or .gz, oldest first) through the ban policy with\n"
 			       "their own timestamps and write the bans still running into the denylist.\n"
 			       "--monitor only prints what it would ban.\n");
 			return EXIT_OK;
 		default:
+			free(args);
 			return cli_bad_option("replay", opt, argv);
 		}
 	}
 	if (optind >= argc) {
+		free(args);
 		cli_err("replay", "expected at least one log file");
 		return EXIT_USAGE;
 	}
-	mxg_config_defaults(&o);
-	ret = mxg_config_load(&o, conf ? conf : MXG_CONF_DEFAULT, err, sizeof(err));
-	if (ret && !(ret == -ENOENT && !conf)) {
-		cli_err("replay", "%s", err);
-		return EXIT_USAGE;
-	}
-	{
-		int first = optind;
-
-		optind = 1;
-		opterr = 0;
-		while ((opt = getopt_long(argc, argv, "c:o:mp:h", opts, NULL)) != -1) {
-			if (opt == 'o' && mxg_config_set(&o, optarg, err, sizeof(err))) {
-				cli_err("replay", "%s", err);
-				return EXIT_USAGE;
-			}
-		}
-		optind = first;
-	}
-	if (monitor)
-		o.monitor = true;
-	if (pin_dir)
-		snprintf(o.pin_dir, sizeof(o.pin_dir), "%s", pin_dir);
-	if (mxg_config_check(&o, err, sizeof(err))) {
+	ret = mxg_config_build(&o, conf, args, n, &no_file, err, sizeof(err));
+	free(args);
+	if (ret) {
 		cli_err("replay", "%s", err);
 		return EXIT_USAGE;
 	}

@@ -101,8 +101,9 @@ struct daemon {
 	struct mxg_fill fill_next[MXG_N_FILL];
 	atomic_int fill_state;	/* FILL_IDLE, FILL_RUNNING, FILL_DONE */
 	const char *conf_path;	/* NULL: the default path, optional */
-	int argc;		/* kept to re-apply flags on reload */
-	char **argv;
+	/* Flags and -o in command line order, kept to re-apply on reload. */
+	const struct mxg_config_arg *conf_args;
+	unsigned int n_conf_args;
 	struct mxguard_bpf *skel;
 	struct mxg_maps m;
 	struct ring_buffer *rb;
@@ -160,85 +161,23 @@ static void run_usage(void)
 	       MXG_CONF_DEFAULT);
 }
 
-/* "key=value" for a flag, applied through the config table like -o. */
-static int flag_set(struct mxg_options *o, const char *key, const char *val)
-{
-	char kv[PATH_MAX + 64], err[PATH_MAX + 256];
-
-	snprintf(kv, sizeof(kv), "%s=%s", key, val);
-	if (mxg_config_set(o, kv, err, sizeof(err))) {
-		fprintf(stderr, "mxguard run: %s\n", err);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /*
- * Build the options: defaults, then the file, then flags and -o in command
- * line order. Used at start and on reload.
+ * The options through the one config pipeline (config.h): defaults, the
+ * file, then flags and -o in command line order, then the checks. Used at
+ * start and on reload.
  */
 static int build_options(struct daemon *d, struct mxg_options *o, bool quiet)
 {
 	char err[PATH_MAX + 512];
-	const char *path = d->conf_path ? d->conf_path : MXG_CONF_DEFAULT;
-	int opt, ret;
+	bool no_file;
 
-	mxg_config_defaults(o);
-	ret = mxg_config_load(o, path, err, sizeof(err));
-	if (ret == -ENOENT && !d->conf_path) {
-		if (!quiet)
-			mxg_info("no %s, using the built-in defaults", path);
-	} else if (ret) {
-		fprintf(stderr, "mxguard: %s\n", err);
-		return -EINVAL;
-	}
-
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(d->argc, d->argv, "c:i:o:vh", run_opts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			ret = flag_set(o, "interface", optarg);
-			break;
-		case 'o':
-			ret = mxg_config_set(o, optarg, err, sizeof(err));
-			if (ret)
-				fprintf(stderr, "mxguard run: %s\n", err);
-			break;
-		case OPT_MONITOR:
-			ret = flag_set(o, "monitor", "yes");
-			break;
-		case OPT_PIN_DIR:
-			ret = flag_set(o, "pin_dir", optarg);
-			break;
-		case OPT_STATE_DIR:
-			ret = flag_set(o, "state_dir", optarg);
-			break;
-		case OPT_LOG:
-			ret = flag_set(o, "log", optarg);
-			break;
-		case OPT_JOURNAL:
-			ret = flag_set(o, "journal", "yes");
-			break;
-		case OPT_XDP_MODE:
-			ret = flag_set(o, "xdp_mode", optarg);
-			break;
-		case OPT_DETACH:
-			ret = flag_set(o, "detach_on_exit", "yes");
-			break;
-		case 'v':
-			ret = flag_set(o, "verbose", "yes");
-			break;
-		default:
-			ret = 0;
-		}
-		if (ret)
-			return -EINVAL;
-	}
-	if (mxg_config_check(o, err, sizeof(err))) {
+	if (mxg_config_build(o, d->conf_path, d->conf_args, d->n_conf_args,
+			     &no_file, err, sizeof(err))) {
 		fprintf(stderr, "mxguard run: %s\n", err);
 		return -EINVAL;
 	}
+	if (no_file && !quiet)
+		mxg_info("no %s, using the built-in defaults", MXG_CONF_DEFAULT);
 	return 0;
 }
 
@@ -1016,29 +955,69 @@ static void teardown(struct daemon *d)
 int cmd_run(int argc, char **argv)
 {
 	struct daemon d = {
-		.argc = argc, .argv = argv,
 		.lock_fd = -1, .epfd = -1, .sigfd = -1, .timerfd = -1,
 	};
+	struct mxg_config_arg *args;
 	char err[PATH_MAX + 512];
 	const char *mode;
-	unsigned int i;
+	unsigned int i, n = 0;
 	int opt, ret, status = EXIT_RUNTIME;
 	bool fresh_maps;
 
-	/* First pass: help, -c, and options getopt itself refuses. */
+	args = calloc((size_t)argc, sizeof(*args));
+	if (!args) {
+		cli_err("run", "out of memory");
+		return EXIT_RUNTIME;
+	}
 	opterr = 1;
 	while ((opt = getopt_long(argc, argv, "c:i:o:vh", run_opts, NULL)) != -1) {
-		if (opt == 'h') {
+		struct mxg_config_arg a = { NULL, optarg };
+
+		switch (opt) {
+		case 'h':
 			run_usage();
 			return EXIT_OK;
-		}
-		if (opt == 'c')
+		case 'c':
 			d.conf_path = optarg;
-		if (opt == '?')
+			continue;
+		case 'i':
+			a.key = "interface";
+			break;
+		case 'o':
+			break;
+		case OPT_MONITOR:
+			a = (struct mxg_config_arg){ "monitor", "yes" };
+			break;
+		case OPT_PIN_DIR:
+			a.key = "pin_dir";
+			break;
+		case OPT_STATE_DIR:
+			a.key = "state_dir";
+			break;
+		case OPT_LOG:
+			a.key = "log";
+			break;
+		case OPT_JOURNAL:
+			a = (struct mxg_config_arg){ "journal", "yes" };
+			break;
+		case OPT_XDP_MODE:
+			a.key = "xdp_mode";
+			break;
+		case OPT_DETACH:
+			a = (struct mxg_config_arg){ "detach_on_exit", "yes" };
+			break;
+		case 'v':
+			a = (struct mxg_config_arg){ "verbose", "yes" };
+			break;
+		default:
 			return cli_bad_option("run", opt, argv);
+		}
+		args[n++] = a;
 	}
 	if (cli_no_args("run", argc, argv))
 		return EXIT_USAGE;
+	d.conf_args = args;
+	d.n_conf_args = n;
 	if (build_options(&d, &d.o, false))
 		return EXIT_USAGE;
 	mxg_log_verbose = d.o.verbose;
