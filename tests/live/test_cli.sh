@@ -62,6 +62,13 @@ expect_exit() {
 	fi
 }
 
+# One option parser for every command: a bad option gets one message
+# naming the command and the option as given, exit 2.
+expect_exit a_mistyped_option_gets_a_suggestion 2 'mxguard ban: unknown option "--forr" \(did you mean --for\?\)' \
+	"$MXG" ban 198.18.0.0/24 --forr 1h --pin-dir "$PIN"
+expect_exit an_option_without_its_argument_is_named 2 'mxguard top: option "--interval" needs an argument' \
+	"$MXG" top --pin-dir "$PIN" --interval
+
 start_daemon
 P="--pin-dir $PIN"
 

@@ -12,6 +12,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -123,43 +124,40 @@ struct daemon {
 	uint64_t rate_recovered;	/* reports fed from those walks */
 };
 
-enum {
-	OPT_MONITOR = 256,
-	OPT_PIN_DIR,
-	OPT_STATE_DIR,
-	OPT_LOG,
-	OPT_JOURNAL,
-	OPT_XDP_MODE,
-	OPT_DETACH,
+struct run_args {
+	const char *conf_path;
 };
 
-static const struct option run_opts[] = {
-	{ "config", required_argument, NULL, 'c' },
-	{ "interface", required_argument, NULL, 'i' },
-	{ "option", required_argument, NULL, 'o' },
-	{ "monitor", no_argument, NULL, OPT_MONITOR },
-	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
-	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
-	{ "log", required_argument, NULL, OPT_LOG },
-	{ "journal", no_argument, NULL, OPT_JOURNAL },
-	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
-	{ "detach-on-exit", no_argument, NULL, OPT_DETACH },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
+/* Every flag but -c is a config key, applied after the file in order. */
+static const struct cli_opt run_opts[] = {
+	{ "config", 'c', CLI_STRING, "FILE", "the config file (default " MXG_CONF_DEFAULT
+	  ", optional)", .off = offsetof(struct run_args, conf_path) },
+	{ "interface", 'i', CLI_CONF, "IFACE", "attach to IFACE (default: the interface of "
+	  "the default route)", .key = "interface", .repeat = true },
+	{ "log", 0, CLI_CONF, "FILE", "follow this mail log", .key = "log", .repeat = true },
+	{ "journal", 0, CLI_CONF, NULL, "follow the systemd journal", .key = "journal",
+	  .value = "yes" },
+	{ "monitor", 0, CLI_CONF, NULL, "count, drop nothing", .key = "monitor", .value = "yes" },
+	{ "state-dir", 0, CLI_CONF, "DIR", "bans.state and evidence (default "
+	  MXG_STATE_DIR_DEFAULT ")", .key = "state_dir" },
+	{ "xdp-mode", 0, CLI_CONF, "auto|native|generic", "how to attach (default auto)",
+	  .key = "xdp_mode" },
+	{ "detach-on-exit", 0, CLI_CONF, NULL, "remove the program and maps when stopped",
+	  .key = "detach_on_exit", .value = "yes" },
+	{ "option", 'o', CLI_CONF_KV, "key=value", "set a config key, over the file",
+	  .repeat = true },
+	{ "verbose", 'v', CLI_CONF, NULL, "log every event", .key = "verbose", .value = "yes" },
 	{ 0 }
 };
 
-static void run_usage(void)
-{
-	printf("usage: mxguard run [-c FILE] [-i IFACE]... [--log FILE]... [--journal]\n"
-	       "                   [--monitor] [--pin-dir DIR] [--state-dir DIR]\n"
-	       "                   [--xdp-mode auto|native|generic] [--detach-on-exit]\n"
-	       "                   [-o key=value]... [-v]\n\n"
-	       "Load the XDP program, attach it to each IFACE (default: the interface of\n"
-	       "the default route), and keep it fed. Flags and -o override the config\n"
-	       "file (default %s, optional). SIGHUP reloads the config.\n",
-	       MXG_CONF_DEFAULT);
-}
+const struct cli_command cli_run = {
+	.name = "run", .fn = cmd_run,
+	.summary = "load and attach the XDP program, follow the mail logs, ban offenders",
+	.about = "Load the XDP program, attach it to each IFACE, and keep it fed. Flags\n"
+		 "and -o override the config file, in command line order. SIGHUP reloads\n"
+		 "the config.",
+	.opts = run_opts,
+};
 
 /*
  * The options through the one config pipeline (config.h): defaults, the
@@ -957,67 +955,21 @@ int cmd_run(int argc, char **argv)
 	struct daemon d = {
 		.lock_fd = -1, .epfd = -1, .sigfd = -1, .timerfd = -1,
 	};
-	struct mxg_config_arg *args;
+	struct run_args a = { 0 };
+	struct cli_ctx ctx;
 	char err[PATH_MAX + 512];
 	const char *mode;
-	unsigned int i, n = 0;
-	int opt, ret, status = EXIT_RUNTIME;
+	unsigned int i;
+	int ret, status = EXIT_RUNTIME;
 	bool fresh_maps;
 
-	args = calloc((size_t)argc, sizeof(*args));
-	if (!args) {
-		cli_err("run", "out of memory");
-		return EXIT_RUNTIME;
-	}
-	opterr = 1;
-	while ((opt = getopt_long(argc, argv, "c:i:o:vh", run_opts, NULL)) != -1) {
-		struct mxg_config_arg a = { NULL, optarg };
-
-		switch (opt) {
-		case 'h':
-			run_usage();
-			return EXIT_OK;
-		case 'c':
-			d.conf_path = optarg;
-			continue;
-		case 'i':
-			a.key = "interface";
-			break;
-		case 'o':
-			break;
-		case OPT_MONITOR:
-			a = (struct mxg_config_arg){ "monitor", "yes" };
-			break;
-		case OPT_PIN_DIR:
-			a.key = "pin_dir";
-			break;
-		case OPT_STATE_DIR:
-			a.key = "state_dir";
-			break;
-		case OPT_LOG:
-			a.key = "log";
-			break;
-		case OPT_JOURNAL:
-			a = (struct mxg_config_arg){ "journal", "yes" };
-			break;
-		case OPT_XDP_MODE:
-			a.key = "xdp_mode";
-			break;
-		case OPT_DETACH:
-			a = (struct mxg_config_arg){ "detach_on_exit", "yes" };
-			break;
-		case 'v':
-			a = (struct mxg_config_arg){ "verbose", "yes" };
-			break;
-		default:
-			return cli_bad_option("run", opt, argv);
-		}
-		args[n++] = a;
-	}
-	if (cli_no_args("run", argc, argv))
-		return EXIT_USAGE;
-	d.conf_args = args;
-	d.n_conf_args = n;
+	ret = cli_parse(&cli_run, argc, argv, &a, &ctx);
+	if (ret != CLI_GO)
+		return ret;
+	/* ctx lives as long as the daemon: reloads apply the same flags. */
+	d.conf_path = a.conf_path;
+	d.conf_args = ctx.conf;
+	d.n_conf_args = ctx.n_conf;
 	if (build_options(&d, &d.o, false))
 		return EXIT_USAGE;
 	mxg_log_verbose = d.o.verbose;
