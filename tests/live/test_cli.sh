@@ -62,8 +62,29 @@ expect_exit() {
 	fi
 }
 
-# One option parser for every command: a bad option gets one message
-# naming the command and the option as given, exit 2.
+# One option table per command: -h is made from it, and a bad option gets
+# one message naming the command and the option as given, exit 2.
+cmds=$("$MXG" --help | sed -nE 's/^  ([a-z-]+) .*/\1/p')
+bad_help= bad_opt=
+for c in $cmds; do
+	out=$("$MXG" "$c" -h 2>&1)
+	rc=$?
+	if [ $rc != 0 ] || [ "$(echo "$out" | head -1 | cut -d' ' -f1-3)" != "usage: mxguard $c" ] ||
+		! echo "$out" | grep -q '^Options:$' || ! echo "$out" | grep -q '^  -h, --help ' ||
+		! echo "$out" | grep -q '^  -p, --pin-dir DIR '; then
+		bad_help="$bad_help $c(rc=$rc)"
+	fi
+	out=$("$MXG" "$c" --no-such-option 2>&1)
+	rc=$?
+	[ $rc = 2 ] && echo "$out" | grep -q "^mxguard $c: unknown option \"--no-such-option\"" ||
+		bad_opt="$bad_opt $c(rc=$rc: $out)"
+done
+[ "$(echo $cmds | wc -w)" -ge 17 ] && [ -z "$bad_help" ] &&
+	pass every_command_has_help_made_from_its_option_table ||
+	fail every_command_has_help_made_from_its_option_table "$(echo $cmds | wc -w) commands; bad:$bad_help"
+[ "$(echo $cmds | wc -w)" -ge 17 ] && [ -z "$bad_opt" ] &&
+	pass every_command_refuses_an_unknown_option_with_exit_2_naming_it ||
+	fail every_command_refuses_an_unknown_option_with_exit_2_naming_it "$bad_opt"
 expect_exit a_mistyped_option_gets_a_suggestion 2 'mxguard ban: unknown option "--forr" \(did you mean --for\?\)' \
 	"$MXG" ban 198.18.0.0/24 --forr 1h --pin-dir "$PIN"
 expect_exit an_option_without_its_argument_is_named 2 'mxguard top: option "--interval" needs an argument' \

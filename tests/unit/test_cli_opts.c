@@ -92,6 +92,11 @@ static int do_parse(const struct cli_command *cmd, int argc, char **argv, void *
 	return cli_parse(cmd, argc, argv, args, &ctx);
 }
 
+static int do_fn(const struct cli_command *cmd, int argc, char **argv, void *args)
+{
+	return cmd->fn(argc, argv);
+}
+
 #define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
 #define ARGC(...) ((int)(sizeof((char *[]){ __VA_ARGS__ }) / sizeof(char *)))
 #define PARSE(a, ...) captured(do_parse, &fake, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (a))
@@ -223,6 +228,70 @@ static bool help_is_made_from_the_table_and_exits_0(void)
 	return ok;
 }
 
+/* For every command mxguard has: -h lists each option of its table. */
+static bool every_command_help_lists_every_option_of_its_table(void)
+{
+	unsigned int i;
+	bool ok = true;
+
+	for (i = 0; i < cli_n_commands; i++) {
+		const struct cli_command *c = cli_commands[i];
+		const struct cli_opt *o;
+		char want[128], *argv[] = { (char *)c->name, "-h", NULL };
+
+		ok &= ASSERT_EQ(captured(do_fn, c, 2, argv, NULL), EXIT_OK, c->name);
+		snprintf(want, sizeof(want), "usage: mxguard %s ", c->name);
+		ok &= ASSERT_TRUE(!strncmp(out_buf, want, strlen(want)), out_buf);
+		for (o = c->opts; o && o->name; o++) {
+			snprintf(want, sizeof(want), "--%s", o->name);
+			ok &= ASSERT_TRUE(strstr(out_buf, want) != NULL, want);
+		}
+		ok &= ASSERT_TRUE(strstr(out_buf, "\n  -p, --pin-dir DIR ") != NULL, c->name);
+		ok &= ASSERT_TRUE(strstr(out_buf, "\n  -h, --help ") != NULL, c->name);
+	}
+	return ok;
+}
+
+static bool every_command_refuses_an_unknown_option_with_exit_2(void)
+{
+	unsigned int i;
+	bool ok = true;
+
+	for (i = 0; i < cli_n_commands; i++) {
+		const struct cli_command *c = cli_commands[i];
+		char want[128], *argv[] = { (char *)c->name, "--no-such-option", NULL };
+
+		ok &= ASSERT_EQ(captured(do_fn, c, 2, argv, NULL), EXIT_USAGE, c->name);
+		snprintf(want, sizeof(want), "mxguard %s: unknown option \"--no-such-option\"",
+			 c->name);
+		ok &= ASSERT_TRUE(strstr(err_buf, want) != NULL, err_buf);
+	}
+	return ok;
+}
+
+static int do_usage_all(const struct cli_command *cmd, int argc, char **argv, void *arg)
+{
+	cli_usage_all(stdout);
+	return 0;
+}
+
+static bool mxguard_help_lists_every_command_of_the_table(void)
+{
+	unsigned int i;
+	bool ok = true;
+
+	captured(do_usage_all, NULL, 0, NULL, NULL);
+	ok &= ASSERT_EQ(cli_n_commands, 17, "commands");
+	for (i = 0; i < cli_n_commands; i++) {
+		char want[160];
+
+		snprintf(want, sizeof(want), "\n  %-13s %s\n", cli_commands[i]->name,
+			 cli_commands[i]->summary);
+		ok &= ASSERT_TRUE(strstr(out_buf, want) != NULL, want);
+	}
+	return ok;
+}
+
 int main(void)
 {
 	TEST_RUN(options_and_operands_mix_and_double_dash_ends_options);
@@ -231,5 +300,8 @@ int main(void)
 	TEST_RUN(config_flags_and_pin_dir_are_kept_in_command_line_order);
 	TEST_RUN(bad_options_get_one_message_naming_command_and_option);
 	TEST_RUN(help_is_made_from_the_table_and_exits_0);
+	TEST_RUN(every_command_help_lists_every_option_of_its_table);
+	TEST_RUN(every_command_refuses_an_unknown_option_with_exit_2);
+	TEST_RUN(mxguard_help_lists_every_command_of_the_table);
 	return test_summary();
 }
