@@ -85,6 +85,20 @@ done
 [ "$(echo $cmds | wc -w)" -ge 17 ] && [ -z "$bad_opt" ] &&
 	pass every_command_refuses_an_unknown_option_with_exit_2_naming_it ||
 	fail every_command_refuses_an_unknown_option_with_exit_2_naming_it "$bad_opt"
+# mxguard(8) names every option of every command's table in its section
+# (long or short form), so the tables and the manual do not drift apart.
+missing=
+for c in $cmds; do
+	sec=$(sed 's/\\-/-/g' man/mxguard.8 | awk -v c="$c" '$0 == ".SS " c { on = 1; next } /^\.S[SH] / { on = 0 } on')
+	while read -r long short; do
+		case $long in pin-dir | help) continue ;; esac
+		echo "$sec" | grep -qE -- "--$long\b" && continue
+		[ -n "$short" ] && echo "$sec" | grep -qE -- "(^|[^a-z-])$short\b" && continue
+		missing="$missing $c:--$long"
+	done < <("$MXG" "$c" -h | sed -nE 's/^  (-.)?,? *--([a-z-]+).*/\2 \1/p')
+done
+[ -n "$cmds" ] && [ -z "$missing" ] && pass man_mxguard_8_names_every_option_of_every_command ||
+	fail man_mxguard_8_names_every_option_of_every_command "missing:$missing"
 expect_exit a_mistyped_option_gets_a_suggestion 2 'mxguard ban: unknown option "--forr" \(did you mean --for\?\)' \
 	"$MXG" ban 198.18.0.0/24 --forr 1h --pin-dir "$PIN"
 expect_exit an_option_without_its_argument_is_named 2 'mxguard top: option "--interval" needs an argument' \
