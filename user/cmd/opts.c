@@ -25,8 +25,7 @@ static const struct cli_opt common_opts[] = {
 
 /* Every option cmd takes, its own first: call fn on each until it returns true. */
 static const struct cli_opt *each_opt(const struct cli_command *cmd,
-				      bool (*fn)(const struct cli_opt *o, const void *arg),
-				      const void *arg)
+				      bool (*fn)(const struct cli_opt *o, void *arg), void *arg)
 {
 	const struct cli_opt *o;
 
@@ -100,76 +99,72 @@ struct name_query {
 	size_t len;
 };
 
-static bool name_is(const struct cli_opt *o, const void *arg)
+static bool name_is(const struct cli_opt *o, void *arg)
 {
 	const struct name_query *q = arg;
 
 	return strlen(o->name) == q->len && !strncmp(o->name, q->name, q->len);
 }
 
-static bool name_starts(const struct cli_opt *o, const void *arg)
+static bool short_is(const struct cli_opt *o, void *arg)
 {
-	const struct name_query *q = arg;
-
-	return !strncmp(o->name, q->name, q->len);
+	return o->short_name && o->short_name == *(const char *)arg;
 }
 
-struct short_query {
-	char c;
+/* What a long name that is no option's exact name may stand for. */
+struct name_match {
+	const char *name;
+	size_t len;
+	unsigned int prefixed;		/* options whose name starts with it */
+	const struct cli_opt *prefix;	/* the last of them */
+	char list[256];			/* their names, for the message */
+	size_t used;
+	const struct cli_opt *near;	/* the nearest name by edit distance */
+	unsigned int best;
 };
 
-static bool short_is(const struct cli_opt *o, const void *arg)
+static bool match_name(const struct cli_opt *o, void *arg)
 {
-	return o->short_name && o->short_name == ((const struct short_query *)arg)->c;
+	struct name_match *m = arg;
+	unsigned int d;
+
+	if (m->len && !strncmp(o->name, m->name, m->len)) {
+		m->prefixed++;
+		m->prefix = o;
+		if (m->used < sizeof(m->list))
+			m->used += (size_t)snprintf(m->list + m->used, sizeof(m->list) - m->used,
+						    "%s--%s", m->used ? ", " : "", o->name);
+	}
+	d = distance(m->name, m->len, o->name);
+	if (d < m->best) {
+		m->best = d;
+		m->near = o;
+	}
+	return false;	/* see them all */
 }
 
-/* The long option for name (len bytes), a unique prefix of one too. */
+/*
+ * The long option for name (len bytes): its exact name, else a unique
+ * prefix of one, as getopt_long took them. Else say why not, once.
+ */
 static const struct cli_opt *find_long(const struct cli_command *cmd, const char *name,
 				       size_t len, const char *given)
 {
 	struct name_query q = { name, len };
-	const struct cli_opt *o, *found = NULL, *near = NULL;
-	unsigned int n = 0, d, best = 3;
-	int pass;
+	struct name_match m = { .name = name, .len = len, .best = 3 };
+	const struct cli_opt *o;
 
 	o = each_opt(cmd, name_is, &q);
 	if (o)
 		return o;
-	for (pass = 0; pass < 2; pass++) {
-		const struct cli_opt *all[2] = { cmd->opts, common_opts };
-		unsigned int k;
-
-		for (k = 0; k < 2; k++) {
-			for (o = all[k]; o && o->name; o++) {
-				if (pass == 0 && len && name_starts(o, &q)) {
-					found = o;
-					n++;
-				}
-				if (pass == 1 && (d = distance(name, len, o->name)) < best) {
-					best = d;
-					near = o;
-				}
-			}
-		}
-		if (pass == 0 && n == 1)
-			return found;
-		if (pass == 0 && n > 1) {
-			char list[256];
-			size_t used = 0;
-
-			list[0] = '\0';
-			for (k = 0; k < 2; k++)
-				for (o = all[k]; o && o->name; o++)
-					if (name_starts(o, &q) && used < sizeof(list))
-						used += (size_t)snprintf(list + used, sizeof(list) - used,
-									 "%s--%s", used ? ", " : "", o->name);
-			cli_err(cmd->name, "option \"%s\" is ambiguous (%s)", given, list);
-			return NULL;
-		}
-	}
-	if (near && best < len)
+	each_opt(cmd, match_name, &m);
+	if (m.prefixed == 1)
+		return m.prefix;
+	if (m.prefixed > 1)
+		cli_err(cmd->name, "option \"%s\" is ambiguous (%s)", given, m.list);
+	else if (m.near && m.best < len)
 		cli_err(cmd->name, "unknown option \"%s\" (did you mean --%s?)", given,
-			near->name);
+			m.near->name);
 	else
 		cli_err(cmd->name, "unknown option \"%s\" (mxguard %s -h lists them)", given,
 			cmd->name);
@@ -299,9 +294,9 @@ int cli_parse(const struct cli_command *cmd, int argc, char **argv, void *args,
 		}
 		/* Short options, maybe several in one word: -je, -n5, -n 5. */
 		for (a++; *a; a++) {
-			struct short_query q = { *a };
+			char c = *a;
 
-			o = each_opt(cmd, short_is, &q);
+			o = each_opt(cmd, short_is, &c);
 			if (!o) {
 				if (a == argv[i] + 1 && !a[1])
 					cli_err(cmd->name, "unknown option \"-%c\" (mxguard %s -h lists them)",
