@@ -62,6 +62,48 @@ expect_exit() {
 	fi
 }
 
+# One option table per command: -h is made from it, and a bad option gets
+# one message naming the command and the option as given, exit 2.
+cmds=$("$MXG" --help | sed -nE 's/^  ([a-z-]+) .*/\1/p')
+bad_help= bad_opt=
+for c in $cmds; do
+	out=$("$MXG" "$c" -h 2>&1)
+	rc=$?
+	if [ $rc != 0 ] || [ "$(echo "$out" | head -1 | cut -d' ' -f1-3)" != "usage: mxguard $c" ] ||
+		! echo "$out" | grep -q '^Options:$' || ! echo "$out" | grep -q '^  -h, --help ' ||
+		! echo "$out" | grep -q '^  -p, --pin-dir DIR '; then
+		bad_help="$bad_help $c(rc=$rc)"
+	fi
+	out=$("$MXG" "$c" --no-such-option 2>&1)
+	rc=$?
+	[ $rc = 2 ] && echo "$out" | grep -q "^mxguard $c: unknown option \"--no-such-option\"" ||
+		bad_opt="$bad_opt $c(rc=$rc: $out)"
+done
+[ "$(echo $cmds | wc -w)" -ge 17 ] && [ -z "$bad_help" ] &&
+	pass every_command_has_help_made_from_its_option_table ||
+	fail every_command_has_help_made_from_its_option_table "$(echo $cmds | wc -w) commands; bad:$bad_help"
+[ "$(echo $cmds | wc -w)" -ge 17 ] && [ -z "$bad_opt" ] &&
+	pass every_command_refuses_an_unknown_option_with_exit_2_naming_it ||
+	fail every_command_refuses_an_unknown_option_with_exit_2_naming_it "$bad_opt"
+# mxguard(8) names every option of every command's table in its section
+# (long or short form), so the tables and the manual do not drift apart.
+missing=
+for c in $cmds; do
+	sec=$(sed 's/\\-/-/g' man/mxguard.8 | awk -v c="$c" '$0 == ".SS " c { on = 1; next } /^\.S[SH] / { on = 0 } on')
+	while read -r long short; do
+		case $long in pin-dir | help) continue ;; esac
+		echo "$sec" | grep -qE -- "--$long\b" && continue
+		[ -n "$short" ] && echo "$sec" | grep -qE -- "(^|[^a-z-])$short\b" && continue
+		missing="$missing $c:--$long"
+	done < <("$MXG" "$c" -h | sed -nE 's/^  (-.)?,? *--([a-z-]+).*/\2 \1/p')
+done
+[ -n "$cmds" ] && [ -z "$missing" ] && pass man_mxguard_8_names_every_option_of_every_command ||
+	fail man_mxguard_8_names_every_option_of_every_command "missing:$missing"
+expect_exit a_mistyped_option_gets_a_suggestion 2 'mxguard ban: unknown option "--forr" \(did you mean --for\?\)' \
+	"$MXG" ban 198.18.0.0/24 --forr 1h --pin-dir "$PIN"
+expect_exit an_option_without_its_argument_is_named 2 'mxguard top: option "--interval" needs an argument' \
+	"$MXG" top --pin-dir "$PIN" --interval
+
 start_daemon
 P="--pin-dir $PIN"
 
@@ -269,6 +311,25 @@ expect_exit check_config_refuses_unknown_keys 2 "bad2\.conf:2: bogus: unknown ke
 printf '[logs]\npattern = myapp: login failed from <HOST> (\n' >"$DIR/badpat.conf"
 expect_exit check_config_compiles_patterns_and_names_the_line 2 "badpat\.conf:2: pattern: .*missing closing parenthesis" "$MXG" check-config -c "$DIR/badpat.conf"
 expect_exit check_config_prints_effective_config 0 'maxretry = 7' "$MXG" check-config -c "$CONF" -o maxretry=7
+# One config pipeline (defaults, file, flags and -o in order, checks) for
+# run, replay and check-config: the same mistakes, the same message.
+: >"$DIR/empty.log"
+for c in run check-config replay; do
+	case $c in
+	run) more="-i mx0 --pin-dir $PIN" ;;
+	replay) more="--monitor $DIR/empty.log" ;;
+	*) more= ;;
+	esac
+	expect_exit "${c}_names_file_line_and_key_of_a_bad_config" 2 \
+		"^mxguard $c: $DIR/bad\.conf:5: maxretry: \"lots\"" "$MXG" $c -c "$DIR/bad.conf" $more
+	expect_exit "${c}_checks_the_config_after_the_options" 2 \
+		"^mxguard $c: bantime_max: shorter than bantime" \
+		"$MXG" $c -c "$CONF" -o bantime=2h -o bantime_max=1h $more
+	expect_exit "${c}_refuses_a_config_file_that_is_not_there" 2 \
+		"^mxguard $c: $DIR/none\.conf: No such file" "$MXG" $c -c "$DIR/none.conf" $more
+	expect_exit "${c}_names_the_key_of_a_bad_option_value" 2 \
+		"^mxguard $c: -o prefix_v4: " "$MXG" $c -c "$CONF" -o prefix_v4=40 $more
+done
 expect_exit run_with_bad_config_exits_2 2 "bad\.conf:5: maxretry" "$MXG" run -c "$DIR/bad.conf" -i mx0 --pin-dir "$PIN"
 expect_exit run_with_bad_option_value_exits_2 2 'prefix_v4' "$MXG" run -i mx0 -o prefix_v4=40 --pin-dir "$PIN"
 

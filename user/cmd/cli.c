@@ -49,24 +49,6 @@ int cli_cidr(const char *cmd, const char *arg, struct mxg_cidr *c)
 	return EXIT_USAGE;
 }
 
-int cli_no_args(const char *cmd, int argc, char **argv)
-{
-	if (optind != argc) {
-		cli_err(cmd, "unexpected argument \"%s\"", argv[optind]);
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
-int cli_one_cidr(const char *cmd, int argc, char **argv, struct mxg_cidr *c)
-{
-	if (optind != argc - 1) {
-		cli_err(cmd, "expected one CIDR (mxguard %s -h)", cmd);
-		return EXIT_USAGE;
-	}
-	return cli_cidr(cmd, argv[optind], c);
-}
-
 /*
  * Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
  * forms, no UTF-16 surrogates, nothing past U+10FFFF), or 0. Stops at the
@@ -145,13 +127,6 @@ void json_str(FILE *f, const char *s)
 		p++;
 	}
 	fputc('"', f);
-}
-
-int cli_bad_option(const char *cmd, int c, char **argv)
-{
-	if (c == '?')
-		cli_err(cmd, "unknown option or missing argument (mxguard %s -h)", cmd);
-	return EXIT_USAGE;
 }
 
 int cli_open_maps(const char *cmd, const char *pin_dir, struct mxg_maps *m)

@@ -4,6 +4,7 @@
  * They open the maps by path, as bpftool does, and need no running daemon.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,35 @@
 #include "loader.h"
 #include "maps.h"
 
-static const char *pin_dir_or_default(const char *p)
+/* --for: a ban's length, as import's TTL column reads it. */
+int cli_parse_ban_for(const char *arg, void *dst, char *why, size_t len)
 {
-	return p ? p : MXG_PIN_DIR_DEFAULT;
+	int ret = mxg_ban_duration(arg, dst);
+
+	if (ret == -ERANGE)
+		snprintf(why, len, "longer than the longest ban, %s; leave --for out for a permanent ban",
+			 MXG_BAN_MAX_STR);
+	else if (ret)
+		snprintf(why, len, "not a duration (e.g. 90s, 10m, 1h, 2d, 1w)");
+	return ret;
+}
+
+/* --reason: one line of printable text, kept with the entry. */
+static int parse_reason(const char *arg, void *dst, char *why, size_t len)
+{
+	int bad = mxg_note_bad_char(arg);
+
+	if (bad >= 0) {
+		snprintf(why, len, "control character 0x%02x at offset %d: the reason must be one line of printable text",
+			 (unsigned char)arg[bad], bad);
+		return -EINVAL;
+	}
+	if (strlen(arg) > MXG_NOTE_MAX) {
+		snprintf(why, len, "at most %zu characters", MXG_NOTE_MAX);
+		return -EINVAL;
+	}
+	*(const char **)dst = arg;
+	return 0;
 }
 
 /* Is c every address of its family? Then say what acting on it would do. */
@@ -31,90 +58,67 @@ static const char *everything(const struct mxg_cidr *c)
 	return c->addr.family == 4 ? "every IPv4 address" : "every IPv6 address";
 }
 
+struct ban_args {
+	uint64_t for_ns;
+	const char *note;
+	bool force;
+};
+
+static const struct cli_opt ban_opts[] = {
+	{ "for", 'f', CLI_PARSE, "DURATION", "ban for this long, at most " MXG_BAN_MAX_STR
+	  "; without it the ban is permanent", .off = offsetof(struct ban_args, for_ns),
+	  .parse = cli_parse_ban_for },
+	{ "reason", 'r', CLI_PARSE, "TEXT", "kept with the entry and shown by list: one line of printable text",
+	  .off = offsetof(struct ban_args, note), .parse = parse_reason },
+	{ "force", 0, CLI_FLAG, NULL, "needed to ban 0.0.0.0/0 or ::/0",
+	  .off = offsetof(struct ban_args, force) },
+	{ 0 }
+};
+
+const struct cli_command cli_ban = {
+	.name = "ban", .fn = cmd_ban,
+	.summary = "denylist an address or range: ban CIDR [--for D] [--reason T]",
+	.operands = "CIDR",
+	.about = "Denylist an address or range; without --for the ban is permanent.\n"
+		 "A ban already there for at least as long is kept: unban it first to\n"
+		 "shorten it.",
+	.opts = ban_opts, .min_operands = 1, .max_operands = 1,
+	.missing = "expected one CIDR",
+};
+
 int cmd_ban(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "for", required_argument, NULL, 'f' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "force", no_argument, NULL, 'F' },
-		{ "pin-dir", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	const char *pin_dir = NULL, *all;
+	struct ban_args a = { 0 };
+	struct cli_ctx ctx;
+	const char *all;
 	char buf[MXG_CIDR_STRLEN], dur[64];
-	uint64_t for_ns = 0, now;
-	const char *note = NULL;
+	uint64_t now;
 	struct mxg_maps m;
 	struct mxg_cidr c;
-	bool force = false;
-	int opt, ret, bad;
+	int ret;
 
-	while ((opt = getopt_long(argc, argv, "f:r:p:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'r':
-			bad = mxg_note_bad_char(optarg);
-			if (bad >= 0) {
-				cli_err("ban", "--reason: control character 0x%02x at offset %d: the reason must be one line of printable text",
-					(unsigned char)optarg[bad], bad);
-				return EXIT_USAGE;
-			}
-			if (strlen(optarg) > MXG_NOTE_MAX) {
-				cli_err("ban", "--reason \"%s\": at most %zu characters", optarg,
-					MXG_NOTE_MAX);
-				return EXIT_USAGE;
-			}
-			note = optarg;
-			break;
-		case 'f':
-			ret = mxg_ban_duration(optarg, &for_ns);
-			if (ret == -ERANGE) {
-				cli_err("ban", "--for %s: longer than the longest ban, %s; leave --for out for a permanent ban",
-					optarg, MXG_BAN_MAX_STR);
-				return EXIT_USAGE;
-			}
-			if (ret) {
-				cli_err("ban", "--for %s: not a duration (e.g. 90s, 10m, 1h, 2d, 1w)",
-					optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'F':
-			force = true;
-			break;
-		case 'p':
-			pin_dir = optarg;
-			break;
-		case 'h':
-			printf("usage: mxguard ban CIDR [--for DURATION] [--reason TEXT] [--force] [--pin-dir DIR]\n"
-			       "Denylist an address or range; without --for the ban is permanent\n"
-			       "(--for at most %s). TEXT (up to %zu printable characters) is kept\n"
-			       "with the entry and shown by list. 0.0.0.0/0 and ::/0 need --force.\n",
-			       MXG_BAN_MAX_STR, MXG_NOTE_MAX);
-			return EXIT_OK;
-		default:
-			return cli_bad_option("ban", opt, argv);
-		}
-	}
-	ret = cli_one_cidr("ban", argc, argv, &c);
+	ret = cli_parse(&cli_ban, argc, argv, &a, &ctx);
+	if (ret != CLI_GO)
+		return ret;
+	ret = cli_cidr("ban", ctx.argv[0], &c);
 	if (ret)
 		return ret;
 	all = everything(&c);
-	if (all && !force) {
+	if (all && !a.force) {
 		cli_err("ban", "%s would drop SMTP from %s (with deny_scope = all, every packet); add --force if that is what you want",
-			argv[optind], all);
+			ctx.argv[0], all);
 		return EXIT_USAGE;
 	}
-	ret = cli_open_maps("ban", pin_dir_or_default(pin_dir), &m);
+	ret = cli_open_maps("ban", ctx.pin_dir, &m);
 	if (ret)
 		return ret;
 
 	now = mxg_boot_ns();
-	ret = mxg_denylist_apply(&m, &c, for_ns ? now + for_ns : 0,
-				 MXG_REASON_MANUAL, 1, now, note);
+	ret = mxg_denylist_apply(&m, &c, a.for_ns ? now + a.for_ns : 0,
+				 MXG_REASON_MANUAL, 1, now, a.note);
 	mxg_maps_close(&m);
 	if (ret < 0) {
-		cli_err("ban", "cannot add %s to the denylist: %s", argv[optind],
+		cli_err("ban", "cannot add %s to the denylist: %s", ctx.argv[0],
 			strerror(-ret));
 		return EXIT_RUNTIME;
 	}
@@ -123,53 +127,53 @@ int cmd_ban(int argc, char **argv)
 		printf("%s is already banned for at least as long (mxguard list); unban it first to shorten a ban\n",
 		       buf);
 	else
-		printf("banned %s %s%s\n", buf, for_ns ? "for " : "",
-		       for_ns ? human_duration(for_ns, dur, sizeof(dur)) : "permanently");
+		printf("banned %s %s%s\n", buf, a.for_ns ? "for " : "",
+		       a.for_ns ? human_duration(a.for_ns, dur, sizeof(dur)) : "permanently");
 	return EXIT_OK;
 }
 
+struct unban_args {
+	bool missing_ok;
+};
+
+static const struct cli_opt unban_opts[] = {
+	{ "missing-ok", 'm', CLI_FLAG, NULL,
+	  "a range that is not there (expired and pruned) is not an error",
+	  .off = offsetof(struct unban_args, missing_ok) },
+	{ 0 }
+};
+
+const struct cli_command cli_unban = {
+	.name = "unban", .fn = cmd_unban,
+	.summary = "remove a denylist entry: unban CIDR",
+	.operands = "CIDR",
+	.about = "Remove the denylist entry for exactly this range.",
+	.opts = unban_opts, .min_operands = 1, .max_operands = 1,
+	.missing = "expected one CIDR",
+};
+
 int cmd_unban(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pin-dir", required_argument, NULL, 'p' },
-		{ "missing-ok", no_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	const char *pin_dir = NULL;
+	struct unban_args a = { 0 };
+	struct cli_ctx ctx;
 	char buf[MXG_CIDR_STRLEN];
 	struct mxg_deny old;
 	struct mxg_maps m;
 	struct mxg_cidr c;
-	bool missing_ok = false;
-	int opt, ret;
+	int ret;
 
-	while ((opt = getopt_long(argc, argv, "p:mh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			pin_dir = optarg;
-			break;
-		case 'm':
-			missing_ok = true;
-			break;
-		case 'h':
-			printf("usage: mxguard unban CIDR [--missing-ok] [--pin-dir DIR]\n"
-			       "Remove the denylist entry for exactly this range. --missing-ok: a\n"
-			       "range that is not there (expired and pruned) is not an error.\n");
-			return EXIT_OK;
-		default:
-			return cli_bad_option("unban", opt, argv);
-		}
-	}
-	ret = cli_one_cidr("unban", argc, argv, &c);
+	ret = cli_parse(&cli_unban, argc, argv, &a, &ctx);
+	if (ret != CLI_GO)
+		return ret;
+	ret = cli_cidr("unban", ctx.argv[0], &c);
 	if (ret)
 		return ret;
-	ret = cli_open_maps("unban", pin_dir_or_default(pin_dir), &m);
+	ret = cli_open_maps("unban", ctx.pin_dir, &m);
 	if (ret)
 		return ret;
 	if (mxg_deny_get(&m, &c, &old) || mxg_deny_del(&m, &c)) {
 		mxg_maps_close(&m);
-		if (missing_ok) {
+		if (a.missing_ok) {
 			printf("%s was not banned\n", mxg_cidr_str(&c, buf, sizeof(buf)));
 			return EXIT_OK;
 		}
@@ -234,42 +238,32 @@ static int list_one(const struct mxg_cidr *c, const struct mxg_deny *v, void *ar
 	return 0;
 }
 
+static const struct cli_opt list_opts[] = {
+	{ "json", 'j', CLI_FLAG, NULL, "one JSON object per line",
+	  .off = offsetof(struct list_ctx, json) },
+	{ "expired", 'e', CLI_FLAG, NULL, "also the entries that have run out (not yet pruned)",
+	  .off = offsetof(struct list_ctx, expired) },
+	{ 0 }
+};
+
+const struct cli_command cli_list = {
+	.name = "list", .fn = cmd_list,
+	.summary = "show the denylist: list [--json] [--expired]",
+	.about = "Show the denylist: range, reason, time left, age, hits, bans, note.",
+	.opts = list_opts,
+};
+
 int cmd_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "expired", no_argument, NULL, 'e' },
-		{ "pin-dir", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	struct list_ctx l = { 0 };
-	const char *pin_dir = NULL;
+	struct cli_ctx ctx;
 	struct mxg_maps m;
-	int opt, ret;
+	int ret;
 
-	while ((opt = getopt_long(argc, argv, "jep:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			l.json = true;
-			break;
-		case 'e':
-			l.expired = true;
-			break;
-		case 'p':
-			pin_dir = optarg;
-			break;
-		case 'h':
-			printf("usage: mxguard list [--json] [--expired] [--pin-dir DIR]\n"
-			       "Show the denylist; --json prints one object per line.\n");
-			return EXIT_OK;
-		default:
-			return cli_bad_option("list", opt, argv);
-		}
-	}
-	if (cli_no_args("list", argc, argv))
-		return EXIT_USAGE;
-	ret = cli_open_maps("list", pin_dir_or_default(pin_dir), &m);
+	ret = cli_parse(&cli_list, argc, argv, &l, &ctx);
+	if (ret != CLI_GO)
+		return ret;
+	ret = cli_open_maps("list", ctx.pin_dir, &m);
 	if (ret)
 		return ret;
 	l.now = mxg_boot_ns();
@@ -310,60 +304,44 @@ static void stats_print(const struct mxg_stats *s, const struct mxg_stats *prev,
 	fflush(stdout);
 }
 
+struct stats_args {
+	bool json;
+	uint64_t interval_ns;	/* --watch; 0: one reading */
+	unsigned long count;	/* 0: until Ctrl-C */
+};
+
+static const struct cli_opt stats_opts[] = {
+	{ "json", 'j', CLI_FLAG, NULL, "one JSON object per reading",
+	  .off = offsetof(struct stats_args, json) },
+	{ "watch", 'w', CLI_DURATION, "INTERVAL",
+	  "refresh every INTERVAL (default 1s, at least 100ms) with per-second rates",
+	  .off = offsetof(struct stats_args, interval_ns), .min = 100 * MXG_MSEC_NS, .bare = "1s" },
+	{ "count", 'n', CLI_UINT, "N", "with --watch: stop after N readings",
+	  .off = offsetof(struct stats_args, count), .min = 1 },
+	{ 0 }
+};
+
+const struct cli_command cli_stats = {
+	.name = "stats", .fn = cmd_stats,
+	.summary = "the XDP counters: stats [--json] [--watch]",
+	.about = "The XDP program's counters, summed over CPUs; with --watch, N times\n"
+		 "or until Ctrl-C.",
+	.opts = stats_opts,
+};
+
 int cmd_stats(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "watch", optional_argument, NULL, 'w' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "pin-dir", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	const char *pin_dir = NULL;
-	uint64_t interval_ns = 0;
-	unsigned long count = 0, shown;
+	struct stats_args a = { 0 };
+	struct cli_ctx ctx;
+	unsigned long shown;
 	struct mxg_stats s, prev;
 	struct mxg_maps m;
-	bool json = false;
-	char *end;
-	int opt, ret;
+	int ret;
 
-	while ((opt = getopt_long(argc, argv, "jw::n:p:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'w':
-			interval_ns = MXG_SEC_NS;
-			if (optarg && (mxg_parse_duration(optarg, &interval_ns) ||
-				       interval_ns < 100000000ULL)) {
-				cli_err("stats", "--watch=%s: expected a duration of at least 100ms", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'n':
-			count = strtoul(optarg, &end, 10);
-			if (*end || !count) {
-				cli_err("stats", "--count %s: expected a positive number", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'p':
-			pin_dir = optarg;
-			break;
-		case 'h':
-			printf("usage: mxguard stats [--json] [--watch[=INTERVAL] [--count N]] [--pin-dir DIR]\n"
-			       "The XDP program's counters, summed over CPUs. --watch refreshes every\n"
-			       "INTERVAL (default 1s) with per-second rates, N times or until Ctrl-C.\n");
-			return EXIT_OK;
-		default:
-			return cli_bad_option("stats", opt, argv);
-		}
-	}
-	if (cli_no_args("stats", argc, argv))
-		return EXIT_USAGE;
-	ret = cli_open_maps("stats", pin_dir_or_default(pin_dir), &m);
+	ret = cli_parse(&cli_stats, argc, argv, &a, &ctx);
+	if (ret != CLI_GO)
+		return ret;
+	ret = cli_open_maps("stats", ctx.pin_dir, &m);
 	if (ret)
 		return ret;
 	ret = mxg_stats_read(&m, &s);
@@ -372,58 +350,49 @@ int cmd_stats(int argc, char **argv)
 		mxg_maps_close(&m);
 		return EXIT_RUNTIME;
 	}
-	if (!interval_ns) {
-		stats_print(&s, NULL, 0, json);
+	if (!a.interval_ns) {
+		stats_print(&s, NULL, 0, a.json);
 		mxg_maps_close(&m);
 		return EXIT_OK;
 	}
-	for (shown = 0; !count || shown < count; shown++) {
+	for (shown = 0; !a.count || shown < a.count; shown++) {
 		struct timespec ts = {
-			.tv_sec = (time_t)(interval_ns / MXG_SEC_NS),
-			.tv_nsec = (long)(interval_ns % MXG_SEC_NS),
+			.tv_sec = (time_t)(a.interval_ns / MXG_SEC_NS),
+			.tv_nsec = (long)(a.interval_ns % MXG_SEC_NS),
 		};
 
 		prev = s;
 		nanosleep(&ts, NULL);
 		if (mxg_stats_read(&m, &s))
 			break;
-		if (!json && isatty(STDOUT_FILENO))
+		if (!a.json && isatty(STDOUT_FILENO))
 			printf("\033[H\033[2J");
-		stats_print(&s, &prev, (double)interval_ns / 1e9, json);
-		if (!json && !isatty(STDOUT_FILENO))
+		stats_print(&s, &prev, (double)a.interval_ns / 1e9, a.json);
+		if (!a.json && !isatty(STDOUT_FILENO))
 			putchar('\n');
 	}
 	mxg_maps_close(&m);
 	return EXIT_OK;
 }
 
+const struct cli_command cli_detach = {
+	.name = "detach", .fn = cmd_detach,
+	.summary = "remove the XDP program, its links and pinned maps",
+	.about = "Remove the XDP program from every interface, and every pinned map:\n"
+		 "all bans and counters are gone afterwards.",
+};
+
 int cmd_detach(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pin-dir", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	const char *pin_dir = MXG_PIN_DIR_DEFAULT;
 	char err[PATH_MAX + 256];
-	int opt;
+	const char *pin_dir;
+	struct cli_ctx ctx;
+	int ret;
 
-	while ((opt = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			pin_dir = optarg;
-			break;
-		case 'h':
-			printf("usage: mxguard detach [--pin-dir DIR]\n"
-			       "Remove the XDP program from every interface, and every pinned map:\n"
-			       "all bans and counters are gone afterwards.\n");
-			return EXIT_OK;
-		default:
-			return cli_bad_option("detach", opt, argv);
-		}
-	}
-	if (cli_no_args("detach", argc, argv))
-		return EXIT_USAGE;
+	ret = cli_parse(&cli_detach, argc, argv, NULL, &ctx);
+	if (ret != CLI_GO)
+		return ret;
+	pin_dir = ctx.pin_dir;
 	if (access(pin_dir, F_OK)) {
 		cli_err("detach", "%s: nothing to detach (%s)", pin_dir, strerror(errno));
 		return EXIT_RUNTIME;

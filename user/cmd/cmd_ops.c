@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -24,46 +25,43 @@
 #include "loader.h"
 #include "maps.h"
 
-#define OPT_PIN_DIR_ENTRY { "pin-dir", required_argument, NULL, 'p' }
-#define OPT_HELP_ENTRY { "help", no_argument, NULL, 'h' }
-
 /* ---- status ------------------------------------------------------------ */
+
+struct json_args {
+	bool json;
+};
+
+static const struct cli_opt status_opts[] = {
+	{ "json", 'j', CLI_FLAG, NULL, "one JSON object", .off = offsetof(struct json_args, json) },
+	{ 0 }
+};
+
+const struct cli_command cli_status = {
+	.name = "status", .fn = cmd_status,
+	.summary = "where it is attached, mode, map fill, daemon alive",
+	.about = "Where the program is attached, in which mode, how full its maps are,\n"
+		 "and whether a daemon is running. Exit 1 when nothing is loaded.",
+	.opts = status_opts,
+};
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		OPT_PIN_DIR_ENTRY, OPT_HELP_ENTRY, { 0 }
-	};
-	const char *pin_dir = MXG_PIN_DIR_DEFAULT;
+	struct json_args a = { 0 };
+	struct cli_ctx ctx;
+	const char *pin_dir;
 	struct mxg_link_state ifs[MXG_MAX_IFACES];
 	struct mxg_config cfg = { 0 };
 	struct mxg_maps m;
 	struct mxg_fill fill[MXG_N_FILL];
 	unsigned int n_if, i;
-	bool json = false, alive;
-	int opt, ret;
+	bool json, alive;
+	int ret;
 
-	while ((opt = getopt_long(argc, argv, "jp:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'p':
-			pin_dir = optarg;
-			break;
-		case 'h':
-			printf("usage: mxguard status [--json] [--pin-dir DIR]\n"
-			       "Where the program is attached, in which mode, how full its maps are,\n"
-			       "and whether a daemon is running. Exit 1 when nothing is loaded.\n");
-			return EXIT_OK;
-		default:
-			return cli_bad_option("status", opt, argv);
-		}
-	}
-	ret = cli_no_args("status", argc, argv);
-	if (ret)
+	ret = cli_parse(&cli_status, argc, argv, &a, &ctx);
+	if (ret != CLI_GO)
 		return ret;
+	pin_dir = ctx.pin_dir;
+	json = a.json;
 	if (access(pin_dir, F_OK)) {
 		if (json) {
 			printf("{\"loaded\":false,\"pin_dir\":");
@@ -187,61 +185,52 @@ static int by_drops(const void *x, const void *y)
 	return a->syns < b->syns ? 1 : a->syns > b->syns ? -1 : 0;
 }
 
+struct top_args {
+	bool json;
+	unsigned long count;
+	uint64_t interval_ns;
+};
+
+static const struct cli_opt top_opts[] = {
+	{ "json", 'j', CLI_FLAG, NULL, "one JSON object per prefix and port",
+	  .off = offsetof(struct top_args, json) },
+	{ "count", 'n', CLI_UINT, "COUNT", "show the COUNT busiest (default 10)",
+	  .off = offsetof(struct top_args, count), .min = 1, .max = 100000 },
+	{ "interval", 'i', CLI_DURATION, "DURATION",
+	  "time between the two readings (default 1s); 0: the totals since each bucket was made",
+	  .off = offsetof(struct top_args, interval_ns), .max = 3600ULL * MXG_SEC_NS },
+	{ 0 }
+};
+
+const struct cli_command cli_top = {
+	.name = "top", .fn = cmd_top,
+	.summary = "source prefixes with the most SYNs and drops now",
+	.about = "The source prefixes with the most new connections and drops at the NIC:\n"
+		 "two readings of the rate buckets DURATION apart, busiest first.",
+	.opts = top_opts,
+};
+
 int cmd_top(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "interval", required_argument, NULL, 'i' },
-		OPT_PIN_DIR_ENTRY, OPT_HELP_ENTRY, { 0 }
-	};
-	const char *pin_dir = MXG_PIN_DIR_DEFAULT;
+	struct top_args a = { .count = 10, .interval_ns = MXG_SEC_NS };
+	struct cli_ctx ctx;
+	const char *pin_dir;
 	struct top_set before = { 0 }, after = { 0 };
 	struct mxg_config cfg = { 0 };
-	uint64_t interval_ns = MXG_SEC_NS;
-	unsigned long count = 10;
+	uint64_t interval_ns;
+	unsigned long count;
 	struct mxg_maps m;
-	bool json = false;
+	bool json;
 	unsigned int i, j;
-	char *end;
-	int opt, ret;
+	int ret;
 
-	while ((opt = getopt_long(argc, argv, "jn:i:p:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'n':
-			count = strtoul(optarg, &end, 10);
-			if (*end || !count || count > 100000) {
-				cli_err("top", "--count %s: expected 1..100000", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'i':
-			if (mxg_parse_duration(optarg, &interval_ns) ||
-			    interval_ns > 3600ULL * MXG_SEC_NS) {
-				cli_err("top", "--interval %s: expected a duration up to 1h (e.g. 1s, 500ms)",
-					optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'p':
-			pin_dir = optarg;
-			break;
-		case 'h':
-			printf("usage: mxguard top [--json] [-n COUNT] [--interval DURATION] [--pin-dir DIR]\n"
-			       "The source prefixes with the most new connections and drops at the NIC:\n"
-			       "two readings of the rate buckets DURATION apart (default 1s), busiest\n"
-			       "first. --interval 0 shows the totals since each bucket was made.\n");
-			return EXIT_OK;
-		default:
-			return cli_bad_option("top", opt, argv);
-		}
-	}
-	ret = cli_no_args("top", argc, argv);
-	if (ret)
+	ret = cli_parse(&cli_top, argc, argv, &a, &ctx);
+	if (ret != CLI_GO)
 		return ret;
+	pin_dir = ctx.pin_dir;
+	json = a.json;
+	count = a.count;
+	interval_ns = a.interval_ns;
 	ret = cli_open_maps("top", pin_dir, &m);
 	if (ret)
 		return ret;
@@ -326,49 +315,52 @@ static int allow_print(const struct mxg_cidr *c, const struct mxg_allow *v, void
 	return 0;
 }
 
+struct allow_args {
+	bool json;
+	bool force;
+};
+
+static const struct cli_opt allow_opts[] = {
+	{ "json", 'j', CLI_FLAG, NULL, "list: one JSON object per range",
+	  .off = offsetof(struct allow_args, json) },
+	{ "force", 0, CLI_FLAG, NULL, "add: needed for 0.0.0.0/0 or ::/0",
+	  .off = offsetof(struct allow_args, force) },
+	{ 0 }
+};
+
+const struct cli_command cli_allow = {
+	.name = "allow", .fn = cmd_allow,
+	.summary = "the allowlist: allow add|del CIDR, allow list",
+	.operands = "add CIDR | del CIDR | list",
+	.about = "The allowlist always wins: its ranges are never dropped nor rate limited.\n"
+		 "Entries from the config's allow key are replaced on reload; these are kept.",
+	.opts = allow_opts, .min_operands = 1, .max_operands = 2,
+	.missing = "expected add, del or list",
+};
+
 int cmd_allow(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "force", no_argument, NULL, 'F' },
-		OPT_PIN_DIR_ENTRY, OPT_HELP_ENTRY, { 0 }
-	};
-	const char *pin_dir = MXG_PIN_DIR_DEFAULT;
+	struct allow_args a = { 0 };
+	struct cli_ctx ctx;
+	const char *pin_dir;
 	char buf[MXG_CIDR_STRLEN];
 	struct mxg_maps m;
 	struct mxg_cidr c;
-	bool json = false, force = false;
+	bool json, force;
 	const char *verb;
-	int opt, ret;
+	int ret;
 
-	while ((opt = getopt_long(argc, argv, "jp:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'F':
-			force = true;
-			break;
-		case 'p':
-			pin_dir = optarg;
-			break;
-		case 'h':
-			printf("usage: mxguard allow add CIDR [--force] | del CIDR | list [--json]  [--pin-dir DIR]\n"
-			       "The allowlist always wins: its ranges are never dropped nor rate limited.\n"
-			       "0.0.0.0/0 and ::/0 need --force.\n"
-			       "Entries from the config's allow key are replaced on reload; these are kept.\n");
-			return EXIT_OK;
-		default:
-			return cli_bad_option("allow", opt, argv);
-		}
-	}
-	if (optind >= argc) {
-		cli_err("allow", "expected add, del or list (mxguard allow -h)");
-		return EXIT_USAGE;
-	}
-	verb = argv[optind];
+	ret = cli_parse(&cli_allow, argc, argv, &a, &ctx);
+	if (ret != CLI_GO)
+		return ret;
+	pin_dir = ctx.pin_dir;
+	json = a.json;
+	force = a.force;
+	argc = ctx.argc;
+	argv = ctx.argv;
+	verb = argv[0];
 	if (!strcmp(verb, "list")) {
-		if (optind + 1 != argc) {
+		if (argc != 1) {
 			cli_err("allow", "list takes no argument");
 			return EXIT_USAGE;
 		}
@@ -385,16 +377,16 @@ int cmd_allow(int argc, char **argv)
 		cli_err("allow", "unknown action \"%s\": expected add, del or list", verb);
 		return EXIT_USAGE;
 	}
-	if (optind + 2 != argc) {
+	if (argc != 2) {
 		cli_err("allow", "%s takes one CIDR", verb);
 		return EXIT_USAGE;
 	}
-	ret = cli_cidr("allow", argv[optind + 1], &c);
+	ret = cli_cidr("allow", argv[1], &c);
 	if (ret)
 		return ret;
 	if (!strcmp(verb, "add") && !c.prefixlen && !force) {
 		cli_err("allow", "%s would exempt every IPv%d address from bans and rate limits; add --force if that is what you want",
-			argv[optind + 1], c.addr.family);
+			argv[1], c.addr.family);
 		return EXIT_USAGE;
 	}
 	ret = cli_open_maps("allow", pin_dir, &m);
@@ -423,58 +415,54 @@ int cmd_allow(int argc, char **argv)
 
 /* ---- import / export --------------------------------------------------- */
 
+struct import_args {
+	uint64_t for_ns;
+	bool force;
+};
+
+static const struct cli_opt import_opts[] = {
+	{ "for", 'f', CLI_PARSE, "DURATION", "the length of the bans whose line gives none (default: permanent)",
+	  .off = offsetof(struct import_args, for_ns), .parse = cli_parse_ban_for },
+	{ "force", 0, CLI_FLAG, NULL, "needed for lines with 0.0.0.0/0 or ::/0",
+	  .off = offsetof(struct import_args, force) },
+	{ 0 }
+};
+
+const struct cli_command cli_import = {
+	.name = "import", .fn = cmd_import,
+	.summary = "load bans from a file: CIDR [TTL [REASON]] a line",
+	.operands = "FILE|-",
+	.about = "One ban a line: CIDR [TTL [REASON...]]; TTL is a duration (1h, 2d, at most\n"
+		 MXG_BAN_MAX_STR ") or \"permanent\" or \"-\" (then --for, or permanent); #\n"
+		 "starts a comment. As with ban, a ban already there for at least as long\n"
+		 "is kept. The whole file is checked first: one bad line and nothing is\n"
+		 "imported. mxguard export writes this format.",
+	.opts = import_opts, .min_operands = 1, .max_operands = 1,
+	.missing = "expected one FILE (or - for stdin)",
+};
+
 int cmd_import(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "for", required_argument, NULL, 'f' },
-		{ "force", no_argument, NULL, 'F' },
-		OPT_PIN_DIR_ENTRY, OPT_HELP_ENTRY, { 0 }
-	};
-	const char *pin_dir = MXG_PIN_DIR_DEFAULT, *path;
-	uint64_t default_ns = 0, now;
+	struct import_args a = { 0 };
+	struct cli_ctx ctx;
+	const char *pin_dir, *path;
+	uint64_t default_ns, now;
 	unsigned long lineno = 0, added = 0, covered = 0;
 	char *line = NULL;
 	size_t cap = 0;
 	struct mxg_maps m;
-	bool force = false;
+	bool force;
 	FILE *f;
-	int opt, ret = 0, err;
+	int ret = 0, err;
 
-	while ((opt = getopt_long(argc, argv, "f:p:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'f':
-			err = mxg_ban_duration(optarg, &default_ns);
-			if (err) {
-				cli_err("import", "--for %s: %s", optarg, err == -ERANGE ?
-					"longer than the longest ban, " MXG_BAN_MAX_STR :
-					"not a duration");
-				return EXIT_USAGE;
-			}
-			break;
-		case 'F':
-			force = true;
-			break;
-		case 'p':
-			pin_dir = optarg;
-			break;
-		case 'h':
-			printf("usage: mxguard import FILE|- [--for DURATION] [--force] [--pin-dir DIR]\n"
-			       "One ban a line: CIDR [TTL [REASON...]]; TTL is a duration (1h, 2d, at most\n"
-			       "%s) or \"permanent\" or \"-\" (then --for, or permanent); # starts a\n"
-			       "comment. As with ban, a ban already there for at least as long is kept,\n"
-			       "and 0.0.0.0/0 or ::/0 need --force.\n"
-			       "The whole file is checked first: one bad line and nothing is imported.\n"
-			       "mxguard export writes this format.\n", MXG_BAN_MAX_STR);
-			return EXIT_OK;
-		default:
-			return cli_bad_option("import", opt, argv);
-		}
-	}
-	if (optind != argc - 1) {
-		cli_err("import", "expected one FILE (or - for stdin)");
-		return EXIT_USAGE;
-	}
-	path = argv[optind];
+	ret = cli_parse(&cli_import, argc, argv, &a, &ctx);
+	if (ret != CLI_GO)
+		return ret;
+	ret = 0;
+	pin_dir = ctx.pin_dir;
+	default_ns = a.for_ns;
+	force = a.force;
+	path = ctx.argv[0];
 	f = strcmp(path, "-") ? fopen(path, "re") : stdin;
 	if (!f) {
 		cli_err("import", "cannot open %s: %s", path, strerror(errno));
@@ -588,31 +576,25 @@ static int export_one(const struct mxg_cidr *c, const struct mxg_deny *v, void *
 	return 0;
 }
 
+const struct cli_command cli_export = {
+	.name = "export", .fn = cmd_export,
+	.summary = "print the active bans in import format",
+	.about = "Print the active bans in the format mxguard import reads:\n"
+		 "CIDR TTL REASON, TTL in seconds left or \"permanent\".",
+};
+
 int cmd_export(int argc, char **argv)
 {
-	static const struct option opts[] = { OPT_PIN_DIR_ENTRY, OPT_HELP_ENTRY, { 0 } };
-	const char *pin_dir = MXG_PIN_DIR_DEFAULT;
+	struct cli_ctx ctx;
+	const char *pin_dir;
 	struct mxg_maps m;
 	uint64_t now;
-	int opt, ret;
+	int ret;
 
-	while ((opt = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			pin_dir = optarg;
-			break;
-		case 'h':
-			printf("usage: mxguard export [--pin-dir DIR]\n"
-			       "Print the active bans in the format mxguard import reads:\n"
-			       "CIDR TTL REASON, TTL in seconds left or \"permanent\".\n");
-			return EXIT_OK;
-		default:
-			return cli_bad_option("export", opt, argv);
-		}
-	}
-	ret = cli_no_args("export", argc, argv);
-	if (ret)
+	ret = cli_parse(&cli_export, argc, argv, NULL, &ctx);
+	if (ret != CLI_GO)
 		return ret;
+	pin_dir = ctx.pin_dir;
 	ret = cli_open_maps("export", pin_dir, &m);
 	if (ret)
 		return ret;
@@ -631,35 +613,42 @@ static int print_line(const char *line, void *ctx)
 	return 0;
 }
 
+struct evidence_args {
+	const char *state_dir;
+};
+
+static const struct cli_opt evidence_opts[] = {
+	{ "state-dir", 's', CLI_STRING, "DIR", "where the daemon keeps its state (default "
+	  MXG_STATE_DIR_DEFAULT ")", .off = offsetof(struct evidence_args, state_dir) },
+	{ 0 }
+};
+
+const struct cli_command cli_evidence = {
+	.name = "evidence", .fn = cmd_evidence,
+	.summary = "the log lines behind a ban, for an abuse report",
+	.operands = "CIDR",
+	.about = "The log lines behind a ban made from the logs, passwords removed,\n"
+		 "ready to paste into a complaint to the network's abuse contact.",
+	.opts = evidence_opts, .min_operands = 1, .max_operands = 1,
+	.missing = "expected one CIDR",
+	.no_maps = true,	/* evidence lives in the state dir, not in bpffs */
+};
+
 int cmd_evidence(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "state-dir", required_argument, NULL, 's' },
-		OPT_PIN_DIR_ENTRY, OPT_HELP_ENTRY, { 0 }
-	};
-	const char *state_dir = MXG_STATE_DIR_DEFAULT;
+	struct evidence_args a = { .state_dir = MXG_STATE_DIR_DEFAULT };
+	struct cli_ctx ctx;
+	const char *state_dir;
 	struct mxg_evidence_header hdr;
 	char name[MXG_CIDR_STRLEN + 8], path[PATH_MAX + 64], buf[MXG_CIDR_STRLEN];
 	struct mxg_cidr c;
-	int opt, ret;
+	int ret;
 
-	while ((opt = getopt_long(argc, argv, "s:p:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 's':
-			state_dir = optarg;
-			break;
-		case 'p':
-			break;	/* evidence lives in the state dir, not in bpffs */
-		case 'h':
-			printf("usage: mxguard evidence CIDR [--state-dir DIR]\n"
-			       "The log lines behind a ban made from the logs, passwords removed,\n"
-			       "ready to paste into a complaint to the network's abuse contact.\n");
-			return EXIT_OK;
-		default:
-			return cli_bad_option("evidence", opt, argv);
-		}
-	}
-	ret = cli_one_cidr("evidence", argc, argv, &c);
+	ret = cli_parse(&cli_evidence, argc, argv, &a, &ctx);
+	if (ret != CLI_GO)
+		return ret;
+	state_dir = a.state_dir;
+	ret = cli_cidr("evidence", ctx.argv[0], &c);
 	if (ret)
 		return ret;
 	mxg_evidence_filename(&c, name, sizeof(name));
@@ -720,31 +709,25 @@ static pid_t lock_holder(const char *pin_dir)
 	return found;
 }
 
+const struct cli_command cli_reload = {
+	.name = "reload", .fn = cmd_reload,
+	.summary = "make the running daemon re-read its config",
+	.about = "Make the running daemon re-read its config (as SIGHUP does); new limits,\n"
+		 "ports and allowlist apply without detaching. A bad config is refused\n"
+		 "and the old one stays (see the daemon's log).",
+};
+
 int cmd_reload(int argc, char **argv)
 {
-	static const struct option opts[] = { OPT_PIN_DIR_ENTRY, OPT_HELP_ENTRY, { 0 } };
-	const char *pin_dir = MXG_PIN_DIR_DEFAULT;
+	struct cli_ctx ctx;
+	const char *pin_dir;
 	pid_t pid;
-	int opt, ret;
+	int ret;
 
-	while ((opt = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			pin_dir = optarg;
-			break;
-		case 'h':
-			printf("usage: mxguard reload [--pin-dir DIR]\n"
-			       "Make the running daemon re-read its config (as SIGHUP does); new limits,\n"
-			       "ports and allowlist apply without detaching. A bad config is refused\n"
-			       "and the old one stays (see the daemon's log).\n");
-			return EXIT_OK;
-		default:
-			return cli_bad_option("reload", opt, argv);
-		}
-	}
-	ret = cli_no_args("reload", argc, argv);
-	if (ret)
+	ret = cli_parse(&cli_reload, argc, argv, NULL, &ctx);
+	if (ret != CLI_GO)
 		return ret;
+	pin_dir = ctx.pin_dir;
 	pid = lock_holder(pin_dir);
 	if (!pid) {
 		cli_err("reload", "no daemon is running on %s", pin_dir);
@@ -761,81 +744,55 @@ int cmd_reload(int argc, char **argv)
 
 /* ---- check-config ------------------------------------------------------ */
 
+struct check_args {
+	const char *path;
+	bool reference;
+	bool man;
+};
+
+static const struct cli_opt check_opts[] = {
+	{ "config", 'c', CLI_STRING, "FILE", "the config file (default " MXG_CONF_DEFAULT ", optional)",
+	  .off = offsetof(struct check_args, path) },
+	{ "option", 'o', CLI_CONF_KV, "key=value", "set a config key, over the file",
+	  .repeat = true },
+	{ "reference", 0, CLI_FLAG, NULL, "print every key with its default, bounds and help",
+	  .off = offsetof(struct check_args, reference) },
+	{ "man", 0, CLI_FLAG, NULL, "with --reference: as mxguard.conf(5) roff",
+	  .off = offsetof(struct check_args, man) },
+	{ 0 }
+};
+
+const struct cli_command cli_check_config = {
+	.name = "check-config", .fn = cmd_check_config,
+	.summary = "validate and print the effective config",
+	.about = "Validate the config and print the effective settings; errors are\n"
+		 "reported as FILE:LINE: KEY: why, with exit status 2.",
+	.opts = check_opts,
+};
+
 int cmd_check_config(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "option", required_argument, NULL, 'o' },
-		{ "reference", no_argument, NULL, 'r' },
-		{ "man", no_argument, NULL, 'm' },
-		OPT_PIN_DIR_ENTRY, OPT_HELP_ENTRY, { 0 }
-	};
-	const char *path = NULL;
+	struct check_args a = { 0 };
+	struct cli_ctx ctx;
 	struct mxg_options o;
 	char err[PATH_MAX + 512];
-	bool reference = false, man = false;
-	int opt, ret;
+	bool no_file;
+	int ret;
 
-	/* -o must apply after the file: collect, then replay. */
-	while ((opt = getopt_long(argc, argv, "c:o:p:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'o':
-		case 'p':	/* applied after the file, below */
-			break;
-		case 'r':
-			reference = true;
-			break;
-		case 'm':
-			man = true;
-			break;
-		case 'h':
-			printf("usage: mxguard check-config [-c FILE] [-o key=value]...\n"
-			       "       mxguard check-config --reference [--man]\n"
-			       "Validate the config and print the effective settings; errors are\n"
-			       "reported as FILE:LINE: KEY: why, with exit status 2.\n"
-			       "--reference prints every key with its default, bounds and help\n"
-			       "(--man: as mxguard.conf(5) roff).\n");
-			return EXIT_OK;
-		default:
-			return cli_bad_option("check-config", opt, argv);
-		}
-	}
-	ret = cli_no_args("check-config", argc, argv);
-	if (ret)
+	ret = cli_parse(&cli_check_config, argc, argv, &a, &ctx);
+	if (ret != CLI_GO)
 		return ret;
-	if (reference) {
-		mxg_config_print_reference(stdout, man);
+	if (a.reference) {
+		mxg_config_print_reference(stdout, a.man);
 		return EXIT_OK;
 	}
-	mxg_config_defaults(&o);
-	ret = mxg_config_load(&o, path ? path : MXG_CONF_DEFAULT, err, sizeof(err));
-	if (ret == -ENOENT && !path) {
-		fprintf(stderr, "mxguard check-config: no %s: the built-in defaults apply\n",
-			MXG_CONF_DEFAULT);
-	} else if (ret) {
-		fprintf(stderr, "mxguard check-config: %s\n", err);
+	ret = mxg_config_build(&o, a.path, ctx.conf, ctx.n_conf, &no_file, err, sizeof(err));
+	if (ret) {
+		cli_err("check-config", "%s", err);
 		return EXIT_USAGE;
 	}
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "c:o:p:h", opts, NULL)) != -1) {
-		char kv[PATH_MAX + 16];
-
-		if (opt != 'o' && opt != 'p')
-			continue;
-		snprintf(kv, sizeof(kv), "%s%s", opt == 'p' ? "pin_dir=" : "", optarg);
-		if (mxg_config_set(&o, kv, err, sizeof(err))) {
-			fprintf(stderr, "mxguard check-config: %s\n", err);
-			return EXIT_USAGE;
-		}
-	}
-	if (mxg_config_check(&o, err, sizeof(err))) {
-		fprintf(stderr, "mxguard check-config: %s\n", err);
-		return EXIT_USAGE;
-	}
+	if (no_file)
+		cli_err("check-config", "no %s: the built-in defaults apply", MXG_CONF_DEFAULT);
 	mxg_config_print(&o, stdout);
 	return EXIT_OK;
 }

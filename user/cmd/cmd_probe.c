@@ -8,7 +8,7 @@
  * AUTH. smtp_probe.c does the talking; this file the options and output.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <math.h>
 #include <netdb.h>
 #include <signal.h>
@@ -23,6 +23,7 @@
 
 #define PROBE_PORTS_MAX		32
 #define PROBE_TIMEOUT_S		10.0
+#define PROBE_TIMEOUT_S_STR	"10"	/* for the help */
 #define PROBE_TIMEOUT_MAX_S	3600.0
 #define EHLO_NAME_DEFAULT	"mxguard.probe"
 
@@ -30,31 +31,6 @@ struct probe_port {
 	uint16_t port;
 	enum smtp_role role;
 };
-
-static void probe_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: mxguard probe HOST [PORT[/ROLE]]... [--json] [--timeout SECONDS]\n"
-		"                     [--starttls-only]\n"
-		"Audit a mail server for SMTP AUTH exposure: per port, which AUTH mechanisms\n"
-		"are advertised before and after TLS. Speaks EHLO, STARTTLS and QUIT only;\n"
-		"never sends credentials.\n\n"
-		"  HOST               name, IPv4 or IPv6 address ([2001:db8::1] works too)\n"
-		"  PORT[/ROLE]        default 25 587 465; ROLE says how to speak and judge:\n"
-		"                       mx          cleartext then STARTTLS; AUTH not wanted\n"
-		"                                   (default for 25)\n"
-		"                       submission  cleartext then STARTTLS; AUTH only after\n"
-		"                                   TLS (default for other ports)\n"
-		"                       smtps       implicit TLS (default for 465)\n"
-		"  -j, --json         one JSON object per port, one a line\n"
-		"  -t, --timeout S    limit for each step (connect, each reply, TLS\n"
-		"                     handshake); default %g\n"
-		"  -s, --starttls-only  skip implicit-TLS (smtps) ports\n\n"
-		"Certificates are not required to verify (this is an audit); whether they\n"
-		"verify against the system CAs is reported. Exit status: 0 probe done,\n"
-		"whatever the findings; 1 no port could be connected; 2 usage error.\n",
-		PROBE_TIMEOUT_S);
-}
 
 static int parse_role(const char *s, enum smtp_role *role)
 {
@@ -99,17 +75,18 @@ static int parse_port(const char *arg, struct probe_port *p)
 	return 0;
 }
 
-static int parse_timeout(const char *arg, int *ms)
+/* --timeout: seconds, fractions allowed, into milliseconds. */
+static int parse_timeout(const char *arg, void *dst, char *why, size_t len)
 {
+	int *ms = dst;
 	char *end;
 	double s;
 
 	errno = 0;
 	s = strtod(arg, &end);
 	if (errno || end == arg || *end || !isfinite(s) || s <= 0 || s > PROBE_TIMEOUT_MAX_S) {
-		cli_err("probe", "--timeout %s: not a number of seconds (0 < S <= %g)", arg,
-			PROBE_TIMEOUT_MAX_S);
-		return EXIT_USAGE;
+		snprintf(why, len, "not a number of seconds (0 < S <= %g)", PROBE_TIMEOUT_MAX_S);
+		return -EINVAL;
 	}
 	*ms = (int)(s * 1000 + 0.5);
 	if (*ms < 1)
@@ -338,68 +315,69 @@ static void print_json(const char *host, const struct smtp_port_result *r)
 
 /* ---- the command -------------------------------------------------------- */
 
-static int bad_option(int c, char **argv)
-{
-	const char *arg = argv[optind - 1];
+struct probe_args {
+	bool json;
+	int timeout_ms;
+	bool starttls_only;
+};
 
-	if (c == ':')
-		cli_err("probe", "%s needs an argument (mxguard probe -h)", arg);
-	else if (optopt)
-		cli_err("probe", "unknown option \"-%c\" (mxguard probe -h)", optopt);
-	else
-		cli_err("probe", "unknown option \"%s\" (mxguard probe -h)", arg);
-	return EXIT_USAGE;
-}
+static const struct cli_opt probe_opts[] = {
+	{ "json", 'j', CLI_FLAG, NULL, "one JSON object per port, one a line",
+	  .off = offsetof(struct probe_args, json) },
+	{ "timeout", 't', CLI_PARSE, "SECONDS", "limit for each step (connect, each reply, "
+	  "TLS handshake); default " PROBE_TIMEOUT_S_STR, .off = offsetof(struct probe_args, timeout_ms),
+	  .parse = parse_timeout },
+	{ "starttls-only", 's', CLI_FLAG, NULL, "skip implicit-TLS (smtps) ports",
+	  .off = offsetof(struct probe_args, starttls_only) },
+	{ 0 }
+};
+
+const struct cli_command cli_probe = {
+	.name = "probe", .fn = cmd_probe,
+	.summary = "which ports of a mail server offer AUTH, and before TLS?",
+	.operands = "HOST [PORT[/ROLE]]...",
+	.about = "Audit a mail server for SMTP AUTH exposure: per port, which AUTH mechanisms\n"
+		 "are advertised before and after TLS. Speaks EHLO, STARTTLS and QUIT only;\n"
+		 "never sends credentials.\n\n"
+		 "  HOST          name, IPv4 or IPv6 address ([2001:db8::1] works too)\n"
+		 "  PORT[/ROLE]   default 25 587 465; ROLE says how to speak and judge:\n"
+		 "                  mx          cleartext then STARTTLS; AUTH not wanted\n"
+		 "                              (default for 25)\n"
+		 "                  submission  cleartext then STARTTLS; AUTH only after\n"
+		 "                              TLS (default for other ports)\n"
+		 "                  smtps       implicit TLS (default for 465)\n\n"
+		 "Certificates are not required to verify (this is an audit); whether they\n"
+		 "verify against the system CAs is reported. Exit status: 0 probe done,\n"
+		 "whatever the findings; 1 no port could be connected; 2 usage error.",
+	.opts = probe_opts, .min_operands = 1, .max_operands = CLI_ANY,
+	.missing = "expected a HOST",
+	.no_maps = true,
+};
 
 int cmd_probe(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "starttls-only", no_argument, NULL, 's' },
-		{ "pin-dir", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
+	struct probe_args a = { .timeout_ms = (int)(PROBE_TIMEOUT_S * 1000) };
+	struct cli_ctx ctx;
 	struct probe_port ports[PROBE_PORTS_MAX];
 	struct smtp_port_result *res;
-	struct smtp_probe_opts po = { .timeout_ms = (int)(PROBE_TIMEOUT_S * 1000) };
-	bool json = false, starttls_only = false;
+	struct smtp_probe_opts po = { 0 };
+	bool json, starttls_only;
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *ai;
 	char host[256], name[256];
 	size_t n = 0, i, j, connected = 0;
 	const char *h;
-	int opt, ret;
+	int k = 0, ret;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":jt:sp:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 't':
-			if (parse_timeout(optarg, &po.timeout_ms))
-				return EXIT_USAGE;
-			break;
-		case 's':
-			starttls_only = true;
-			break;
-		case 'p':
-			/* Every command takes it; a probe touches no maps. */
-			break;
-		case 'h':
-			probe_usage(stdout);
-			return EXIT_OK;
-		default:
-			return bad_option(opt, argv);
-		}
-	}
-	if (optind >= argc) {
-		cli_err("probe", "expected a HOST (mxguard probe -h)");
-		return EXIT_USAGE;
-	}
-	h = argv[optind++];
+	ret = cli_parse(&cli_probe, argc, argv, &a, &ctx);
+	if (ret != CLI_GO)
+		return ret;
+	json = a.json;
+	starttls_only = a.starttls_only;
+	po.timeout_ms = a.timeout_ms;
+	argc = ctx.argc;
+	argv = ctx.argv;
+	h = argv[k++];
 	if (h[0] == '[') {
 		size_t len = strlen(h);
 
@@ -416,14 +394,14 @@ int cmd_probe(int argc, char **argv)
 		snprintf(host, sizeof(host), "%s", h);
 	}
 
-	for (; optind < argc; optind++) {
+	for (; k < argc; k++) {
 		struct probe_port p;
 
 		if (n == PROBE_PORTS_MAX) {
 			cli_err("probe", "at most %d ports", PROBE_PORTS_MAX);
 			return EXIT_USAGE;
 		}
-		ret = parse_port(argv[optind], &p);
+		ret = parse_port(argv[k], &p);
 		if (ret)
 			return ret;
 		for (j = 0; j < n && ports[j].port != p.port; j++)

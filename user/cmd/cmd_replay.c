@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,77 +27,48 @@ static int replay_one(const struct mxg_auth_event *ev, const char *line,
 	return 0;
 }
 
+struct replay_args {
+	const char *conf;
+};
+
+static const struct cli_opt replay_opts[] = {
+	{ "config", 'c', CLI_STRING, "FILE", "the config file (default " MXG_CONF_DEFAULT ", optional)",
+	  .off = offsetof(struct replay_args, conf) },
+	{ "option", 'o', CLI_CONF_KV, "key=value", "set a config key, over the file",
+	  .repeat = true },
+	{ "monitor", 'm', CLI_CONF, NULL, "only print what it would ban",
+	  .key = "monitor", .value = "yes" },
+	{ 0 }
+};
+
+const struct cli_command cli_replay = {
+	.name = "replay", .fn = cmd_replay,
+	.summary = "feed old logs through the policy to build the denylist",
+	.operands = "LOG...",
+	.about = "Feed old logs (plain or .gz, oldest first) through the ban policy with\n"
+		 "their own timestamps and write the bans still running into the denylist.",
+	.opts = replay_opts, .min_operands = 1, .max_operands = CLI_ANY,
+	.missing = "expected at least one log file",
+};
+
 int cmd_replay(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "option", required_argument, NULL, 'o' },
-		{ "monitor", no_argument, NULL, 'm' },
-		{ "pin-dir", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	const char *conf = NULL, *pin_dir = NULL;
+	struct replay_args a = { 0 };
+	struct cli_ctx ctx;
 	struct mxg_engine eng = { 0 };
 	struct mxg_options o;
 	struct mxg_maps m;
 	char err[PATH_MAX + 512];
 	unsigned long total = 0;
-	bool monitor = false;
 	unsigned int i;
-	int opt, ret, status = EXIT_OK;
+	bool no_file;
+	int ret, status = EXIT_OK;
 
-	while ((opt = getopt_long(argc, argv, "c:o:mp:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			conf = optarg;
-			break;
-		case 'o':
-			break;
-		case 'm':
-			monitor = true;
-			break;
-		case 'p':
-			pin_dir = optarg;
-			break;
-		case 'h':
-			printf("usage: mxguard replay [-c FILE] [-o key=value]... [--monitor] [--pin-dir DIR] LOG...\n"
-			       "Feed old logs (plain or .gz, oldest first) through the ban policy with\n"
-			       "their own timestamps and write the bans still running into the denylist.\n"
-			       "--monitor only prints what it would ban.\n");
-			return EXIT_OK;
-		default:
-			return cli_bad_option("replay", opt, argv);
-		}
-	}
-	if (optind >= argc) {
-		cli_err("replay", "expected at least one log file");
-		return EXIT_USAGE;
-	}
-	mxg_config_defaults(&o);
-	ret = mxg_config_load(&o, conf ? conf : MXG_CONF_DEFAULT, err, sizeof(err));
-	if (ret && !(ret == -ENOENT && !conf)) {
-		cli_err("replay", "%s", err);
-		return EXIT_USAGE;
-	}
-	{
-		int first = optind;
-
-		optind = 1;
-		opterr = 0;
-		while ((opt = getopt_long(argc, argv, "c:o:mp:h", opts, NULL)) != -1) {
-			if (opt == 'o' && mxg_config_set(&o, optarg, err, sizeof(err))) {
-				cli_err("replay", "%s", err);
-				return EXIT_USAGE;
-			}
-		}
-		optind = first;
-	}
-	if (monitor)
-		o.monitor = true;
-	if (pin_dir)
-		snprintf(o.pin_dir, sizeof(o.pin_dir), "%s", pin_dir);
-	if (mxg_config_check(&o, err, sizeof(err))) {
+	ret = cli_parse(&cli_replay, argc, argv, &a, &ctx);
+	if (ret != CLI_GO)
+		return ret;
+	ret = mxg_config_build(&o, a.conf, ctx.conf, ctx.n_conf, &no_file, err, sizeof(err));
+	if (ret) {
 		cli_err("replay", "%s", err);
 		return EXIT_USAGE;
 	}
@@ -111,22 +83,22 @@ int cmd_replay(int argc, char **argv)
 		status = ret == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 		goto out;
 	}
-	for (i = (unsigned int)optind; i < (unsigned int)argc; i++) {
+	for (i = 0; i < (unsigned int)ctx.argc; i++) {
 		unsigned long lines = 0;
 
 		const char *path;
-		int src = mxg_log_spec(eng.parser, argv[i], &path);
+		int src = mxg_log_spec(eng.parser, ctx.argv[i], &path);
 
 		if (src == -ENOENT) {
 			cli_err("replay", "%s: no server or pattern program is named so before ':'",
-				argv[i]);
+				ctx.argv[i]);
 			status = EXIT_USAGE;
 			continue;
 		}
 		/* Every line goes to the engine, matched or not: it counts them. */
 		ret = mxg_scan_file(eng.parser, src, path, replay_one, &eng, &lines);
 		if (ret < 0) {
-			cli_err("replay", "cannot read %s: %s", argv[i], strerror(-ret));
+			cli_err("replay", "cannot read %s: %s", ctx.argv[i], strerror(-ret));
 			status = EXIT_RUNTIME;
 			continue;
 		}

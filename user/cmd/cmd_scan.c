@@ -7,7 +7,7 @@
  * files alike (user/logs/readfile.c reads both).
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,46 +61,54 @@ static int print_event(const struct mxg_auth_event *ev, const char *line,
 	return 0;
 }
 
-static void usage(FILE *f)
+struct scan_args {
+	bool json;
+	struct mxg_parser *p;
+	bool probes;
+};
+
+/* --pattern: compiled into the parser now, so a bad one names itself. */
+static int parse_pattern(const char *arg, void *dst, char *why, size_t len)
 {
-	fprintf(f,
-		"usage: mxguard scan [--json] [--pattern REGEX]... [--probes] [SERVER:]FILE...\n"
-		"\n"
-		"Report every SMTP/IMAP AUTH failure found in log files (plain or .gz).\n"
-		"Syslog-style files are read line by line by the parser of the program\n"
-		"each line names; a file one server writes itself is named with it:\n"
-		"exim:/var/log/exim4/mainlog, haraka:FILE, exchange:FILE, domino:FILE\n"
-		"(Exim's and Haraka's default paths are known without it).\n"
-		"\n"
-		"  --json            one JSON object per failure, one a line\n"
-		"  --pattern 'PROG: REGEX'  also match a fail2ban-style PCRE2 pattern on\n"
-		"                    the lines of program PROG, from the start of their\n"
-		"                    message, with <HOST> for the address and optional\n"
-		"                    (?<user>...); may be repeated\n"
-		"  --probes          also report hostile probes (lost connection after\n"
-		"                    AUTH, non-SMTP commands, postscreen pregreet)\n"
-		"  -h, --help        this help\n"
-		"\n"
-		"Exit status: 0 ok, 1 a file could not be read, 2 bad usage.\n");
+	return mxg_parser_add_pattern(*(struct mxg_parser **)dst, arg, NULL, why, len);
 }
+
+static const struct cli_opt scan_opts[] = {
+	{ "json", 0, CLI_FLAG, NULL, "one JSON object per failure, one a line",
+	  .off = offsetof(struct scan_args, json) },
+	{ "pattern", 0, CLI_PARSE, "'PROG: REGEX'",
+	  "also match a fail2ban-style PCRE2 pattern on the lines of program PROG, "
+	  "from the start of their message, with <HOST> for the address and "
+	  "optional (?<user>...)", .off = offsetof(struct scan_args, p),
+	  .parse = parse_pattern, .repeat = true },
+	{ "probes", 0, CLI_FLAG, NULL, "also report hostile probes (lost connection after "
+	  "AUTH, non-SMTP commands, postscreen pregreet)", .off = offsetof(struct scan_args, probes) },
+	{ 0 }
+};
+
+const struct cli_command cli_scan = {
+	.name = "scan", .fn = cmd_scan,
+	.summary = "find AUTH failures in log files: scan [--json] FILE...",
+	.operands = "[SERVER:]FILE...",
+	.about = "Report every SMTP/IMAP AUTH failure found in log files (plain or .gz).\n"
+		 "Syslog-style files are read line by line by the parser of the program\n"
+		 "each line names; a file one server writes itself is named with it:\n"
+		 "exim:/var/log/exim4/mainlog, haraka:FILE, exchange:FILE, domino:FILE\n"
+		 "(Exim's and Haraka's default paths are known without it).\n"
+		 "Exit status: 0 ok, 1 a file could not be read, 2 bad usage.",
+	.opts = scan_opts, .min_operands = 1, .max_operands = CLI_ANY,
+	.missing = "no FILE given",
+	.no_maps = true,
+};
 
 int cmd_scan(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json",	no_argument,		NULL, 'j' },
-		{ "pattern",	required_argument,	NULL, 'p' },
-		{ "probes",	no_argument,		NULL, 'P' },
-		/* Taken by every command; scan reads files, not maps. */
-		{ "pin-dir",	required_argument,	NULL, 'D' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct scan_args a = { 0 };
 	struct scan_out out = { 0 };
+	struct cli_ctx ctx;
 	unsigned long total = 0, lines, all = 0;
 	struct mxg_parser *p;
-	char err[512];
-	int c, i, rc, status = EXIT_OK;
-	bool probes = false;
+	int i, rc, status = EXIT_OK;
 
 	p = mxg_parser_new();
 	if (!p) {
@@ -108,58 +116,23 @@ int cmd_scan(int argc, char **argv)
 			strerror(errno));
 		return EXIT_RUNTIME;
 	}
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			out.json = true;
-			break;
-		case 'p':
-			if (mxg_parser_add_pattern(p, optarg, NULL, err,
-						   sizeof(err))) {
-				fprintf(stderr, "mxguard scan: --pattern: %s\n", err);
-				status = EXIT_USAGE;
-				goto out;
-			}
-			break;
-		case 'P':
-			probes = true;
-			break;
-		case 'D':
-			break;
-		case 'h':
-			usage(stdout);
-			goto out;
-		case ':':
-			fprintf(stderr, "mxguard scan: option '%s' needs an argument\n",
-				argv[optind - 1]);
-			status = EXIT_USAGE;
-			goto out;
-		default:
-			fprintf(stderr, "mxguard scan: unknown option '%s'\n",
-				argv[optind - 1]);
-			usage(stderr);
-			status = EXIT_USAGE;
-			goto out;
-		}
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "mxguard scan: no FILE given\n");
-		usage(stderr);
-		status = EXIT_USAGE;
+	a.p = p;
+	rc = cli_parse(&cli_scan, argc, argv, &a, &ctx);
+	if (rc != CLI_GO) {
+		status = rc;
 		goto out;
 	}
-	if (probes)
+	out.json = a.json;
+	if (a.probes)
 		mxg_parser_set_flags(p, MXG_PARSE_HOSTILE);
 
-	for (i = optind; i < argc; i++) {
+	for (i = 0; i < ctx.argc; i++) {
 		const char *path;
-		int src = mxg_log_spec(p, argv[i], &path);
+		int src = mxg_log_spec(p, ctx.argv[i], &path);
 
 		if (src == -ENOENT) {
 			fprintf(stderr, "mxguard scan: %s: no server or pattern program "
-				"is named so before ':'\n", argv[i]);
+				"is named so before ':'\n", ctx.argv[i]);
 			status = EXIT_USAGE;
 			goto out;
 		}

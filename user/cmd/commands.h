@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Subcommands of the mxguard binary; each takes argv from its own name on. */
+/*
+ * Subcommands of the mxguard binary; each takes argv from its own name on
+ * and declares its options in a struct cli_command (cli.h, commands.c).
+ */
 #ifndef MXG_COMMANDS_H
 #define MXG_COMMANDS_H
 
@@ -25,5 +28,10 @@ int cmd_reload(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+
+struct cli_command;
+extern const struct cli_command cli_run, cli_ban, cli_unban, cli_list, cli_stats,
+	cli_detach, cli_scan, cli_status, cli_top, cli_allow, cli_import, cli_export,
+	cli_evidence, cli_reload, cli_check_config, cli_replay, cli_probe;
 
 #endif

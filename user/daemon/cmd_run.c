@@ -11,6 +11,7 @@
  * it. --detach-on-exit removes everything instead.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -97,8 +98,9 @@ struct daemon {
 	struct mxg_fill fill_next[MXG_N_FILL];
 	atomic_int fill_state;	/* FILL_IDLE, FILL_RUNNING, FILL_DONE */
 	const char *conf_path;	/* NULL: the default path, optional */
-	int argc;		/* kept to re-apply flags on reload */
-	char **argv;
+	/* Flags and -o in command line order, kept to re-apply on reload. */
+	const struct mxg_config_arg *conf_args;
+	unsigned int n_conf_args;
 	struct mxguard_bpf *skel;
 	struct mxg_maps m;
 	struct mxg_events *rb;
@@ -118,123 +120,58 @@ struct daemon {
 	uint64_t rate_recovered;	/* reports fed from those walks */
 };
 
-enum {
-	OPT_MONITOR = 256,
-	OPT_PIN_DIR,
-	OPT_STATE_DIR,
-	OPT_LOG,
-	OPT_JOURNAL,
-	OPT_XDP_MODE,
-	OPT_DETACH,
+struct run_args {
+	const char *conf_path;
 };
 
-static const struct option run_opts[] = {
-	{ "config", required_argument, NULL, 'c' },
-	{ "interface", required_argument, NULL, 'i' },
-	{ "option", required_argument, NULL, 'o' },
-	{ "monitor", no_argument, NULL, OPT_MONITOR },
-	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
-	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
-	{ "log", required_argument, NULL, OPT_LOG },
-	{ "journal", no_argument, NULL, OPT_JOURNAL },
-	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
-	{ "detach-on-exit", no_argument, NULL, OPT_DETACH },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
+/* Every flag but -c is a config key, applied after the file in order. */
+static const struct cli_opt run_opts[] = {
+	{ "config", 'c', CLI_STRING, "FILE", "the config file (default " MXG_CONF_DEFAULT
+	  ", optional)", .off = offsetof(struct run_args, conf_path) },
+	{ "interface", 'i', CLI_CONF, "IFACE", "attach to IFACE (default: the interface of "
+	  "the default route)", .key = "interface", .repeat = true },
+	{ "log", 0, CLI_CONF, "FILE", "follow this mail log", .key = "log", .repeat = true },
+	{ "journal", 0, CLI_CONF, NULL, "follow the systemd journal", .key = "journal",
+	  .value = "yes" },
+	{ "monitor", 0, CLI_CONF, NULL, "count, drop nothing", .key = "monitor", .value = "yes" },
+	{ "state-dir", 0, CLI_CONF, "DIR", "bans.state and evidence (default "
+	  MXG_STATE_DIR_DEFAULT ")", .key = "state_dir" },
+	{ "xdp-mode", 0, CLI_CONF, "auto|native|generic", "how to attach (default auto)",
+	  .key = "xdp_mode" },
+	{ "detach-on-exit", 0, CLI_CONF, NULL, "remove the program and maps when stopped",
+	  .key = "detach_on_exit", .value = "yes" },
+	{ "option", 'o', CLI_CONF_KV, "key=value", "set a config key, over the file",
+	  .repeat = true },
+	{ "verbose", 'v', CLI_CONF, NULL, "log every event", .key = "verbose", .value = "yes" },
 	{ 0 }
 };
 
-static void run_usage(void)
-{
-	printf("usage: mxguard run [-c FILE] [-i IFACE]... [--log FILE]... [--journal]\n"
-	       "                   [--monitor] [--pin-dir DIR] [--state-dir DIR]\n"
-	       "                   [--xdp-mode auto|native|generic] [--detach-on-exit]\n"
-	       "                   [-o key=value]... [-v]\n\n"
-	       "Load the XDP program, attach it to each IFACE (default: the interface of\n"
-	       "the default route), and keep it fed. Flags and -o override the config\n"
-	       "file (default %s, optional). SIGHUP reloads the config.\n",
-	       MXG_CONF_DEFAULT);
-}
-
-/* "key=value" for a flag, applied through the config table like -o. */
-static int flag_set(struct mxg_options *o, const char *key, const char *val)
-{
-	char kv[PATH_MAX + 64], err[PATH_MAX + 256];
-
-	snprintf(kv, sizeof(kv), "%s=%s", key, val);
-	if (mxg_config_set(o, kv, err, sizeof(err))) {
-		fprintf(stderr, "mxguard run: %s\n", err);
-		return -EINVAL;
-	}
-	return 0;
-}
+const struct cli_command cli_run = {
+	.name = "run", .fn = cmd_run,
+	.summary = "load and attach the XDP program, follow the mail logs, ban offenders",
+	.about = "Load the XDP program, attach it to each IFACE, and keep it fed. Flags\n"
+		 "and -o override the config file, in command line order. SIGHUP reloads\n"
+		 "the config.",
+	.opts = run_opts,
+};
 
 /*
- * Build the options: defaults, then the file, then flags and -o in command
- * line order. Used at start and on reload.
+ * The options through the one config pipeline (config.h): defaults, the
+ * file, then flags and -o in command line order, then the checks. Used at
+ * start and on reload.
  */
 static int build_options(struct daemon *d, struct mxg_options *o, bool quiet)
 {
 	char err[PATH_MAX + 512];
-	const char *path = d->conf_path ? d->conf_path : MXG_CONF_DEFAULT;
-	int opt, ret;
+	bool no_file;
 
-	mxg_config_defaults(o);
-	ret = mxg_config_load(o, path, err, sizeof(err));
-	if (ret == -ENOENT && !d->conf_path) {
-		if (!quiet)
-			mxg_info("no %s, using the built-in defaults", path);
-	} else if (ret) {
-		fprintf(stderr, "mxguard: %s\n", err);
-		return -EINVAL;
-	}
-
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(d->argc, d->argv, "c:i:o:vh", run_opts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			ret = flag_set(o, "interface", optarg);
-			break;
-		case 'o':
-			ret = mxg_config_set(o, optarg, err, sizeof(err));
-			if (ret)
-				fprintf(stderr, "mxguard run: %s\n", err);
-			break;
-		case OPT_MONITOR:
-			ret = flag_set(o, "monitor", "yes");
-			break;
-		case OPT_PIN_DIR:
-			ret = flag_set(o, "pin_dir", optarg);
-			break;
-		case OPT_STATE_DIR:
-			ret = flag_set(o, "state_dir", optarg);
-			break;
-		case OPT_LOG:
-			ret = flag_set(o, "log", optarg);
-			break;
-		case OPT_JOURNAL:
-			ret = flag_set(o, "journal", "yes");
-			break;
-		case OPT_XDP_MODE:
-			ret = flag_set(o, "xdp_mode", optarg);
-			break;
-		case OPT_DETACH:
-			ret = flag_set(o, "detach_on_exit", "yes");
-			break;
-		case 'v':
-			ret = flag_set(o, "verbose", "yes");
-			break;
-		default:
-			ret = 0;
-		}
-		if (ret)
-			return -EINVAL;
-	}
-	if (mxg_config_check(o, err, sizeof(err))) {
+	if (mxg_config_build(o, d->conf_path, d->conf_args, d->n_conf_args,
+			     &no_file, err, sizeof(err))) {
 		fprintf(stderr, "mxguard run: %s\n", err);
 		return -EINVAL;
 	}
+	if (no_file && !quiet)
+		mxg_info("no %s, using the built-in defaults", MXG_CONF_DEFAULT);
 	return 0;
 }
 
@@ -1053,29 +990,23 @@ static void teardown(struct daemon *d)
 int cmd_run(int argc, char **argv)
 {
 	struct daemon d = {
-		.argc = argc, .argv = argv,
 		.lock_fd = -1, .epfd = -1, .sigfd = -1, .timerfd = -1,
 	};
+	struct run_args a = { 0 };
+	struct cli_ctx ctx;
 	char err[PATH_MAX + 512];
 	const char *mode;
 	unsigned int i;
-	int opt, ret, status = EXIT_RUNTIME;
+	int ret, status = EXIT_RUNTIME;
 	bool fresh_maps;
 
-	/* First pass: help, -c, and options getopt itself refuses. */
-	opterr = 1;
-	while ((opt = getopt_long(argc, argv, "c:i:o:vh", run_opts, NULL)) != -1) {
-		if (opt == 'h') {
-			run_usage();
-			return EXIT_OK;
-		}
-		if (opt == 'c')
-			d.conf_path = optarg;
-		if (opt == '?')
-			return cli_bad_option("run", opt, argv);
-	}
-	if (cli_no_args("run", argc, argv))
-		return EXIT_USAGE;
+	ret = cli_parse(&cli_run, argc, argv, &a, &ctx);
+	if (ret != CLI_GO)
+		return ret;
+	/* ctx lives as long as the daemon: reloads apply the same flags. */
+	d.conf_path = a.conf_path;
+	d.conf_args = ctx.conf;
+	d.n_conf_args = ctx.n_conf;
 	if (build_options(&d, &d.o, false))
 		return EXIT_USAGE;
 	mxg_log_verbose = d.o.verbose;

@@ -630,6 +630,34 @@ int mxg_config_check(const struct mxg_options *o, char *err, size_t errlen)
 	return 0;
 }
 
+int mxg_config_build(struct mxg_options *o, const char *path,
+		     const struct mxg_config_arg *args, unsigned int n_args,
+		     bool *no_file, char *err, size_t errlen)
+{
+	char kv[PATH_MAX + 64];
+	unsigned int i;
+	int ret;
+
+	*no_file = false;
+	mxg_config_defaults(o);
+	ret = mxg_config_load(o, path ? path : MXG_CONF_DEFAULT, err, errlen);
+	if (ret == -ENOENT && !path)
+		*no_file = true;	/* the default file is optional */
+	else if (ret)
+		return ret;
+	for (i = 0; i < n_args; i++) {
+		if (args[i].key) {
+			snprintf(kv, sizeof(kv), "%s=%s", args[i].key, args[i].value);
+			ret = mxg_config_set(o, kv, err, errlen);
+		} else {
+			ret = mxg_config_set(o, args[i].value, err, errlen);
+		}
+		if (ret)
+			return ret;
+	}
+	return mxg_config_check(o, err, errlen);
+}
+
 static void value_print(const struct mxg_options *o, const struct cfg_key *k,
 			FILE *f)
 {

@@ -123,6 +123,27 @@ typedef void (*mxg_config_change_fn)(const char *key, bool live,
 int mxg_config_reload(const struct mxg_options *cur, struct mxg_options *next,
 		      mxg_config_change_fn fn, void *arg);
 
+/*
+ * One setting from the command line: a flag's config key and value, or
+ * -o's "key=value" as given (key NULL).
+ */
+struct mxg_config_arg {
+	const char *key;
+	const char *value;
+};
+
+/*
+ * The one way to the effective config, for run (and its reloads), replay
+ * and check-config: the built-in defaults, then the file (path, or
+ * MXG_CONF_DEFAULT, which may be missing: *no_file then says so), then the
+ * command line's settings in their order, then the cross-key checks.
+ * Returns 0, or a negative errno with err naming the file:line, the path
+ * or the key.
+ */
+int mxg_config_build(struct mxg_options *o, const char *path,
+		     const struct mxg_config_arg *args, unsigned int n_args,
+		     bool *no_file, char *err, size_t errlen);
+
 /* Print the effective config in the file format (check-config). */
 void mxg_config_print(const struct mxg_options *o, FILE *f);
 

@@ -20,7 +20,7 @@
 
 /* Recent failures kept to spot one attempt logged by two services. */
 #define MXG_RECENT 128
-#define MXG_DEDUP_NS 2000000000ULL
+#define MXG_DEDUP_NS (2 * MXG_SEC_NS)
 
 struct mxg_recent {
 	uint64_t seen_ns;		/* 0: free */
