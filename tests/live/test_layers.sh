@@ -16,6 +16,11 @@ up=$(scripts/layers.sh | grep -E '^(kernel|lib) .* UP ')
 [ -z "$up" ] && pass kernel_and_lib_include_no_layer_above_them ||
 	fail kernel_and_lib_include_no_layer_above_them "$up"
 
+# Dependencies point one way, cmd -> daemon -> policy/detect/logs -> kernel -> lib.
+up=$(scripts/layers.sh | grep -E ' UP ')
+[ -z "$up" ] && pass no_layer_includes_a_layer_above_it ||
+	fail no_layer_includes_a_layer_above_it "$up"
+
 # The README's paragraph on the pinned maps and the man page's FILES name
 # every map of the list (MXG_MAPS in user/kernel/maps.h).
 maps=$(sed -n 's/^\tX(\([a-z0-9_]*\),.*/\1/p' user/kernel/maps.h)

@@ -6,10 +6,7 @@
 #ifndef MXG_COMMANDS_H
 #define MXG_COMMANDS_H
 
-/* Exit statuses, as the README ("Commands") documents them. */
-#define EXIT_OK		0
-#define EXIT_RUNTIME	1
-#define EXIT_USAGE	2
+#include "exitcode.h"
 
 int cmd_run(int argc, char **argv);
 int cmd_ban(int argc, char **argv);

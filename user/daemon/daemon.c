@@ -25,9 +25,9 @@
 #include <time.h>
 
 #include "atomic.h"
-#include "cli.h"
 #include "clock.h"
-#include "commands.h"
+#include "daemon.h"
+#include "exitcode.h"
 #include "config.h"
 #include "denylist.h"
 #include "engine.h"
@@ -97,10 +97,9 @@ struct daemon {
 	/* The next count, made in the saver's thread (a walk of every map). */
 	struct mxg_fill fill_next[MXG_N_FILL];
 	atomic_int fill_state;	/* FILL_IDLE, FILL_RUNNING, FILL_DONE */
-	const char *conf_path;	/* NULL: the default path, optional */
-	/* Flags and -o in command line order, kept to re-apply on reload. */
-	const struct mxg_config_arg *conf_args;
-	unsigned int n_conf_args;
+	/* Where the config comes from, at start and on every reload. */
+	mxg_daemon_config_fn get_config;
+	void *get_config_arg;
 	struct mxguard_bpf *skel;
 	struct mxg_maps m;
 	struct mxg_events *rb;
@@ -119,61 +118,6 @@ struct daemon {
 	uint64_t rate_walks;	/* walks of the rate maps after a loss */
 	uint64_t rate_recovered;	/* reports fed from those walks */
 };
-
-struct run_args {
-	const char *conf_path;
-};
-
-/* Every flag but -c is a config key, applied after the file in order. */
-static const struct cli_opt run_opts[] = {
-	{ "config", 'c', CLI_STRING, "FILE", "the config file (default " MXG_CONF_DEFAULT
-	  ", optional)", .off = offsetof(struct run_args, conf_path) },
-	{ "interface", 'i', CLI_CONF, "IFACE", "attach to IFACE (default: the interface of "
-	  "the default route)", .key = "interface", .repeat = true },
-	{ "log", 0, CLI_CONF, "FILE", "follow this mail log", .key = "log", .repeat = true },
-	{ "journal", 0, CLI_CONF, NULL, "follow the systemd journal", .key = "journal",
-	  .value = "yes" },
-	{ "monitor", 0, CLI_CONF, NULL, "count, drop nothing", .key = "monitor", .value = "yes" },
-	{ "state-dir", 0, CLI_CONF, "DIR", "bans.state and evidence (default "
-	  MXG_STATE_DIR_DEFAULT ")", .key = "state_dir" },
-	{ "xdp-mode", 0, CLI_CONF, "auto|native|generic", "how to attach (default auto)",
-	  .key = "xdp_mode" },
-	{ "detach-on-exit", 0, CLI_CONF, NULL, "remove the program and maps when stopped",
-	  .key = "detach_on_exit", .value = "yes" },
-	{ "option", 'o', CLI_CONF_KV, "key=value", "set a config key, over the file",
-	  .repeat = true },
-	{ "verbose", 'v', CLI_CONF, NULL, "log every event", .key = "verbose", .value = "yes" },
-	{ 0 }
-};
-
-const struct cli_command cli_run = {
-	.name = "run", .fn = cmd_run,
-	.summary = "load and attach the XDP program, follow the mail logs, ban offenders",
-	.about = "Load the XDP program, attach it to each IFACE, and keep it fed. Flags\n"
-		 "and -o override the config file, in command line order. SIGHUP reloads\n"
-		 "the config.",
-	.opts = run_opts,
-};
-
-/*
- * The options through the one config pipeline (config.h): defaults, the
- * file, then flags and -o in command line order, then the checks. Used at
- * start and on reload.
- */
-static int build_options(struct daemon *d, struct mxg_options *o, bool quiet)
-{
-	char err[PATH_MAX + 512];
-	bool no_file;
-
-	if (mxg_config_build(o, d->conf_path, d->conf_args, d->n_conf_args,
-			     &no_file, err, sizeof(err))) {
-		fprintf(stderr, "mxguard run: %s\n", err);
-		return -EINVAL;
-	}
-	if (no_file && !quiet)
-		mxg_info("no %s, using the built-in defaults", MXG_CONF_DEFAULT);
-	return 0;
-}
 
 /* The config's part for the XDP program, as the kernel layer takes it. */
 static int configure_maps(const struct mxg_maps *m, const struct mxg_options *o,
@@ -672,8 +616,8 @@ static void reload(struct daemon *d)
 		mxg_err("reload refused: out of memory; the old config stays in force");
 		goto out_free;
 	}
-	if (build_options(d, o, true)) {
-		mxg_err("reload refused: the new config is invalid; the old one stays in force");
+	if (d->get_config(o, true, err, sizeof(err), d->get_config_arg)) {
+		mxg_err("reload refused: %s; the old config stays in force", err);
 		goto out_free;
 	}
 	if (!o->n_ifaces) {
@@ -987,33 +931,25 @@ static void teardown(struct daemon *d)
 		close(d->lock_fd);
 }
 
-int cmd_run(int argc, char **argv)
+int mxg_daemon_run(mxg_daemon_config_fn get_config, void *arg)
 {
 	struct daemon d = {
 		.lock_fd = -1, .epfd = -1, .sigfd = -1, .timerfd = -1,
+		.get_config = get_config, .get_config_arg = arg,
 	};
-	struct run_args a = { 0 };
-	struct cli_ctx ctx;
 	char err[PATH_MAX + 512];
 	const char *mode;
 	unsigned int i;
 	int ret, status = EXIT_RUNTIME;
 	bool fresh_maps;
 
-	ret = cli_parse(&cli_run, argc, argv, &a, &ctx);
-	if (ret != CLI_GO)
-		return ret;
-	/* ctx lives as long as the daemon: reloads apply the same flags. */
-	d.conf_path = a.conf_path;
-	d.conf_args = ctx.conf;
-	d.n_conf_args = ctx.n_conf;
-	if (build_options(&d, &d.o, false))
+	if (get_config(&d.o, false, err, sizeof(err), arg))
 		return EXIT_USAGE;
 	mxg_log_verbose = d.o.verbose;
 
 	if (!d.o.n_ifaces) {
 		if (mxg_default_iface(d.o.ifaces[0], sizeof(d.o.ifaces[0]))) {
-			cli_err("run", "no interface given (-i IFACE) and no default route to pick one from");
+			mxg_err("no interface given (-i IFACE) and no default route to pick one from");
 			return EXIT_USAGE;
 		}
 		d.o.n_ifaces = 1;
