@@ -1,16 +1,19 @@
 #!/bin/sh
-# make install: put the built mxguard, its systemd unit, config, man pages
-# and fail2ban action in place. Idempotent: running it again changes
-# nothing, and never overwrites an existing /etc/mxguard/mxguard.conf.
+# make install: put the built mxguard, its systemd unit, config, man pages,
+# fail2ban action and Grafana dashboard in place. Idempotent: running it
+# again changes nothing, and never overwrites an existing
+# /etc/mxguard/mxguard.conf.
 #
 #   DESTDIR   staging root (packaging), default empty
-#   PREFIX    default /usr/local: PREFIX/sbin/mxguard, PREFIX/share/man
+#   PREFIX    default /usr/local: PREFIX/sbin/mxguard, PREFIX/share/man,
+#             PREFIX/share/mxguard/grafana
 #   BUILD     the build directory, default build
 #   UNITDIR   default /lib/systemd/system
 #   SYSCONFDIR default /etc
 #
 # The unit and the fail2ban action name the binary by its installed path,
-# so they are rewritten when PREFIX is not /usr/local.
+# so they are rewritten when PREFIX is not /usr/local; the Grafana provider
+# names the dashboard folder, so it is rewritten for PREFIX too.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -26,7 +29,8 @@ MAN5=$BUILD/mxguard.conf.5
 MAN8=man/mxguard.8
 
 for f in "$BIN" "$EXAMPLE" "$MAN5" "$MAN8" scripts/mxguard.service \
-	scripts/fail2ban/action.d/mxguard.conf; do
+	scripts/fail2ban/action.d/mxguard.conf contrib/grafana/dashboards/mxguard.json \
+	contrib/grafana/provisioning/mxguard.yaml; do
 	if [ ! -f "$f" ]; then
 		echo "install.sh: $f is missing (run make first)" >&2
 		exit 2
@@ -68,6 +72,14 @@ put 0644 "$MAN5" "$DESTDIR$PREFIX/share/man/man5/mxguard.conf.5"
 sed "s|^mxguard = /usr/local/sbin/mxguard$|mxguard = $sbin/mxguard|" \
 	scripts/fail2ban/action.d/mxguard.conf >"$tmp/fail2ban.conf"
 put 0644 "$tmp/fail2ban.conf" "$DESTDIR$SYSCONFDIR/fail2ban/action.d/mxguard.conf"
+
+# Not in /etc/grafana: a mail host seldom runs Grafana, and the operator
+# links the provider in where it does (contrib/grafana/README.md).
+grafana=$PREFIX/share/mxguard/grafana
+put 0644 contrib/grafana/dashboards/mxguard.json "$DESTDIR$grafana/dashboards/mxguard.json"
+sed "s|^\(  *path:\).*|\1 $grafana/dashboards|" contrib/grafana/provisioning/mxguard.yaml \
+	>"$tmp/grafana.yaml"
+put 0644 "$tmp/grafana.yaml" "$DESTDIR$grafana/provisioning/mxguard.yaml"
 
 # On a live system (no staging root) with systemd running, let it see the unit.
 if [ -z "$DESTDIR" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
