@@ -10,7 +10,6 @@ need_root
 ensure_bpffs
 
 DASH=contrib/grafana/dashboards/mxguard.json
-PROV=contrib/grafana/provisioning/mxguard.yaml
 NS=${TID}g
 PIN=/sys/fs/bpf/$TID
 DIR=$(mktemp -d)
