@@ -64,10 +64,11 @@ done
 
 # For each command: the options its -h lists, long and short, are exactly
 # what "--" and "-" complete to.
-long_missing= long_extra= short_missing=
+long_missing='' long_extra='' short_missing=''
 for c in $cmds; do
 	help=$("$MXG" "$c" -h 2>&1)
-	want_long=$(echo "$help" | sed -n '/^Options:/,$s/^ *\(-[a-zA-Z], \)\{0,1\}\(--[a-z][a-z-]*\).*/\2/p')
+	want_long=$(echo "$help" |
+		sed -n '/^Options:/,$s/^ *\(-[a-zA-Z], \)\{0,1\}\(--[a-z][a-z-]*\).*/\2/p')
 	want_short=$(echo "$help" | sed -n '/^Options:/,$s/^  \(-[a-zA-Z]\), --.*/\1/p')
 	got_long=$(comp mxguard "$c" --)
 	got_short=$(comp mxguard "$c" -)
@@ -109,6 +110,16 @@ has "$got" "$D/mail.log" && pass log_argument_completes_file_names ||
 got=$(comp mxguard scan "$D/ma")
 has "$got" "$D/mail.log" && pass scan_operand_completes_file_names ||
 	fail scan_operand_completes_file_names "$got"
+
+# Names are offered as they are: not split at spaces, not expanded as globs.
+mkdir "$D/g"
+: >"$D/g/x y"
+: >"$D/g/x*"
+got=$(comp mxguard scan "$D/g/x")
+want=$(printf '%s\n' "$D/g/x y" "$D/g/x*" | sort)
+[ "$(echo "$got" | sort)" = "$want" ] &&
+	pass file_names_with_spaces_and_stars_complete_as_they_are ||
+	fail file_names_with_spaces_and_stars_complete_as_they_are "$got"
 
 got=$(comp mxguard run --state-dir "$D/")
 has "$got" "$D/sub" && ! has "$got" "$D/mail.log" &&

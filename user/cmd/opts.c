@@ -642,7 +642,7 @@ static void comp_command_case(FILE *f, const struct cli_command *cmd)
 		if (*p)
 			p++;
 	}
-	fprintf(f, "'\n\t\toperand=%s\n\t\tvalue=", ops && comp_kind(ops) == COMP_FILE ?
+	fprintf(f, "'\n\t\toperand='%s'\n\t\tvalue=", ops && comp_kind(ops) == COMP_FILE ?
 		"file" : "none");
 	comp_fn_name(f, cmd->name);
 	fputs(" ;;\n", f);
@@ -685,28 +685,29 @@ int cli_completion_bash(FILE *f)
 	unsigned int i;
 	int ret;
 
+	/* mapfile, not COMPREPLY=($(...)): a name is neither split nor globbed. */
 	fputs("# bash completion for mxguard(8), made by `mxguard completion bash` from\n"
 	      "# the command and option tables that make `mxguard CMD -h`. Do not edit:\n"
 	      "# regenerate it.\n\n"
 	      "_mxguard_words()\n{\n"
-	      "\tCOMPREPLY=($(compgen -W \"$1\" -- \"$cur\"))\n}\n\n"
-	      "_mxguard_files()\n{\n\tlocal IFS=$'\\n'\n"
+	      "\tmapfile -t COMPREPLY < <(compgen -W \"$1\" -- \"$cur\")\n}\n\n"
+	      "_mxguard_files()\n{\n"
 	      "\tcompopt -o filenames 2>/dev/null\n"
-	      "\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n}\n\n"
-	      "_mxguard_dirs()\n{\n\tlocal IFS=$'\\n'\n"
+	      "\tmapfile -t COMPREPLY < <(compgen -f -- \"$cur\")\n}\n\n"
+	      "_mxguard_dirs()\n{\n"
 	      "\tcompopt -o filenames 2>/dev/null\n"
-	      "\tCOMPREPLY=($(compgen -d -- \"$cur\"))\n}\n\n"
+	      "\tmapfile -t COMPREPLY < <(compgen -d -- \"$cur\")\n}\n\n"
 	      "_mxguard_ifaces()\n{\n\tlocal d w=\n"
 	      "\tfor d in /sys/class/net/*; do\n"
 	      "\t\t[[ -e $d ]] && w+=\" ${d##*/}\"\n\tdone\n"
 	      "\t_mxguard_words \"$w\"\n}\n\n"
 	      "_mxguard_keys()\n{\n"
 	      "\tcompopt -o nospace 2>/dev/null\n"
-	      "\tCOMPREPLY=($(compgen -S = -W '", f);
+	      "\tmapfile -t COMPREPLY < <(compgen -S = -W '", f);
 	ret = comp_config_keys(f);
 	if (ret)
 		return ret;
-	fputs("' -- \"$cur\"))\n}\n\n", f);
+	fputs("' -- \"$cur\")\n}\n\n", f);
 
 	for (i = 0; i < cli_n_commands; i++)
 		comp_command_fn(f, cli_commands[i]);
