@@ -129,10 +129,16 @@ BENCH_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 
 MAN5    := $(BUILD)/mxguard.conf.5
 EXAMPLE := $(BUILD)/mxguard.conf.example
+BASHCOMP := $(BUILD)/mxguard.bash
 
-# mxguard.conf(5) and the example config come from the config table itself.
+# mxguard.conf(5) and the example config come from the config table itself,
+# the bash completion from the command and option tables.
 .PHONY: docs
-docs: $(MAN5) $(EXAMPLE)
+docs: $(MAN5) $(EXAMPLE) $(BASHCOMP)
+
+$(BASHCOMP): $(BIN)
+	$(call msg,GEN,$@)
+	$(Q)$(BIN) completion bash >$@
 
 $(MAN5): man/mxguard.conf.5.in $(BIN)
 	$(call msg,GEN,$@)
@@ -146,7 +152,7 @@ $(EXAMPLE): $(BIN)
 	      echo; $(BIN) check-config --reference; } >$@
 
 .PHONY: install
-install: $(BIN) $(MAN5) $(EXAMPLE)
+install: $(BIN) $(MAN5) $(EXAMPLE) $(BASHCOMP)
 	$(Q)DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' BUILD='$(BUILD)' scripts/install.sh
 
 .PHONY: tests
@@ -235,8 +241,8 @@ help:
 	@echo '  run            build and run the daemon on the default-route interface'
 	@echo '  bench          benchmarks, each figure beside its alternative'
 	@echo '  fuzz           build the libFuzzer targets, run each FUZZ_TIME seconds (default 60)'
-	@echo '  install        binary, systemd unit, config, man pages, fail2ban action (DESTDIR, PREFIX=/usr/local)'
-	@echo '  docs           generate mxguard.conf(5) and the example config from the config table'
+	@echo '  install        binary, systemd unit, config, man pages, fail2ban action, bash completion (DESTDIR, PREFIX=/usr/local)'
+	@echo '  docs           generate mxguard.conf(5), the example config and the bash completion from the tables'
 	@echo '  demo           a narrated attack on a real Postfix, blocked live by mxguard'
 	@echo '  deps           install the Debian packages building and running need'
 	@echo '  test-deps      also those of the tests, bench and demo (Postfix, fail2ban, nftables)'

@@ -1,8 +1,8 @@
 #!/bin/sh
 # make install: put the built mxguard, its systemd unit, config, man pages,
-# fail2ban action and Grafana dashboard in place. Idempotent: running it
-# again changes nothing, and never overwrites an existing
-# /etc/mxguard/mxguard.conf.
+# fail2ban action, Grafana dashboard and bash completion in place.
+# Idempotent: running it again changes nothing, and never overwrites an
+# existing /etc/mxguard/mxguard.conf.
 #
 #   DESTDIR   staging root (packaging), default empty
 #   PREFIX    default /usr/local: PREFIX/sbin/mxguard, PREFIX/share/man,
@@ -10,6 +10,7 @@
 #   BUILD     the build directory, default build
 #   UNITDIR   default /lib/systemd/system
 #   SYSCONFDIR default /etc
+#   BASHCOMPDIR default /usr/share/bash-completion/completions
 #
 # The unit and the fail2ban action name the binary by its installed path,
 # so they are rewritten when PREFIX is not /usr/local; the Grafana provider
@@ -22,13 +23,15 @@ PREFIX=${PREFIX:-/usr/local}
 BUILD=${BUILD:-build}
 UNITDIR=${UNITDIR:-/lib/systemd/system}
 SYSCONFDIR=${SYSCONFDIR:-/etc}
+BASHCOMPDIR=${BASHCOMPDIR:-/usr/share/bash-completion/completions}
 
 BIN=$BUILD/mxguard
 EXAMPLE=$BUILD/mxguard.conf.example
 MAN5=$BUILD/mxguard.conf.5
 MAN8=man/mxguard.8
+BASHCOMP=$BUILD/mxguard.bash
 
-for f in "$BIN" "$EXAMPLE" "$MAN5" "$MAN8" scripts/mxguard.service \
+for f in "$BIN" "$EXAMPLE" "$MAN5" "$MAN8" "$BASHCOMP" scripts/mxguard.service \
 	scripts/fail2ban/action.d/mxguard.conf contrib/grafana/dashboards/mxguard.json \
 	contrib/grafana/provisioning/mxguard.yaml; do
 	if [ ! -f "$f" ]; then
@@ -68,6 +71,9 @@ fi
 
 put 0644 "$MAN8" "$DESTDIR$PREFIX/share/man/man8/mxguard.8"
 put 0644 "$MAN5" "$DESTDIR$PREFIX/share/man/man5/mxguard.conf.5"
+
+# bash-completion loads it by the command's name when mxguard is first completed.
+put 0644 "$BASHCOMP" "$DESTDIR$BASHCOMPDIR/mxguard"
 
 sed "s|^mxguard = /usr/local/sbin/mxguard$|mxguard = $sbin/mxguard|" \
 	scripts/fail2ban/action.d/mxguard.conf >"$tmp/fail2ban.conf"

@@ -80,6 +80,7 @@ struct cli_command {
 	unsigned int min_operands, max_operands;
 	const char *missing;	/* the message for too few operands */
 	bool no_maps;		/* --pin-dir is taken, and unused */
+	bool hidden;		/* not in mxguard --help nor completed as a command */
 };
 
 struct cli_ctx {
@@ -116,5 +117,17 @@ extern const unsigned int cli_n_commands;
 
 /* mxguard --help: the commands and what they do. */
 void cli_usage_all(FILE *f);
+
+/*
+ * The bash completion script, made from cli_commands and each command's
+ * option table (the ones -h is made from), so the two cannot drift.
+ * What an argument completes to comes from its metavar: FILE and LOG file
+ * names, DIR directories, IFACE the interfaces, key=value the config
+ * keys, "a|b|c" those words. 0, or -errno when writing to f failed.
+ */
+int cli_completion_bash(FILE *f);
+
+/* mxguard completion bash: print that script (hidden from --help). */
+extern const struct cli_command cli_completion;
 
 #endif

@@ -4,6 +4,7 @@
  * --pin-dir and -h/--help for all, one precise message for a bad option,
  * and the -h text made from the table.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -454,8 +455,341 @@ void cli_usage_all(FILE *f)
 		"An XDP shield for SMTP servers against AUTH brute force and connection floods.\n\n"
 		"Commands:\n");
 	for (i = 0; i < cli_n_commands; i++)
-		fprintf(f, "  %-13s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
+		if (!cli_commands[i]->hidden)
+			fprintf(f, "  %-13s %s\n", cli_commands[i]->name,
+				cli_commands[i]->summary);
 	fprintf(f, "\nEvery command takes --pin-dir DIR (default %s) and -h.\n"
 		"Exit status: 0 ok, 1 runtime failure, 2 usage or configuration error.\n",
 		MXG_PIN_DIR_DEFAULT);
 }
+
+/* ---- bash completion, from the same tables -------------------------------- */
+
+/* What an option's argument or an operand completes to. */
+enum comp_kind {
+	COMP_NONE,	/* nothing to offer: a duration, a number, a CIDR */
+	COMP_FILE,
+	COMP_DIR,
+	COMP_IFACE,	/* the names in /sys/class/net */
+	COMP_KEY,	/* a config key, then "=" */
+	COMP_CHOICES,	/* the words of "a|b|c" */
+};
+
+/* "auto|native|generic": two or more lower-case words between bars. */
+static bool is_choices(const char *s)
+{
+	bool bar = false;
+	const char *p;
+
+	for (p = s; *p; p++) {
+		if (*p == '|') {
+			if (p == s || p[1] == '|' || !p[1])
+				return false;
+			bar = true;
+		} else if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '-') {
+			return false;
+		}
+	}
+	return bar;
+}
+
+/* The metavars of the tables say what an argument is: FILE, DIR, IFACE... */
+static enum comp_kind comp_kind(const char *metavar)
+{
+	if (!metavar)
+		return COMP_NONE;
+	if (is_choices(metavar))
+		return COMP_CHOICES;
+	if (strstr(metavar, "FILE") || strstr(metavar, "LOG"))
+		return COMP_FILE;
+	if (strstr(metavar, "DIR"))
+		return COMP_DIR;
+	if (strstr(metavar, "IFACE"))
+		return COMP_IFACE;
+	if (!strcmp(metavar, "key=value"))
+		return COMP_KEY;
+	return COMP_NONE;
+}
+
+/* The shell function's name for cmd: "check-config" -> "check_config". */
+static void comp_fn_name(FILE *f, const char *cmd)
+{
+	fputs("_mxguard_value_", f);
+	for (; *cmd; cmd++)
+		fputc(*cmd == '-' ? '_' : *cmd, f);
+}
+
+/* "  --name|--name=|-x) " for an option whose value is being completed. */
+static void comp_value_pattern(FILE *f, const struct cli_opt *o)
+{
+	fputs("\t", f);
+	/* An optional argument is only ever --name=VALUE. */
+	if (!o->bare)
+		fprintf(f, "--%s|", o->name);
+	fprintf(f, "--%s=", o->name);
+	if (o->short_name && !o->bare)
+		fprintf(f, "|-%c", o->short_name);
+	fputs(")", f);
+}
+
+static void comp_value_action(FILE *f, const struct cli_opt *o)
+{
+	const char *p;
+
+	switch (comp_kind(o->metavar)) {
+	case COMP_FILE:
+		fputs(" _mxguard_files ;;\n", f);
+		break;
+	case COMP_DIR:
+		fputs(" _mxguard_dirs ;;\n", f);
+		break;
+	case COMP_IFACE:
+		fputs(" _mxguard_ifaces ;;\n", f);
+		break;
+	case COMP_KEY:
+		fputs(" _mxguard_keys ;;\n", f);
+		break;
+	case COMP_CHOICES:
+		fputs(" _mxguard_words '", f);
+		for (p = o->metavar; *p; p++)
+			fputc(*p == '|' ? ' ' : *p, f);
+		fputs("' ;;\n", f);
+		break;
+	case COMP_NONE:
+		fputs(" ;;\n", f);
+		break;
+	}
+}
+
+struct comp_list {
+	FILE *f;
+	bool lng;		/* long names, else short ones */
+	bool args_only;		/* only those whose value is the next word */
+};
+
+static bool comp_name(const struct cli_opt *o, void *arg)
+{
+	struct comp_list *l = arg;
+
+	if (l->args_only && (!o->metavar || o->bare))
+		return false;
+	if (l->lng)
+		fprintf(l->f, " --%s", o->name);
+	else if (o->short_name)
+		fprintf(l->f, " -%c", o->short_name);
+	return false;
+}
+
+static bool comp_value(const struct cli_opt *o, void *arg)
+{
+	FILE *f = arg;
+
+	if (o->metavar) {
+		comp_value_pattern(f, o);
+		comp_value_action(f, o);
+	}
+	return false;
+}
+
+/* The per-command function: complete $cur as the value of option $1. */
+static void comp_command_fn(FILE *f, const struct cli_command *cmd)
+{
+	comp_fn_name(f, cmd->name);
+	fputs("()\n{\n\tcase $1 in\n", f);
+	each_opt(cmd, comp_value, f);
+	fputs("\t*) return 1 ;;\n\tesac\n}\n\n", f);
+}
+
+/*
+ * The case that sets what the command takes: its options, those whose
+ * value is the next word, the words its first operand may be ("add CIDR |
+ * del CIDR | list": add, del, list), and whether operands are files.
+ */
+static void comp_command_case(FILE *f, const struct cli_command *cmd)
+{
+	struct comp_list l = { f, true, false };
+	const char *p, *ops = cmd->operands;
+	bool first = true;
+
+	fprintf(f, "\t%s)\n\t\topts='", cmd->name);
+	each_opt(cmd, comp_name, &l);
+	l.lng = false;
+	each_opt(cmd, comp_name, &l);
+	fputs(" '\n\t\targopts='", f);
+	l.lng = true;
+	l.args_only = true;
+	each_opt(cmd, comp_name, &l);
+	l.lng = false;
+	each_opt(cmd, comp_name, &l);
+	fputs(" '\n\t\tkeywords='", f);
+	for (p = ops; p && *p; ) {
+		size_t alt = strcspn(p, "|"), word;
+
+		p += strspn(p, " ");
+		alt = strcspn(p, "|");
+		word = strcspn(p, " |");
+		if (word && word <= alt) {
+			size_t i;
+
+			for (i = 0; i < word && islower((unsigned char)p[i]); i++)
+				;
+			if (i == word) {
+				fprintf(f, "%s%.*s", first ? "" : " ", (int)word, p);
+				first = false;
+			}
+		}
+		p += alt;
+		if (*p)
+			p++;
+	}
+	fprintf(f, "'\n\t\toperand='%s'\n\t\tvalue=", ops && comp_kind(ops) == COMP_FILE ?
+		"file" : "none");
+	comp_fn_name(f, cmd->name);
+	fputs(" ;;\n", f);
+}
+
+/* The config keys, "key", from the reference the config table prints. */
+static int comp_config_keys(FILE *f)
+{
+	char *buf = NULL, *line, *save = NULL;
+	size_t size = 0;
+	bool first = true;
+	FILE *m;
+
+	m = open_memstream(&buf, &size);
+	if (!m)
+		return -errno;
+	mxg_config_print_reference(m, false);
+	if (fclose(m)) {
+		free(buf);
+		return -ENOMEM;
+	}
+	/* "# key = default": the key's own line, below its help. */
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		size_t n;
+
+		if (strncmp(line, "# ", 2))
+			continue;
+		n = strspn(line + 2, "abcdefghijklmnopqrstuvwxyz0123456789_");
+		if (!n || strncmp(line + 2 + n, " =", 2))
+			continue;
+		fprintf(f, "%s%.*s", first ? "" : " ", (int)n, line + 2);
+		first = false;
+	}
+	free(buf);
+	return 0;
+}
+
+int cli_completion_bash(FILE *f)
+{
+	unsigned int i;
+	int ret;
+
+	/* mapfile, not COMPREPLY=($(...)): a name is neither split nor globbed. */
+	fputs("# bash completion for mxguard(8), made by `mxguard completion bash` from\n"
+	      "# the command and option tables that make `mxguard CMD -h`. Do not edit:\n"
+	      "# regenerate it.\n\n"
+	      "_mxguard_words()\n{\n"
+	      "\tmapfile -t COMPREPLY < <(compgen -W \"$1\" -- \"$cur\")\n}\n\n"
+	      "_mxguard_files()\n{\n"
+	      "\tcompopt -o filenames 2>/dev/null\n"
+	      "\tmapfile -t COMPREPLY < <(compgen -f -- \"$cur\")\n}\n\n"
+	      "_mxguard_dirs()\n{\n"
+	      "\tcompopt -o filenames 2>/dev/null\n"
+	      "\tmapfile -t COMPREPLY < <(compgen -d -- \"$cur\")\n}\n\n"
+	      "_mxguard_ifaces()\n{\n\tlocal d w=\n"
+	      "\tfor d in /sys/class/net/*; do\n"
+	      "\t\t[[ -e $d ]] && w+=\" ${d##*/}\"\n\tdone\n"
+	      "\t_mxguard_words \"$w\"\n}\n\n"
+	      "_mxguard_keys()\n{\n"
+	      "\tcompopt -o nospace 2>/dev/null\n"
+	      "\tmapfile -t COMPREPLY < <(compgen -S = -W '", f);
+	ret = comp_config_keys(f);
+	if (ret)
+		return ret;
+	fputs("' -- \"$cur\")\n}\n\n", f);
+
+	for (i = 0; i < cli_n_commands; i++)
+		comp_command_fn(f, cli_commands[i]);
+
+	fputs("_mxguard()\n{\n"
+	      "\tlocal cur=${COMP_WORDS[COMP_CWORD]} prev opt cmd w i n=0 skip=0 ended=\n"
+	      "\tlocal opts argopts keywords operand value\n"
+	      "\tCOMPREPLY=()\n"
+	      "\tif ((COMP_CWORD <= 1)); then\n"
+	      "\t\t_mxguard_words '", f);
+	for (i = 0; i < cli_n_commands; i++)
+		if (!cli_commands[i]->hidden)
+			fprintf(f, "%s ", cli_commands[i]->name);
+	fputs("-h --help --version'\n\t\treturn 0\n\tfi\n"
+	      "\tcmd=${COMP_WORDS[1]}\n"
+	      "\tprev=${COMP_WORDS[COMP_CWORD - 1]}\n"
+	      "\tcase $cmd in\n", f);
+	for (i = 0; i < cli_n_commands; i++)
+		comp_command_case(f, cli_commands[i]);
+	fputs("\t*) return 0 ;;\n\tesac\n\n"
+	      "\t# Count the operands before cur: skip the options and their values\n"
+	      "\t# (bash splits --name=value into --name, =, value).\n"
+	      "\tfor ((i = 2; i < COMP_CWORD; i++)); do\n"
+	      "\t\tw=${COMP_WORDS[i]}\n"
+	      "\t\tif ((skip > 0)); then\n\t\t\t((skip--))\n\t\t\tcontinue\n\t\tfi\n"
+	      "\t\tif [[ -z $ended ]]; then\n"
+	      "\t\t\tcase $w in\n"
+	      "\t\t\t--) ended=1; continue ;;\n"
+	      "\t\t\t=) skip=1; continue ;;\n"
+	      "\t\t\t-?*)\n"
+	      "\t\t\t\tif [[ ${COMP_WORDS[i + 1]} == = ]]; then\n\t\t\t\t\tskip=2\n"
+	      "\t\t\t\telif [[ \" $argopts \" == *\" $w \"* ]]; then\n\t\t\t\t\tskip=1\n"
+	      "\t\t\t\tfi\n\t\t\t\tcontinue ;;\n"
+	      "\t\t\tesac\n\t\tfi\n"
+	      "\t\t((n++))\n\tdone\n\n"
+	      "\tif [[ -z $ended ]]; then\n"
+	      "\t\t# The option whose value cur is: \"--name value\" or \"--name = value\".\n"
+	      "\t\tif [[ $cur == = ]]; then\n\t\t\topt=$prev=\n\t\t\tcur=\n"
+	      "\t\telif [[ $prev == = ]] && ((COMP_CWORD > 2)); then\n"
+	      "\t\t\topt=${COMP_WORDS[COMP_CWORD - 2]}=\n"
+	      "\t\telse\n\t\t\topt=$prev\n\t\tfi\n"
+	      "\t\t$value \"$opt\" && return 0\n"
+	      "\t\tif [[ $cur == -* ]]; then\n\t\t\t_mxguard_words \"$opts\"\n\t\t\treturn 0\n\t\tfi\n"
+	      "\tfi\n"
+	      "\tif ((n == 0)) && [[ -n $keywords ]]; then\n"
+	      "\t\t_mxguard_words \"$keywords\"\n"
+	      "\telif [[ $operand == file ]]; then\n\t\t_mxguard_files\n\tfi\n"
+	      "\treturn 0\n}\n\n"
+	      "complete -F _mxguard mxguard\n", f);
+	if (fflush(f) || ferror(f))
+		return -EIO;
+	return 0;
+}
+
+static int cmd_completion(int argc, char **argv)
+{
+	struct cli_ctx ctx;
+	int ret;
+
+	ret = cli_parse(&cli_completion, argc, argv, NULL, &ctx);
+	if (ret != CLI_GO)
+		return ret;
+	if (strcmp(ctx.argv[0], "bash")) {
+		cli_err("completion", "no completion for the shell \"%s\" (only bash)",
+			ctx.argv[0]);
+		return EXIT_USAGE;
+	}
+	ret = cli_completion_bash(stdout);
+	if (ret) {
+		cli_err("completion", "cannot write the script: %s", strerror(-ret));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+const struct cli_command cli_completion = {
+	.name = "completion", .fn = cmd_completion,
+	.summary = "print the shell completion script",
+	.operands = "bash",
+	.about = "Print the bash completion script, made from the command and option\n"
+		 "tables. make install puts it in /usr/share/bash-completion/completions.",
+	.min_operands = 1, .max_operands = 1,
+	.missing = "expected the shell (bash)",
+	.no_maps = true, .hidden = true,
+};
