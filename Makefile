@@ -240,7 +240,8 @@ deb:
 		exit 2; fi
 	$(Q)rm -rf $(DEB_TOP) && mkdir -p $(DEB_SRC)
 	$(call msg,COPY,$(DEB_SRC))
-	$(Q)tar --exclude=./.git --exclude=./build --exclude='./$(patsubst ./%,%,$(BUILD))' \
+	$(Q)tar --exclude=./.git --exclude=./build --exclude='./build-*' \
+		--exclude='./$(patsubst ./%,%,$(BUILD))' \
 		-cf - . | tar -C $(DEB_SRC) -xf -
 	$(call msg,DPKG-BP,$(DEB_TOP))
 	$(Q)cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b -J2 >../build.log 2>&1 || \
