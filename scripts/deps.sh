@@ -7,17 +7,14 @@
 #                            (make test, make bench, make demo): fail2ban,
 #                            nftables, iptables, and through deps-e2e.sh a real
 #                            Postfix with Dovecot, and clang's libFuzzer
-#                            runtime for make fuzz, and the Debian packaging
-#                            tools for make deb (dpkg-dev, debhelper,
-#                            lintian). Meant for test machines.
+#                            runtime for make fuzz. Meant for test machines.
 set -eu
 
 BUILD_PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
 	libpcre2-dev libsystemd-dev libssl-dev pkg-config iproute2"
 TEST_PKGS="python3 procps util-linux systemd-journal-remote openssl fail2ban
 	strace systemd groff-base bc gzip curl python3-pyinotify nftables
-	iptables ethtool libclang-rt-14-dev build-essential dpkg-dev debhelper
-	lintian"
+	iptables ethtool libclang-rt-14-dev"
 
 here=$(dirname "$0")
 tests=no
@@ -32,6 +29,9 @@ esac
 
 PKGS=$BUILD_PKGS
 [ $tests = yes ] && PKGS="$PKGS $TEST_PKGS"
+# make deb and tests/live/test_deb.sh: the Debian packaging tools
+# (dpkg-checkbuilddeps wants build-essential).
+[ $tests = yes ] && PKGS="$PKGS build-essential dpkg-dev debhelper lintian"
 
 # Package scripts must not start services (fail2ban) on a test machine: the
 # tests run private instances of their own.
