@@ -7,6 +7,7 @@
 #   make run        install missing packages, build, run the daemon on the
 #                   default-route interface with the built-in defaults
 #   make bench      speed and memory figures, each beside its alternative
+#   make deb        the Debian package in build/ (debian/, dpkg-buildpackage)
 #   make fuzz       libFuzzer targets with ASan+UBSan, each run FUZZ_TIME seconds
 #   make V=1        show the commands
 #
@@ -228,6 +229,35 @@ tests: $(FUZZ_BIN)
 fuzz: fuzz-build
 	$(Q)BUILD=$(BUILD) FUZZ_TIME=$(FUZZ_TIME) FUZZ_CORPUS=keep tests/fuzz/run.sh
 
+# make deb: the Debian package (debian/), built by dpkg-buildpackage -b in
+# a copy of the tree under $(BUILD)/deb/: dpkg-buildpackage writes its
+# results beside the source directory, and nothing may land outside the
+# checkout; the copy also keeps debian/ free of build leftovers. The .deb
+# is copied to $(BUILD)/, and lintian reports on it when it is installed.
+DEB_CHANGELOG_VERSION = $(shell dpkg-parsechangelog -l debian/changelog -S Version 2>/dev/null)
+DEB_ARCH = $(shell dpkg-architecture -qDEB_HOST_ARCH 2>/dev/null)
+DEB_TOP  := $(BUILD)/deb
+DEB_SRC  := $(DEB_TOP)/mxguard-$(VERSION)
+
+.PHONY: deb
+deb:
+	$(Q)if [ "$(DEB_CHANGELOG_VERSION)" != "$(VERSION)" ]; then \
+		echo "make deb: debian/changelog is at version '$(DEB_CHANGELOG_VERSION)', the Makefile at $(VERSION): add a changelog entry" >&2; \
+		exit 2; fi
+	$(Q)rm -rf $(DEB_TOP) && mkdir -p $(DEB_SRC)
+	$(call msg,COPY,$(DEB_SRC))
+	$(Q)tar --exclude=./.git --exclude=./build --exclude='./build-*' \
+		--exclude='./$(patsubst ./%,%,$(BUILD))' \
+		-cf - . | tar -C $(DEB_SRC) -xf -
+	$(call msg,DPKG-BP,$(DEB_TOP))
+	$(Q)cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b -J2 >../build.log 2>&1 || \
+		{ tail -30 ../build.log >&2; echo "make deb: dpkg-buildpackage failed, log in $(DEB_TOP)/build.log" >&2; exit 1; }
+	$(Q)cp $(DEB_TOP)/mxguard_$(VERSION)_$(DEB_ARCH).deb $(BUILD)/
+	$(Q)rm -rf $(DEB_SRC)
+	$(call msg,DEB,$(BUILD)/mxguard_$(VERSION)_$(DEB_ARCH).deb)
+	$(Q)if command -v lintian >/dev/null; then \
+		lintian --info $(BUILD)/mxguard_$(VERSION)_$(DEB_ARCH).deb || true; fi
+
 .PHONY: clean
 clean:
 	$(call msg,CLEAN,$(BUILD))
@@ -239,6 +269,7 @@ help:
 	@echo '  all (default)  build $(BIN)'
 	@echo '  test           install missing packages (scripts/deps.sh --test), build, run all tests'
 	@echo '  run            build and run the daemon on the default-route interface'
+	@echo '  deb            the Debian package $(BUILD)/mxguard_$(VERSION)_ARCH.deb (dpkg-buildpackage, debian/)'
 	@echo '  bench          benchmarks, each figure beside its alternative'
 	@echo '  fuzz           build the libFuzzer targets, run each FUZZ_TIME seconds (default 60)'
 	@echo '  install        binary, systemd unit, config, man pages, fail2ban action, bash completion (DESTDIR, PREFIX=/usr/local)'

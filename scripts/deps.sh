@@ -31,6 +31,9 @@ esac
 
 PKGS=$BUILD_PKGS
 [ $tests = yes ] && PKGS="$PKGS $TEST_PKGS"
+# make deb and tests/live/test_deb.sh: the Debian packaging tools
+# (dpkg-checkbuilddeps wants build-essential).
+[ $tests = yes ] && PKGS="$PKGS build-essential dpkg-dev debhelper lintian"
 
 # Package scripts must not start services (fail2ban) on a test machine: the
 # tests run private instances of their own.
