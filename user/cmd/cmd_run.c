@@ -25,7 +25,7 @@ static const struct cli_opt run_opts[] = {
 	  ", optional)", .off = offsetof(struct run_args, conf_path) },
 	{ "interface", 'i', CLI_CONF, "IFACE", "attach to IFACE (default: the interface of "
 	  "the default route)", .key = "interface", .repeat = true },
-	{ "log", 0, CLI_CONF, "FILE", "follow this mail log", .key = "log", .repeat = true },
+	{ "log", 0, CLI_CONF, "FILE", "follow this mail log; SERVER:FILE (exim:, haraka:, ...) for a file only that server writes", .key = "log", .repeat = true },
 	{ "journal", 0, CLI_CONF, NULL, "follow the systemd journal", .key = "journal",
 	  .value = "yes" },
 	{ "monitor", 0, CLI_CONF, NULL, "count, drop nothing", .key = "monitor", .value = "yes" },
