@@ -16,6 +16,7 @@
 # Not a test: never fails on a timing; prints "SKIP why" when it cannot run.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/lib.sh
+. tests/bench/f2b.sh
 need_root
 ensure_bpffs
 BUILD=${BUILD:-build}
@@ -69,41 +70,14 @@ stop_daemon
 f2b="SKIP: fail2ban is not installed"
 if command -v fail2ban-server >/dev/null; then
 	F2B=$TMP/f2b
-	mkdir -p "$F2B/filter.d" "$F2B/action.d"
-	cp /etc/fail2ban/filter.d/common.conf /etc/fail2ban/filter.d/postfix.conf "$F2B/filter.d/"
-	cp scripts/fail2ban/action.d/mxguard.conf "$F2B/action.d/"
-	backend=polling
-	python3 -c 'import pyinotify' 2>/dev/null && backend=pyinotify
-	cat >"$F2B/fail2ban.conf" <<EOF
-[Definition]
-loglevel = WARNING
-logtarget = $TMP/fail2ban.out
-socket = $TMP/f2b.sock
-pidfile = $TMP/f2b.pid
-dbfile = :memory:
-EOF
-	cat >"$F2B/jail.conf" <<EOF
-[DEFAULT]
-backend = $backend
-usedns = no
-ignoreself = false
-
-[load]
-enabled = true
-filter = postfix[mode=auth]
-logpath = $TMP/f2b.log
-maxretry = 5
-findtime = 10m
-bantime = 1h
-action = mxguard[pin_dir="$PIN", mxguard="$MXG_ABS"]
-EOF
+	f2b_config "$F2B" load "$TMP/f2b.log" "$PIN"
 	: >"$TMP/f2b.log"
 	# the maps fail2ban's action writes to, held by a daemon reading no log
 	if start_daemon "$TMP/daemon2.log" -o metrics=off; then
-		fail2ban-server -f -x -c "$F2B" -s "$TMP/f2b.sock" -p "$TMP/f2b.pid" >/dev/null 2>&1 &
+		fail2ban-server -f -x -c "$F2B" -s "$F2B/f2b.sock" -p "$F2B/f2b.pid" >/dev/null 2>&1 &
 		fpid=$!
-		on_exit "timeout 10 fail2ban-client -s $TMP/f2b.sock stop; kill -9 $fpid"
-		jail_up() { timeout 5 fail2ban-client -s "$TMP/f2b.sock" status load >/dev/null; }
+		on_exit "timeout 10 fail2ban-client -s $F2B/f2b.sock stop; kill -9 $fpid"
+		jail_up() { timeout 5 fail2ban-client -s "$F2B/f2b.sock" status load >/dev/null; }
 		if wait_for 20 jail_up; then
 			f2b=$("$LOAD" --log "$TMP/f2b.log" --pin-dir "$PIN" --rate "$F2B_RATE" \
 				--seconds "$F2B_SECONDS" --hosts $((F2B_RATE * 2 / 5)) \
@@ -113,7 +87,7 @@ EOF
 		else
 			f2b="failed to start fail2ban"
 		fi
-		timeout 10 fail2ban-client -s "$TMP/f2b.sock" stop >/dev/null 2>&1
+		timeout 10 fail2ban-client -s "$F2B/f2b.sock" stop >/dev/null 2>&1
 	else
 		f2b="failed: $(tail -2 "$TMP/daemon2.log")"
 	fi
