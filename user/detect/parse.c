@@ -24,6 +24,8 @@ struct mxg_parser {
 	unsigned int flags;
 	struct mxg_custom *custom;
 	struct mxg_sessions sessions;
+	/* The line being judged, for the time the session matchers need. */
+	const char *line, *line_end;
 };
 
 static const char *const service_names[MXG_SVC_COUNT] = {
@@ -423,6 +425,18 @@ static const char *dovecot_start(const struct mxg_line_head *h)
 	return prog_is(h, "dovecot") ? h->msg : h->tok;
 }
 
+/*
+ * The time the line being judged carries (now without one): it ages the
+ * session table, so a replay of old logs pairs lines of their own time.
+ * Read only where needed, not for every line: local times cost.
+ */
+static int64_t line_now(const struct mxg_parser *p, int64_t now)
+{
+	int64_t t = mxg_logtime_parse(p->line, (size_t)(p->line_end - p->line), now);
+
+	return t ? t : now;
+}
+
 static int run_matcher(struct mxg_parser *p, enum mxg_service svc,
 		       const char *s, const char *e, int64_t now,
 		       struct mxg_auth_event *ev)
@@ -441,9 +455,9 @@ static int run_matcher(struct mxg_parser *p, enum mxg_service svc,
 	case MXG_SVC_DOMINO:
 		return mxg_match_domino(s, e, ev);
 	case MXG_SVC_OPENSMTPD:
-		return mxg_match_opensmtpd(&p->sessions, s, e, now, ev);
+		return mxg_match_opensmtpd(&p->sessions, s, e, line_now(p, now), ev);
 	case MXG_SVC_HARAKA:
-		return mxg_match_haraka(&p->sessions, s, e, now, ev);
+		return mxg_match_haraka(&p->sessions, s, e, line_now(p, now), ev);
 	case MXG_SVC_EXCHANGE:
 		return mxg_match_exchange(s, e, ev);
 	case MXG_SVC_MADDY:
@@ -540,7 +554,6 @@ int mxg_parse_source(struct mxg_parser *p, int src, const char *line,
 		     size_t len, int64_t now, struct mxg_auth_event *ev)
 {
 	const char *s = line, *e = line + len;
-	int64_t t;
 	int svc;
 
 	/* Callers may hand over the line with its end-of-line bytes. */
@@ -548,9 +561,9 @@ int mxg_parse_source(struct mxg_parser *p, int src, const char *line,
 		e--;
 	ev_reset(ev);
 	ev->label = NULL;
-	/* The line's own time ages the session table (replays of old logs). */
-	t = mxg_logtime_parse(s, (size_t)(e - s), now);
-	svc = judge(p, src, s, e, t ? t : now, ev);
+	p->line = s;
+	p->line_end = e;
+	svc = judge(p, src, s, e, now, ev);
 	if (svc < 0)
 		return 0;
 	if (ev->kind == MXG_EV_HOSTILE && !(p->flags & MXG_PARSE_HOSTILE))
@@ -560,7 +573,8 @@ int mxg_parse_source(struct mxg_parser *p, int src, const char *line,
 		ev->label = service_names[svc];
 	if (ev->attempts < 1)
 		ev->attempts = 1;
-	ev->time = t;
+	/* Only a failure's time is needed: most lines are none. */
+	ev->time = mxg_logtime_parse(s, (size_t)(e - s), now);
 	return 1;
 }
 
