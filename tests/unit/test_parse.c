@@ -340,8 +340,8 @@ static bool hostile_lines_are_not_auth_failures(void)
  */
 static bool log_and_xdp_event_kinds_share_no_value(void)
 {
-	static const int kinds[] = { MXG_EV_AUTH, MXG_EV_HOSTILE, MXG_EV_RATE,
-				     MXG_EV_DENY };
+	static const int kinds[] = { MXG_EV_AUTH, MXG_EV_HOSTILE, MXG_EV_LOGIN,
+				     MXG_EV_RATE, MXG_EV_DENY };
 	size_t i, j;
 	bool ok = true;
 

@@ -35,12 +35,17 @@ enum mxg_service {
  * AUTH, non-SMTP commands, postscreen pregreeting); it is only reported
  * when the parser was asked for it with MXG_PARSE_HOSTILE (`scan
  * --probes`). ("Probe" is the SMTP auditor, `mxguard probe`, only.)
+ * LOGIN is a successful authentication, reported only with
+ * MXG_PARSE_LOGIN: it feeds the attacked-accounts view and the compromise
+ * alert, never a ban.
  * The XDP program's event kinds (include/mxguard.h) come after these, so
  * that no two event kinds in the daemon share a value.
  */
 enum mxg_event_kind {
 	MXG_EV_AUTH = 0,
 	MXG_EV_HOSTILE = 1,
+	MXG_EV_LOGIN = 16,	/* a successful login (MXG_PARSE_LOGIN): user
+				 * is the account, addr the client */
 };
 
 #define MXG_USER_MAX 128

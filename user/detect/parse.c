@@ -568,6 +568,8 @@ int mxg_parse_source(struct mxg_parser *p, int src, const char *line,
 		return 0;
 	if (ev->kind == MXG_EV_HOSTILE && !(p->flags & MXG_PARSE_HOSTILE))
 		return 0;
+	if (ev->kind == MXG_EV_LOGIN && !(p->flags & MXG_PARSE_LOGIN))
+		return 0;
 	ev->service = (enum mxg_service)svc;
 	if (svc != MXG_SVC_CUSTOM)
 		ev->label = service_names[svc];

@@ -40,6 +40,7 @@ struct mxg_line_head {
 
 /* Parser flags (mxg_parser_set_flags). */
 #define MXG_PARSE_HOSTILE	(1u << 0)	/* also report MXG_EV_HOSTILE events */
+#define MXG_PARSE_LOGIN		(1u << 1)	/* also report MXG_EV_LOGIN events */
 
 struct mxg_parser;
 
