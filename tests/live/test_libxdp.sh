@@ -21,6 +21,17 @@ for t in xdp-filter xdp-loader clang; do
 	command -v $t >/dev/null || { fail tools_present "$t missing (scripts/deps.sh --test)"; summary; exit 1; }
 done
 
+# xdp-filter and libxdp keep state in bpffs: remove what they leave there
+# (a failed xdp-filter load leaves two maps pinned at the root) when it
+# was not there before.
+for p in /sys/fs/bpf/xdp_stats_map /sys/fs/bpf/filter_ipv6; do
+	[ -e $p ] || on_exit "rm -f $p"
+done
+for d in /sys/fs/bpf/xdp /sys/fs/bpf/xdp/globals /sys/fs/bpf/xdp-filter \
+	/sys/fs/bpf/xdp-filter/programs; do
+	[ -e $d ] || on_exit "rmdir $d"
+done
+
 SRV=${TID}s
 CLI=${TID}c
 PIN=/sys/fs/bpf/$TID
@@ -210,7 +221,8 @@ else
 
 	# ---- attacker: put a program in front of mxguard ---------------
 	# Without a dispatcher nothing can run ahead of mxguard: its bpf_link
-	# refuses every other attachment, xdp-loader's and ip's alike.
+	# refuses every other attachment (xdp-loader's, a netlink attach even
+	# with overwrite) and a netlink detach.
 	cat >"$TMP/pass.bpf.c" <<-'EOF'
 	#include <linux/bpf.h>
 	__attribute__((section("xdp"), used)) int pass_all(struct xdp_md *c) { return XDP_PASS; }
@@ -219,13 +231,18 @@ else
 	clang -g -O2 -target bpf -I/usr/include/$(gcc -print-multiarch) -c "$TMP/pass.bpf.c" -o "$TMP/pass.o"
 	in_ns "$SRV" xdp-loader load -P 1 -A XDP_DROP mx0 "$TMP/pass.o" >/dev/null 2>&1
 	l=$?
-	in_ns "$SRV" ip link set dev mx0 xdp obj "$TMP/pass.o" sec xdp 2>/dev/null
+	bpftool prog load "$TMP/pass.o" "$PIN-pass" type xdp &&
+		on_exit "rm -f $PIN-pass"
+	in_ns "$SRV" bpftool net attach xdp pinned "$PIN-pass" dev mx0 2>/dev/null
 	i=$?
-	in_ns "$SRV" ip -force link set dev mx0 xdp obj "$TMP/pass.o" sec xdp 2>/dev/null
+	in_ns "$SRV" bpftool net attach xdp pinned "$PIN-pass" dev mx0 overwrite 2>/dev/null
 	f=$?
-	[ $l != 0 ] && [ $i != 0 ] && [ $f != 0 ] && [ "$(conn 198.18.1.2 25)" = 0 ] &&
-		pass attacker_program_cannot_be_put_ahead_of_mxguard ||
-		fail attacker_program_cannot_be_put_ahead_of_mxguard "xdp-loader $l, ip $i, ip -force $f: $(status)"
+	in_ns "$SRV" ip link set dev mx0 xdp off 2>/dev/null
+	o=$?
+	[ $l != 0 ] && [ $i != 0 ] && [ $f != 0 ] && [ $o != 0 ] &&
+		[ "$(n_mxguard)" = 1 ] && [ "$(conn 198.18.1.2 25)" = 0 ] &&
+		pass attacker_program_cannot_be_put_ahead_of_mxguard_nor_replace_it ||
+		fail attacker_program_cannot_be_put_ahead_of_mxguard_nor_replace_it "xdp-loader $l, attach $i, overwrite $f, xdp off $o: $(status)"
 	stop_daemon
 fi
 
