@@ -59,16 +59,20 @@ wait_for 10 listener_up ||
 	fail listeners_up "the test server did not start"
 
 start_daemon
-if in_ns "$SRV" ip link show mx0 | grep -q "prog/xdp id [0-9]* name mxguard_xdp"; then
+if mxg_attached "$SRV" mx0; then
 	pass run_attaches_program_visible_in_ip_link
 else
 	fail run_attaches_program_visible_in_ip_link "$(in_ns "$SRV" ip link show mx0)"
 fi
 
 missing=
-for m in config ports allow_v4 allow_v6 deny_v4 deny_v6 rate_v4 rate_v6 stats events link_mx0; do
+for m in config ports allow_v4 allow_v6 deny_v4 deny_v6 rate_v4 rate_v6 stats events; do
 	[ -e "$PIN/$m" ] || missing="$missing $m"
 done
+# The link is ours to pin where mxguard holds the hook alone; inside
+# libxdp's dispatcher libxdp pins it (under /sys/fs/bpf/xdp).
+[ -e "$PIN/link_mx0" ] || "$MXG" status --pin-dir "$PIN" | grep -q "libxdp dispatcher" ||
+	missing="$missing link_mx0"
 [ -z "$missing" ] && pass run_pins_every_map_and_the_link ||
 	fail run_pins_every_map_and_the_link "missing:$missing"
 

@@ -400,9 +400,31 @@ static bool dispatcher_supported(int prog_fd, const char *pin_dir)
 	return dispatcher_ok;
 }
 
+/* Is prog_id attached to ifindex through a BPF link (and not by netlink)? */
+static bool held_by_link(int ifindex, __u32 prog_id)
+{
+	__u32 id = 0;
+	bool held = false;
+
+	while (!held && !bpf_link_get_next_id(id, &id)) {
+		struct bpf_link_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_link_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		held = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		       info.type == BPF_LINK_TYPE_XDP &&
+		       (int)info.xdp.ifindex == ifindex && info.prog_id == prog_id;
+		close(fd);
+	}
+	return held;
+}
+
 /*
  * Our program in libxdp's dispatcher on ifindex, or, in libxdp's terms,
- * a "legacy" attachment of ours made without a dispatcher. Returns its
+ * a "legacy" attachment of ours that libxdp made by netlink, without a
+ * dispatcher (where its dispatcher failed after our probe said yes). Returns its
  * id (0 when none) and whether it sits in a dispatcher, with its priority
  * how many other programs share the interface, and how many of
  * those run before it (and so may end the chain before it sees a packet).
@@ -423,8 +445,10 @@ static __u32 find_in_dispatcher(int ifindex, __u32 map_id, bool *in_disp,
 	if (libxdp_get_error(mp) || !mp)
 		return 0;
 	if (xdp_multiprog__is_legacy(mp)) {
+		/* Not one held by a link: that is ours (pinned) or foreign. */
 		xp = xdp_multiprog__main_prog(mp);
-		if (prog_is_ours(xdp_program__id(xp), map_id))
+		if (prog_is_ours(xdp_program__id(xp), map_id) &&
+		    !held_by_link(ifindex, xdp_program__id(xp)))
 			id = xdp_program__id(xp);
 	} else {
 		while ((xp = xdp_multiprog__next_prog(xp, mp))) {
@@ -734,9 +758,14 @@ int mxg_xdp_attach(int prog_fd, const char *ifname, const char *pin_dir,
 	return 0;
 }
 
-/* Take our program off every interface where libxdp holds it. */
-static void dispatcher_detach_all(const char *pin_dir, int *ret, char *err,
-				  size_t errlen)
+/*
+ * Take our program off every interface where libxdp holds it; one that
+ * libxdp attached alone only when alone is true (no link of ours was just
+ * unpinned: a link's program stays attached for a moment after its pin
+ * goes, and netlink must not be asked to remove it).
+ */
+static void dispatcher_detach_all(const char *pin_dir, bool alone, int *ret,
+				  char *err, size_t errlen)
 {
 	struct if_nameindex *ifs, *it;
 	__u32 map_id = our_map_id(pin_dir);
@@ -752,7 +781,7 @@ static void dispatcher_detach_all(const char *pin_dir, int *ret, char *err,
 
 		id = find_in_dispatcher((int)it->if_index, map_id, &in_disp,
 					&prio, &others, &ahead);
-		if (!id)
+		if (!id || (!in_disp && !alone))
 			continue;
 		if (in_disp) {
 			xp = xdp_program__from_id(id);
@@ -793,6 +822,7 @@ static void unpin(const char *pin_dir, const char *name, int *ret, char *err,
 
 int mxg_detach_all(const char *pin_dir, char *err, size_t errlen)
 {
+	bool links = false;
 	struct dirent *de;
 	unsigned int i;
 	int ret = 0;
@@ -805,15 +835,19 @@ int mxg_detach_all(const char *pin_dir, char *err, size_t errlen)
 		return ret;
 	}
 	/*
-	 * Links first, so the program stops filtering before its maps go;
-	 * where it shares an interface through libxdp, only it leaves.
+	 * Links first, so the program stops filtering before its maps go.
+	 * Then our program where libxdp holds it (only it leaves a shared
+	 * dispatcher); after the links, so that libxdp does not take a
+	 * program attached through our own link for one of its own.
 	 */
-	libxdp_set_print(libxdp_quiet);
-	dispatcher_detach_all(pin_dir, &ret, err, errlen);
 	while ((de = readdir(d))) {
-		if (!strncmp(de->d_name, "link_", 5))
+		if (!strncmp(de->d_name, "link_", 5)) {
 			unpin(pin_dir, de->d_name, &ret, err, errlen);
+			links = true;
+		}
 	}
+	libxdp_set_print(libxdp_quiet);
+	dispatcher_detach_all(pin_dir, !links, &ret, err, errlen);
 	for (i = 0; i < MXG_N_MAPS; i++)
 		unpin(pin_dir, mxg_map_list[i].name, &ret, err, errlen);
 	/* Then what is left: maps an older mxguard pinned under other names. */
