@@ -502,7 +502,8 @@ unsigned int mxg_links_list(const char *pin_dir, struct mxg_link_state *out,
 	}
 	closedir(d);
 
-	/* Then the interfaces where libxdp holds our program. */
+	/* Then the interfaces where libxdp holds our program (quietly). */
+	libxdp_set_print(NULL);
 	map_id = our_map_id(pin_dir);
 	ifs = map_id ? if_nameindex() : NULL;
 	for (it = ifs; it && it->if_index && n < max; it++) {
