@@ -76,7 +76,7 @@ stop_daemon() {
 	daemon_pid=
 }
 filter_unload() { in_ns "$SRV" xdp-filter unload mx0 >/dev/null 2>&1; }
-on_exit "kill -9 \$daemon_pid; $MXG detach --pin-dir $PIN; rm -rf $PIN"
+on_exit "kill -9 \$daemon_pid; in_ns $SRV $MXG detach --pin-dir $PIN; rm -rf $PIN"
 on_exit "in_ns $SRV xdp-filter unload mx0"
 
 conn() { # conn SRC [PORT] [COUNT] -> established connections
@@ -130,14 +130,14 @@ if [ $DISP = yes ]; then
 	filter_load >/dev/null
 	start_daemon || fail filter_first_mxguard_starts "$(tail -5 "$LOG")"
 	both_work filter_first
-	"$MXG" status --pin-dir "$PIN" | grep -q "libxdp dispatcher, priority 5, 1 other program" &&
+	in_ns "$SRV" "$MXG" status --pin-dir "$PIN" | grep -q "libxdp dispatcher, priority 5, 1 other program" &&
 		pass filter_first_mxguard_status_shows_the_dispatcher ||
-		fail filter_first_mxguard_status_shows_the_dispatcher "$("$MXG" status --pin-dir "$PIN")"
+		fail filter_first_mxguard_status_shows_the_dispatcher "$(in_ns "$SRV" "$MXG" status --pin-dir "$PIN")"
 	status | awk '/mxguard_xdp/{m=NR} /xdpfilt/{f=NR} END{exit !(m && f && m < f)}' &&
 		pass filter_first_mxguard_runs_first ||
 		fail filter_first_mxguard_runs_first "$(status)"
 	stop_daemon
-	"$MXG" detach --pin-dir "$PIN" >/dev/null
+	in_ns "$SRV" "$MXG" detach --pin-dir "$PIN" >/dev/null
 	[ "$(n_mxguard)" = 0 ] && [ "$(conn 198.18.2.2)" = 0 ] && [ "$(conn 198.18.1.2)" = 1 ] &&
 		pass filter_first_detaching_mxguard_leaves_xdp_filter_working ||
 		fail filter_first_detaching_mxguard_leaves_xdp_filter_working "$(status)"
@@ -171,9 +171,9 @@ if [ $DISP = yes ]; then
 	EOF
 	clang -g -O2 -target bpf -I/usr/include/$(gcc -print-multiarch) -c "$TMP/pass.bpf.c" -o "$TMP/pass.o"
 	in_ns "$SRV" xdp-loader load -P 1 -A XDP_DROP mx0 "$TMP/pass.o" >/dev/null 2>&1
-	"$MXG" status --pin-dir "$PIN" | grep -q "1 ahead of it" &&
+	in_ns "$SRV" "$MXG" status --pin-dir "$PIN" | grep -q "1 ahead of it" &&
 		pass attacker_program_ahead_of_mxguard_is_shown_in_status ||
-		fail attacker_program_ahead_of_mxguard_is_shown_in_status "$("$MXG" status --pin-dir "$PIN")"
+		fail attacker_program_ahead_of_mxguard_is_shown_in_status "$(in_ns "$SRV" "$MXG" status --pin-dir "$PIN")"
 	stop_daemon
 	in_ns "$SRV" xdp-loader unload --all mx0 >/dev/null 2>&1
 else
@@ -190,7 +190,7 @@ else
 	[ "$(conn 198.18.2.2)" = 0 ] && [ "$(conn 198.18.0.2)" = 1 ] &&
 		pass filter_first_xdp_filter_keeps_working_after_the_refusal ||
 		fail filter_first_xdp_filter_keeps_working_after_the_refusal "$(status)"
-	"$MXG" detach --pin-dir "$PIN" >/dev/null 2>&1
+	in_ns "$SRV" "$MXG" detach --pin-dir "$PIN" >/dev/null 2>&1
 	filter_unload
 	skip filter_first_both_share_the_hook "libxdp's dispatcher cannot run on this kernel"
 
@@ -244,6 +244,40 @@ else
 		pass attacker_program_cannot_be_put_ahead_of_mxguard_nor_replace_it ||
 		fail attacker_program_cannot_be_put_ahead_of_mxguard_nor_replace_it "xdp-loader $l, attach $i, overwrite $f, xdp off $o: $(status)"
 	stop_daemon
+fi
+
+# ---- mxguard's object loaded by xdp-loader, on mxguard's pinned maps ----
+# An operator may load build/mxguard.bpf.o with xdp-loader (-p: the pin
+# dir, so it finds the maps by name). libxdp then holds it, in a dispatcher
+# or, without one, alone by netlink; a daemon adopts it rather than adding
+# a second copy, and detach takes it off.
+in_ns "$SRV" "$MXG" detach --pin-dir "$PIN" >/dev/null 2>&1
+start_daemon || fail loader_case_daemon_starts "$(tail -5 "$LOG")"
+"$MXG" ban 198.18.1.2 --pin-dir "$PIN" >/dev/null
+stop_daemon
+rm -f "$PIN/link_mx0"	# the daemon's own attachment goes; the maps stay
+in_ns "$SRV" xdp-loader load -p "$PIN" mx0 "${BUILD:-build}/mxguard.bpf.o" >/dev/null 2>&1
+if [ "$(n_mxguard)" = 1 ] && [ "$(conn 198.18.1.2 25)" = 0 ]; then
+	pass xdp_loader_runs_mxguard_on_its_pinned_maps
+else
+	fail xdp_loader_runs_mxguard_on_its_pinned_maps "$(status)"
+fi
+start_daemon || fail loader_case_restart "$(tail -5 "$LOG")"
+if grep -q "adopted mxguard's program" "$LOG" && [ "$(n_mxguard)" = 1 ] &&
+	[ ! -e "$PIN/link_mx0" ] && [ "$(conn 198.18.1.2 25)" = 0 ]; then
+	pass daemon_adopts_mxguard_loaded_by_xdp_loader_without_a_second_copy
+else
+	fail daemon_adopts_mxguard_loaded_by_xdp_loader_without_a_second_copy "$(tail -3 "$LOG"; status)"
+fi
+in_ns "$SRV" "$MXG" status --pin-dir "$PIN" | grep -q "^attached:  mx0 (native XDP" &&
+	pass status_shows_mxguard_attached_by_libxdp ||
+	fail status_shows_mxguard_attached_by_libxdp "$(in_ns "$SRV" "$MXG" status --pin-dir "$PIN")"
+stop_daemon
+out=$(in_ns "$SRV" "$MXG" detach --pin-dir "$PIN" 2>&1)
+if [ "$(n_mxguard)" = 0 ] && [ ! -e "$PIN" ]; then
+	pass detach_takes_off_mxguard_attached_by_libxdp
+else
+	fail detach_takes_off_mxguard_attached_by_libxdp "$out $(status)"
 fi
 
 summary
