@@ -43,10 +43,11 @@ TMP=$(mktemp -d)
 MX_MAC=02:18:00:00:00:01
 GEN_MAC=02:18:66:00:00:02
 daemon_pid=
-# xdp-filter and libxdp leave state in bpffs: remove what was not there.
+# xdp-filter and libxdp keep directories in bpffs: remove them, when
+# empty, if they were not there before.
 leftovers=
-for p in /sys/fs/bpf/xdp_stats_map /sys/fs/bpf/filter_ipv6 /sys/fs/bpf/xdp-filter/programs \
-	/sys/fs/bpf/xdp-filter /sys/fs/bpf/xdp/globals /sys/fs/bpf/xdp; do
+for p in /sys/fs/bpf/xdp-filter/programs /sys/fs/bpf/xdp-filter /sys/fs/bpf/xdp/globals \
+	/sys/fs/bpf/xdp; do
 	[ -e $p ] || leftovers="$leftovers $p"
 done
 
@@ -73,7 +74,7 @@ cleanup() {
 	pair_down
 	rm -rf "$PIN" "$TMP"
 	for p in $leftovers; do
-		if [ -d $p ]; then rmdir $p; else rm -f $p; fi
+		rmdir $p
 	done 2>/dev/null
 }
 trap cleanup EXIT

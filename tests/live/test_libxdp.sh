@@ -21,12 +21,8 @@ for t in xdp-filter xdp-loader clang; do
 	command -v $t >/dev/null || { fail tools_present "$t missing (scripts/deps.sh --test)"; summary; exit 1; }
 done
 
-# xdp-filter and libxdp keep state in bpffs: remove what they leave there
-# (a failed xdp-filter load leaves two maps pinned at the root) when it
-# was not there before.
-for p in /sys/fs/bpf/xdp_stats_map /sys/fs/bpf/filter_ipv6; do
-	[ -e $p ] || on_exit "rm -f $p"
-done
+# xdp-filter and libxdp keep directories in bpffs: remove them, when
+# empty, if they were not there before.
 for d in /sys/fs/bpf/xdp /sys/fs/bpf/xdp/globals /sys/fs/bpf/xdp-filter \
 	/sys/fs/bpf/xdp-filter/programs; do
 	[ -e $d ] || on_exit "rmdir $d"
