@@ -23,6 +23,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <xdp/xdp_helpers.h>
 
 #include "mxguard.h"
 #include "maps.h"
@@ -30,6 +31,19 @@
 #include "ratelimit.h"
 
 char LICENSE[] SEC("license") = "GPL";
+
+/*
+ * Our place in libxdp's multi-program dispatcher, read by libxdp (and
+ * xdp-loader) from the object's BTF. The dispatcher runs programs by
+ * ascending priority: 5 is before xdp-filter (10) and libxdp's default
+ * (50), so a drop of ours ends the chain before anything else sees the
+ * packet, and only what we pass (XDP_PASS) goes on to the next program.
+ */
+#define MXG_XDP_RUN_PRIO 5
+struct {
+	__uint(priority, MXG_XDP_RUN_PRIO);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(mxguard_xdp);
 
 /* Emit at most one event per MXG_EVENT_INTERVAL_NS for the owner of *last. */
 static __always_inline void emit_event(__u64 *last, __u64 now, __u32 kind,

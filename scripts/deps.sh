@@ -7,16 +7,19 @@
 #                            (make test, make bench, make demo): fail2ban,
 #                            nftables, iptables, and through deps-e2e.sh a real
 #                            Postfix with Dovecot, and clang's libFuzzer
-#                            runtime for make fuzz, and promtool (package
-#                            prometheus) for the dashboard check. Meant for
-#                            test machines.
+#                            runtime for make fuzz, promtool (package
+#                            prometheus) for the dashboard check, and
+#                            xdp-tools (xdp-filter, xdp-loader) for the
+#                            libxdp coexistence test. Meant for test machines.
 set -eu
 
+# libxdp-dev: mxguard joins libxdp's multi-program dispatcher (README:
+# Sharing the interface).
 BUILD_PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
-	libpcre2-dev libsystemd-dev libssl-dev pkg-config iproute2"
+	libpcre2-dev libsystemd-dev libssl-dev pkg-config iproute2 libxdp-dev"
 TEST_PKGS="python3 procps util-linux systemd-journal-remote openssl fail2ban
 	strace systemd groff-base bc gzip curl python3-pyinotify nftables
-	iptables ethtool libclang-rt-14-dev prometheus"
+	iptables ethtool libclang-rt-14-dev prometheus xdp-tools"
 
 here=$(dirname "$0")
 tests=no

@@ -9,6 +9,7 @@
 #   4. dropping a denylisted flood: mxguard XDP vs nftables vs iptables
 #   5. sustained load, 50,000 failure lines/s for a minute: keeping up, ban
 #      latency under load, CPU and memory, beside fail2ban at a rate it takes
+#   6. sharing the hook: mxguard alone vs inside libxdp's dispatcher
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/lib.sh
 . tests/bench/f2b.sh
@@ -115,3 +116,7 @@ fi
 # ---------------------------------------------------------------- 5
 section "Sustained load: ban latency and keeping up at 50,000 failure lines/s"
 tests/bench/load.sh || echo "SKIP sustained load: tests/bench/load.sh failed"
+
+# ---------------------------------------------------------------- 6
+section "Sharing the XDP hook: mxguard alone vs in libxdp's dispatcher with xdp-filter"
+tests/bench/dispatch.sh || echo "SKIP dispatcher cost: tests/bench/dispatch.sh failed"

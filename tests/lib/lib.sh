@@ -79,3 +79,10 @@ wait_for() {
 		sleep 0.1
 	done
 }
+
+# mxg_attached NS DEV: mxguard's program runs on DEV, alone (through its
+# own link) or inside libxdp's multi-program dispatcher.
+mxg_attached() {
+	in_ns "$1" ip link show "$2" | grep -q "prog/xdp id [0-9]* name mxguard_xdp" ||
+		in_ns "$1" xdp-loader status "$2" 2>/dev/null | grep -q mxguard_xdp
+}

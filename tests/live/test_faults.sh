@@ -52,7 +52,7 @@ daemon_stop() {
 	wait "$daemon_pid" 2>/dev/null
 }
 
-attached() { in_ns "$SRV" ip link show mx0 | grep -q "prog/xdp id [0-9]* name mxguard_xdp"; }
+attached() { mxg_attached "$SRV" mx0; }
 deny_count() { "$MXG" list --json --pin-dir "$PIN" | grep -c '"cidr"'; }
 stat_of() { "$MXG" stats --json --pin-dir "$PIN" | sed -E "s/.*\"$1\":([0-9]+).*/\1/"; }
 

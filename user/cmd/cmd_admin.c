@@ -379,7 +379,8 @@ const struct cli_command cli_detach = {
 	.name = "detach", .fn = cmd_detach,
 	.summary = "remove the XDP program, its links and pinned maps",
 	.about = "Remove the XDP program from every interface, and every pinned map:\n"
-		 "all bans and counters are gone afterwards.",
+		 "all bans and counters are gone afterwards. Where it shares an interface\n"
+		 "through libxdp's dispatcher, only mxguard leaves it.",
 };
 
 int cmd_detach(int argc, char **argv)

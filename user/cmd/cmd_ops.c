@@ -91,8 +91,13 @@ int cmd_status(int argc, char **argv)
 		for (i = 0; i < n_if; i++) {
 			printf("%s{\"name\":", i ? "," : "");
 			json_str(stdout, ifs[i].ifname);
-			printf(",\"mode\":\"%s\",\"present\":%s}", ifs[i].mode,
+			printf(",\"mode\":\"%s\",\"via\":\"%s\",\"present\":%s",
+			       ifs[i].mode, ifs[i].via,
 			       ifs[i].present ? "true" : "false");
+			if (!strcmp(ifs[i].via, "dispatcher"))
+				printf(",\"priority\":%u,\"others\":%u,\"ahead\":%u",
+				       ifs[i].prio, ifs[i].others, ifs[i].ahead);
+			printf("}");
 		}
 		printf("],\"maps\":{");
 		for (i = 0; i < MXG_N_FILL; i++)
@@ -106,9 +111,16 @@ int cmd_status(int argc, char **argv)
 		       cfg.flags & MXG_F_MONITOR ? "monitor (nothing dropped)" : "enforcing",
 		       cfg.flags & MXG_F_DENY_ALL ? "all traffic" : "SMTP ports",
 		       cfg.prefix_v4, cfg.prefix_v6);
-		for (i = 0; i < n_if; i++)
-			printf("attached:  %s (%s XDP)%s\n", ifs[i].ifname, ifs[i].mode,
-			       ifs[i].present ? "" : " - interface gone");
+		for (i = 0; i < n_if; i++) {
+			printf("attached:  %s (%s XDP", ifs[i].ifname, ifs[i].mode);
+			if (!strcmp(ifs[i].via, "dispatcher"))
+				printf(", libxdp dispatcher, priority %u, %u other program%s, %u ahead of it",
+				       ifs[i].prio, ifs[i].others,
+				       ifs[i].others == 1 ? "" : "s", ifs[i].ahead);
+			else if (!strcmp(ifs[i].via, "libxdp"))
+				printf(", through libxdp");
+			printf(")%s\n", ifs[i].present ? "" : " - interface gone");
+		}
 		if (!n_if)
 			printf("attached:  nowhere\n");
 		for (i = 0; i < MXG_N_FILL; i++)

@@ -66,26 +66,42 @@ int mxg_bpf_configure(const struct mxg_maps *m, const struct mxg_xdp_settings *s
 		      char *err, size_t errlen);
 
 /*
- * Attach prog_fd to ifname through a BPF link pinned as
- * pin_dir/link_IFNAME. A link already pinned there is adopted and switched
- * to the new program atomically, so no packet goes unfiltered. mode_out gets
- * "native" or "generic".
+ * Attach to ifname. Where the kernel runs libxdp's dispatcher, a fresh
+ * copy of the program (on the pinned maps) joins the interface's
+ * dispatcher at its run priority; elsewhere prog_fd is attached through a
+ * BPF link pinned as pin_dir/link_IFNAME, and the interface is ours alone.
+ * What a previous run attached is adopted: a pinned link is switched to
+ * prog_fd atomically, our program in a dispatcher is kept (or replaced,
+ * new before old, when its code differs), so no packet goes unfiltered.
+ * mode_out gets "native" or "generic".
  */
 int mxg_xdp_attach(int prog_fd, const char *ifname, const char *pin_dir,
 		   int mode, const char **mode_out, char *err, size_t errlen);
 
-/* An XDP link pinned under the pin dir. */
+/* An interface the program is attached to. */
 struct mxg_link_state {
 	char ifname[IF_NAMESIZE];
 	const char *mode;	/* "native", "generic", ... or "unknown" */
+	const char *via;	/* "link" (ours alone), "dispatcher" (libxdp's,
+				 * shared) or "libxdp" (libxdp, alone) */
+	unsigned int prio;	/* run priority in the dispatcher */
+	unsigned int others;	/* other programs in that dispatcher */
+	unsigned int ahead;	/* of those, how many run before ours */
 	bool present;		/* its interface still exists */
 };
 
-/* The links pinned under pin_dir, at most max; returns how many. */
+/*
+ * The links pinned under pin_dir and the interfaces where libxdp holds
+ * the program, at most max; returns how many.
+ */
 unsigned int mxg_links_list(const char *pin_dir, struct mxg_link_state *out,
 			    unsigned int max);
 
-/* Remove every link and map pinned under pin_dir, then the directory. */
+/*
+ * Take the program off every interface (out of libxdp's dispatchers, the
+ * other programs there stay), remove every link and map pinned under
+ * pin_dir, then the directory.
+ */
 int mxg_detach_all(const char *pin_dir, char *err, size_t errlen);
 
 /* The interface of the IPv4 (else IPv6) default route; -ENOENT if none. */
