@@ -24,6 +24,7 @@ struct mxg_parser {
 	unsigned int flags;
 	struct mxg_custom *custom;
 	struct mxg_sessions sessions;
+	struct mxg_pairs pairs;
 	/* The line being judged, for the time the session matchers need. */
 	const char *line, *line_end;
 };
@@ -253,6 +254,24 @@ static bool tag_token(const char *s, const char *t, const char **name_end)
 	if (p == s || p - s > MXG_PROG_MAX)
 		return false;
 	*name_end = p;
+	if (p < t && *p == '(' && p + 1 < t && !is_digit_c(p[1])) {
+		/*
+		 * Dovecot 2.4's own log files: "auth(user,ip,mech)<sess>:",
+		 * the identity in the name. The name is what counts.
+		 */
+		const char *rp = memrchr(p, ')', (size_t)(t - p));
+
+		if (!rp)
+			return false;
+		for (p = rp + 1; p < t && *p == '<';) {
+			const char *gt = memchr(p, '>', (size_t)(t - p));
+
+			if (!gt)
+				return false;
+			p = gt + 1;
+		}
+		return p == t;
+	}
 	if (p < t && (*p == '[' || *p == '(')) {
 		char close = *p == '[' ? ']' : ')';
 
@@ -439,15 +458,16 @@ static int64_t line_now(const struct mxg_parser *p, int64_t now)
 
 static int run_matcher(struct mxg_parser *p, enum mxg_service svc,
 		       const char *s, const char *e, int64_t now,
-		       struct mxg_auth_event *ev)
+		       struct mxg_auth_event *ev, struct mxg_dedup *d)
 {
+	memset(d, 0, sizeof(*d));
 	switch (svc) {
 	case MXG_SVC_POSTFIX:
-		return mxg_match_postfix(s, e, ev);
+		return mxg_match_postfix(s, e, ev, d);
 	case MXG_SVC_EXIM:
-		return mxg_match_exim(s, e, ev);
+		return mxg_match_exim(s, e, ev, d);
 	case MXG_SVC_DOVECOT:
-		return mxg_match_dovecot(s, e, ev);
+		return mxg_match_dovecot(s, e, ev, d);
 	case MXG_SVC_SENDMAIL:
 		return mxg_match_sendmail(s, e, ev);
 	case MXG_SVC_COURIER:
@@ -484,6 +504,51 @@ static int run_hostile(enum mxg_service svc, const char *s, const char *e,
 	}
 }
 
+/*
+ * A failure that other lines of the same attempt may also tell
+ * (struct mxg_dedup): keep ev->attempts to what is new, and say whether
+ * anything is.
+ */
+static bool first_report(struct mxg_parser *p, const struct mxg_dedup *d,
+			 struct mxg_auth_event *ev, int64_t now)
+{
+	char key[MXG_SESSION_ID_MAX];
+	struct mxg_session *x;
+	unsigned int n = ev->attempts;
+	int64_t t;
+	size_t kn;
+
+	if (!d->on || ev->kind != MXG_EV_AUTH)
+		return true;
+	t = line_now(p, now);
+	if (d->id && d->idlen + 2 < sizeof(key)) {
+		/* Dovecot's session ids, apart from other servers' ids. */
+		key[0] = 'D';
+		key[1] = ':';
+		memcpy(key + 2, d->id, d->idlen);
+		kn = d->idlen + 2;
+		x = mxg_sessions_get(&p->sessions, key, kn, t);
+		if (d->rep == MXG_REP_SESSION) {
+			if (!x) {
+				mxg_sessions_put(&p->sessions, key, kn,
+						 &ev->addr, t);
+				x = mxg_sessions_get(&p->sessions, key, kn, t);
+			}
+			if (x)
+				x->counted += n;
+		} else if (x) {
+			/* The summary: what its passdb lines did not tell. */
+			n = n > x->counted ? n - x->counted : 0;
+			mxg_sessions_del(&p->sessions, key, kn);
+		}
+	}
+	n = mxg_pairs_report(&p->pairs, &ev->addr, d->rep, n, d->window, t);
+	if (!n)
+		return false;
+	ev->attempts = n;
+	return true;
+}
+
 /* Reset what a matcher that did not match may have written. */
 static void ev_reset(struct mxg_auth_event *ev)
 {
@@ -496,6 +561,7 @@ static int judge(struct mxg_parser *p, int src, const char *line,
 		 const char *e, int64_t now, struct mxg_auth_event *ev)
 {
 	struct mxg_line_head h;
+	struct mxg_dedup d;
 	const char *s;
 	unsigned int svcs;
 	int i;
@@ -518,8 +584,8 @@ static int judge(struct mxg_parser *p, int src, const char *line,
 		memset(&h, 0, sizeof(h));
 		if (mxg_split_line(line, e, &h) && (services_of(&h) & (1u << src)))
 			s = src == MXG_SVC_DOVECOT ? dovecot_start(&h) : h.msg;
-		if (run_matcher(p, (enum mxg_service)src, s, e, now, ev))
-			return src;
+		if (run_matcher(p, (enum mxg_service)src, s, e, now, ev, &d))
+			return first_report(p, &d, ev, now) ? src : -1;
 		ev_reset(ev);
 		if ((p->flags & MXG_PARSE_HOSTILE) &&
 		    run_hostile((enum mxg_service)src, s, e,
@@ -534,8 +600,8 @@ static int judge(struct mxg_parser *p, int src, const char *line,
 		if (!(svcs & (1u << i)))
 			continue;
 		s = i == MXG_SVC_DOVECOT ? dovecot_start(&h) : h.msg;
-		if (run_matcher(p, (enum mxg_service)i, s, e, now, ev))
-			return i;
+		if (run_matcher(p, (enum mxg_service)i, s, e, now, ev, &d))
+			return first_report(p, &d, ev, now) ? i : -1;
 		ev_reset(ev);
 		if ((p->flags & MXG_PARSE_HOSTILE) &&
 		    run_hostile((enum mxg_service)i, s, e,

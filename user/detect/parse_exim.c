@@ -184,7 +184,8 @@ static int protocol_error(const char *a, const char *e,
 	return host_end_before(a, t, &ev->addr);
 }
 
-int mxg_match_exim(const char *s, const char *e, struct mxg_auth_event *ev)
+int mxg_match_exim(const char *s, const char *e, struct mxg_auth_event *ev,
+		   struct mxg_dedup *d)
 {
 	const char *p, *a;
 
@@ -192,8 +193,12 @@ int mxg_match_exim(const char *s, const char *e, struct mxg_auth_event *ev)
 	/* "NAME authenticator failed for ": NAME is the driver's, one word. */
 	for (p = s; p < e && *p != ' ' && p - s < 64; p++)
 		;
-	if (p > s && MXG_STARTS(p, e, " authenticator failed for "))
+	if (p > s && MXG_STARTS(p, e, " authenticator failed for ")) {
+		/* A dovecot authenticator's attempt is logged by Dovecot too. */
+		d->on = true;
+		d->rep = MXG_REP_MTA;
 		return auth_failed(p + 26, e, ev);
+	}
 	if (MXG_STARTS(s, e, "SMTP protocol error in \"AUTH"))
 		return protocol_error(s, e, ev);
 	if (MXG_STARTS(s, e, "SMTP call from ")) {
