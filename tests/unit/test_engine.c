@@ -277,6 +277,60 @@ static bool replayed_reports_out_of_time_order_still_pair(void)
 	return ok;
 }
 
+static int no_auth_parameter(const char *line, void *ctx)
+{
+	unsigned int *n = ctx;
+
+	(*n)++;
+	/* "hunter2" and "bob", base64, as Haraka logs a client's AUTH LOGIN. */
+	return strstr(line, "aHVudGVyMg") || strstr(line, "hunter2") ||
+	       strstr(line, "Ym9i") ? -1 : 0;
+}
+
+/*
+ * Haraka at info level logs the client's AUTH parameters, base64 user
+ * names and passwords: the evidence of a ban holds its failure lines only.
+ */
+static bool haraka_auth_parameters_never_reach_evidence(void)
+{
+	static const char *const session[] = {
+		"[NOTICE] [%s] [core] connect ip=198.18.6.20 port=40000 local_ip=198.18.0.1 local_port=587",
+		"[INFO] [%s] [core] hook=unrecognized_command plugin=auth/flat_file function=hook_unrecognized_command params=\"AUTH LOGIN\" retval=OK msg=\"\"",
+		"[PROTOCOL] [%s] [core] C: Ym9i",
+		"[INFO] [%s] [core] hook=unrecognized_command plugin=auth/flat_file function=hook_unrecognized_command params=\"Ym9i\" retval=OK msg=\"\"",
+		"[PROTOCOL] [%s] [core] C: aHVudGVyMg==",
+		"[INFO] [%s] [core] hook=unrecognized_command plugin=auth/flat_file function=hook_unrecognized_command params=\"aHVudGVyMg==\" retval=OK msg=\"\"",
+		"[INFO] [%s] [auth/flat_file] AUTH user=\"bob\" success=false",
+		"[NOTICE] [%s] [auth/flat_file] delaying for 1 seconds",
+		"[NOTICE] [%s] [core] disconnect ip=198.18.6.20 rdns=x helo=y relay=N early=N esmtp=Y tls=Y pipe=N errors=1 txns=0 rcpts=0/0/0 msgs=0/0/0 bytes=0 lr=\"535 5.7.8 Authentication failed\" time=1.1",
+	};
+	struct mxg_cidr c = { .addr = { .family = 4, .a = { 198, 18, 6, 20 } }, .prefixlen = 32 };
+	struct mxg_engine e;
+	char line[512], uuid[40];
+	unsigned int i, j, n = 0;
+	bool ok = true;
+	int ret;
+
+	if (!engine_up(&e))
+		return false;
+	for (i = 0; i < 6; i++) {
+		snprintf(uuid, sizeof(uuid), "0352218B-595C-4B97-B998-1C1C0DDC68%02u", i);
+		for (j = 0; j < sizeof(session) / sizeof(session[0]); j++) {
+			snprintf(line, sizeof(line), "Dec  1 10:00:0%u mx haraka[1]: ", i);
+			snprintf(line + strlen(line), sizeof(line) - strlen(line),
+				 session[j], uuid);
+			feed(&e, line, NULL);
+		}
+	}
+	ok &= ASSERT_EQ(matched(&e), 6, "one failure per session");
+	ok &= ASSERT_EQ(mxg_policy_bans(e.policy), 1, "the guesser is banned");
+	ret = mxg_policy_evidence(e.policy, &c, no_auth_parameter, &n);
+	ok &= ASSERT_EQ(ret, 0, "no AUTH parameter in the evidence");
+	ok &= ASSERT_TRUE(n > 0, "the evidence holds the failure lines");
+	mxg_engine_free(&e);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_RUN(one_stamp_seen_three_times_is_counted_once);
@@ -288,5 +342,6 @@ int main(void)
 	TEST_RUN(what_is_not_the_same_attempt_is_counted);
 	TEST_RUN(a_pair_merges_once_and_a_third_report_counts);
 	TEST_RUN(replayed_reports_out_of_time_order_still_pair);
+	TEST_RUN(haraka_auth_parameters_never_reach_evidence);
 	return test_summary();
 }

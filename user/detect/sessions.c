@@ -62,6 +62,7 @@ void mxg_sessions_put(struct mxg_sessions *t, const char *id, size_t n,
 	x->seen = now;
 	x->auth_failed = false;
 	x->counted = 0;
+	memset(x->rep, 0, sizeof(x->rep));
 	x->user[0] = '\0';
 }
 

@@ -26,6 +26,7 @@ struct mxg_session {
 					 * 535 reply line is the same event */
 	unsigned int counted;		/* failures already reported for it
 					 * (Dovecot passdb lines, Haraka) */
+	unsigned int rep[4];		/* reports per kind of line (Haraka) */
 	char user[64];			/* the last AUTH user (Haraka), "" if none */
 };
 
