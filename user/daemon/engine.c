@@ -168,7 +168,8 @@ static int resolve_sources(const struct mxg_parser *p, const struct mxg_options 
 			snprintf(err, errlen,
 				 "log: %s: names no server or pattern program before ':' "
 				 "(servers: postfix exim dovecot sendmail courier domino "
-				 "opensmtpd haraka exchange maddy cyrus uwimap, or syslog)",
+				 "opensmtpd haraka exchange maddy cyrus uwimap nginx zimbra "
+				 "vpopmail stalwart roundcube sogo, or syslog)",
 				 o->logs[i]);
 			return -EINVAL;
 		}

@@ -48,6 +48,12 @@ int mxg_match_imapd(const char *s, const char *e, struct mxg_auth_event *ev);
 int mxg_match_domino(const char *s, const char *e, struct mxg_auth_event *ev);
 int mxg_match_exchange(const char *s, const char *e, struct mxg_auth_event *ev);
 int mxg_match_maddy(const char *s, const char *e, struct mxg_auth_event *ev);
+int mxg_match_nginx(const char *s, const char *e, struct mxg_auth_event *ev);
+int mxg_match_zimbra(const char *s, const char *e, struct mxg_auth_event *ev);
+int mxg_match_vpopmail(const char *s, const char *e, struct mxg_auth_event *ev);
+int mxg_match_stalwart(const char *s, const char *e, struct mxg_auth_event *ev);
+int mxg_match_roundcube(const char *s, const char *e, struct mxg_auth_event *ev);
+int mxg_match_sogo(const char *s, const char *e, struct mxg_auth_event *ev);
 int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 			int64_t now, struct mxg_auth_event *ev);
 int mxg_match_haraka(struct mxg_sessions *t, const char *s, const char *e,

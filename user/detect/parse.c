@@ -42,6 +42,12 @@ static const char *const service_names[MXG_SVC_COUNT] = {
 	[MXG_SVC_MADDY]		= "maddy",
 	[MXG_SVC_CYRUS]		= "cyrus",
 	[MXG_SVC_UWIMAP]	= "uwimap",
+	[MXG_SVC_NGINX]		= "nginx",
+	[MXG_SVC_ZIMBRA]	= "zimbra",
+	[MXG_SVC_VPOPMAIL]	= "vpopmail",
+	[MXG_SVC_STALWART]	= "stalwart",
+	[MXG_SVC_ROUNDCUBE]	= "roundcube",
+	[MXG_SVC_SOGO]		= "sogo",
 	[MXG_SVC_CUSTOM]	= "custom",
 };
 
@@ -431,7 +437,51 @@ static unsigned int services_of(const struct mxg_line_head *h)
 		m |= 1u << MXG_SVC_MADDY;
 	if (prog_is(h, "domino"))
 		m |= 1u << MXG_SVC_DOMINO;
+	if (prog_is(h, "nginx"))
+		m |= 1u << MXG_SVC_NGINX;
+	if (prog_is(h, "zimbra") || prog_is(h, "mailboxd"))
+		m |= 1u << MXG_SVC_ZIMBRA;
+	if (prog_is(h, "vpopmail") || prog_is(h, "vchkpw"))
+		m |= 1u << MXG_SVC_VPOPMAIL;
+	if (prog_is(h, "stalwart") || prog_is(h, "stalwart-mail"))
+		m |= 1u << MXG_SVC_STALWART;
+	if (prog_is(h, "roundcube"))
+		m |= 1u << MXG_SVC_ROUNDCUBE;
+	if (prog_is(h, "sogod") || prog_is(h, "sogo"))
+		m |= 1u << MXG_SVC_SOGO;
 	return m;
+}
+
+/*
+ * A container's tag (mailcow's "postfix-mailcow", "dovecot-mailcow",
+ * "sogo-mailcow", also as Docker Compose names it,
+ * "mailcowdockerized-postfix-mailcow-1"): the one family whose lines it
+ * carries, or 0. Docker sets the tag, the server inside writes its own
+ * syslog line as the message.
+ */
+static unsigned int container_family(const struct mxg_line_head *h)
+{
+	static const struct {
+		const char *name;
+		enum mxg_service svc;
+	} fams[] = {
+		{ "postfix", MXG_SVC_POSTFIX }, { "dovecot", MXG_SVC_DOVECOT },
+		{ "sogo", MXG_SVC_SOGO }, { "nginx", MXG_SVC_NGINX },
+	};
+	const char *p = h->prog, *m;
+	size_t i, n;
+
+	m = memmem(p, (size_t)(h->prog_end - p), "-mailcow", 8);
+	if (!m)
+		return 0;
+	if (h->prog_end - p > 18 && !memcmp(p, "mailcowdockerized-", 18))
+		p += 18;
+	for (i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
+		n = strlen(fams[i].name);
+		if ((size_t)(m - p) == n && !memcmp(p, fams[i].name, n))
+			return 1u << fams[i].svc;
+	}
+	return 0;
 }
 
 /*
@@ -486,6 +536,18 @@ static int run_matcher(struct mxg_parser *p, enum mxg_service svc,
 		return mxg_match_imapd(s, e, ev) == 1;
 	case MXG_SVC_UWIMAP:
 		return mxg_match_imapd(s, e, ev) == 2;
+	case MXG_SVC_NGINX:
+		return mxg_match_nginx(s, e, ev);
+	case MXG_SVC_ZIMBRA:
+		return mxg_match_zimbra(s, e, ev);
+	case MXG_SVC_VPOPMAIL:
+		return mxg_match_vpopmail(s, e, ev);
+	case MXG_SVC_STALWART:
+		return mxg_match_stalwart(s, e, ev);
+	case MXG_SVC_ROUNDCUBE:
+		return mxg_match_roundcube(s, e, ev);
+	case MXG_SVC_SOGO:
+		return mxg_match_sogo(s, e, ev);
 	default:
 		return 0;
 	}
@@ -563,7 +625,7 @@ static int judge(struct mxg_parser *p, int src, const char *line,
 	struct mxg_line_head h;
 	struct mxg_dedup d;
 	const char *s;
-	unsigned int svcs;
+	unsigned int svcs, cont;
 	int i;
 
 	if (src > MXG_SRC_SYSLOG) {
@@ -577,8 +639,9 @@ static int judge(struct mxg_parser *p, int src, const char *line,
 						      src - MXG_SRC_CUSTOM_BASE,
 						      s, e, ev) ? MXG_SVC_CUSTOM : -1;
 		}
-		/* Domino's own prefixes are its matcher's business. */
-		if (src != MXG_SVC_DOMINO && src != MXG_SVC_EXCHANGE)
+		/* Domino's, Exchange's, nginx's and Zimbra's heads are their own. */
+		if (src != MXG_SVC_DOMINO && src != MXG_SVC_EXCHANGE &&
+		    src != MXG_SVC_NGINX && src != MXG_SVC_ZIMBRA)
 			s = skip_time(s, e);
 		/* A server that also writes "tag: " into its own file. */
 		memset(&h, 0, sizeof(h));
@@ -596,6 +659,20 @@ static int judge(struct mxg_parser *p, int src, const char *line,
 	if (!mxg_split_line(line, e, &h))
 		return -1;
 	svcs = services_of(&h);
+	cont = container_family(&h);
+	if (cont) {
+		/* The server's own line inside the container's message. */
+		struct mxg_line_head in;
+
+		if (mxg_split_line(h.msg, e, &in) && (services_of(&in) & cont)) {
+			h = in;
+			svcs = services_of(&in) & cont;
+		} else {
+			svcs = cont;
+			h.msg = skip_time(h.msg, e);
+			h.tok = h.msg;
+		}
+	}
 	for (i = 0; svcs && i < MXG_SVC_CUSTOM; i++) {
 		if (!(svcs & (1u << i)))
 			continue;
@@ -678,6 +755,12 @@ static const struct {
 	{ "/var/spool/exim/log/mainlog", MXG_SVC_EXIM },
 	{ "/var/log/haraka.log", MXG_SVC_HARAKA },
 	{ "/var/log/haraka/haraka.log", MXG_SVC_HARAKA },
+	{ "/var/log/nginx/error.log", MXG_SVC_NGINX },
+	{ "/opt/zimbra/log/audit.log", MXG_SVC_ZIMBRA },
+	{ "/opt/zimbra/log/mailbox.log", MXG_SVC_ZIMBRA },
+	{ "/var/log/roundcube/userlogins.log", MXG_SVC_ROUNDCUBE },
+	{ "/var/log/roundcube/errors.log", MXG_SVC_ROUNDCUBE },
+	{ "/var/log/sogo/sogo.log", MXG_SVC_SOGO },
 };
 
 int mxg_log_spec(const struct mxg_parser *p, const char *spec,

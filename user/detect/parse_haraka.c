@@ -97,7 +97,16 @@ int mxg_match_haraka(struct mxg_sessions *t, const char *s, const char *e,
 				return 0;
 			ev->addr = x->addr;
 		}
-		lr = MXG_RFIND(a, e, " lr=\"");
+		/*
+		 * "... bytes=N lr=\"REPLY\" time=T": Haraka's own fields end
+		 * the line, after the client's helo=; the last bytes= is its.
+		 */
+		lr = MXG_RFIND(a, e, " bytes=");
+		if (lr) {
+			mxg_uint(lr + 7, e, &lr);
+			if (!MXG_STARTS(lr, e, " lr=\""))
+				lr = NULL;
+		}
 		if (x && x->user[0])
 			mxg_user_copy(ev, x->user, x->user + strlen(x->user));
 		if (x && x->counted) {
