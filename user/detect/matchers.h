@@ -41,7 +41,8 @@ int mxg_match_exim(const char *s, const char *e, struct mxg_auth_event *ev,
 		   struct mxg_dedup *d);
 int mxg_match_dovecot(const char *s, const char *e, struct mxg_auth_event *ev,
 		      struct mxg_dedup *d);
-int mxg_match_sendmail(const char *s, const char *e, struct mxg_auth_event *ev);
+int mxg_match_sendmail(struct mxg_sessions *t, const char *s, const char *e,
+		       int64_t now, struct mxg_auth_event *ev);
 int mxg_match_courier(const char *s, const char *e, struct mxg_auth_event *ev);
 /* 1 for a Cyrus line, 2 for a UW-IMAP line. */
 int mxg_match_imapd(const char *s, const char *e, struct mxg_auth_event *ev);

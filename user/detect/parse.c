@@ -519,7 +519,7 @@ static int run_matcher(struct mxg_parser *p, enum mxg_service svc,
 	case MXG_SVC_DOVECOT:
 		return mxg_match_dovecot(s, e, ev, d);
 	case MXG_SVC_SENDMAIL:
-		return mxg_match_sendmail(s, e, ev);
+		return mxg_match_sendmail(&p->sessions, s, e, now, ev);
 	case MXG_SVC_COURIER:
 		return mxg_match_courier(s, e, ev);
 	case MXG_SVC_DOMINO:

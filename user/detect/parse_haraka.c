@@ -26,13 +26,10 @@
 
 enum { REP_SUCCESS_FALSE, REP_DELAYING, REP_FAILED, REP_N };
 
-/* Count one report of kind k in session x: 1 when it is a new attempt. */
-static int session_report(struct mxg_session *x, int k)
+/* One report of kind k in session x: 1 when it is a new attempt. */
+static int session_report(struct mxg_session *x, unsigned int k)
 {
-	if (++x->rep[k] <= x->counted)
-		return 0;
-	x->counted = x->rep[k];
-	return 1;
+	return mxg_session_report(x, k, 1) > 0;
 }
 
 /* The session's user name, for the lines that do not repeat it. */

@@ -90,6 +90,21 @@ void mxg_sessions_del(struct mxg_sessions *t, const char *id, size_t n)
 		x->id[0] = '\0';
 }
 
+unsigned int mxg_session_report(struct mxg_session *x, unsigned int k,
+				unsigned int n)
+{
+	unsigned int fresh;
+
+	if (k >= sizeof(x->rep) / sizeof(x->rep[0]))
+		return n;
+	x->rep[k] += n;
+	if (x->rep[k] <= x->counted)
+		return 0;
+	fresh = x->rep[k] - x->counted;
+	x->counted = x->rep[k];
+	return fresh;
+}
+
 static uint32_t hash_addr(const struct mxg_addr *a)
 {
 	return hash_id((const char *)a->a, sizeof(a->a)) ^ (uint32_t)a->family;

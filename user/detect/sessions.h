@@ -89,4 +89,12 @@ struct mxg_session *mxg_sessions_get(struct mxg_sessions *t, const char *id,
 				     size_t idlen, int64_t now);
 void mxg_sessions_del(struct mxg_sessions *t, const char *id, size_t idlen);
 
+/*
+ * n attempts told by a line of kind k (< 4) of session x, where each kind
+ * of line tells every attempt of the session once: the attempts that are
+ * new (those by which kind k is ahead of everything counted).
+ */
+unsigned int mxg_session_report(struct mxg_session *x, unsigned int k,
+				unsigned int n);
+
 #endif
