@@ -47,7 +47,8 @@ int mxg_match_courier(const char *s, const char *e, struct mxg_auth_event *ev);
 /* 1 for a Cyrus line, 2 for a UW-IMAP line. */
 int mxg_match_imapd(const char *s, const char *e, struct mxg_auth_event *ev);
 int mxg_match_domino(const char *s, const char *e, struct mxg_auth_event *ev);
-int mxg_match_exchange(const char *s, const char *e, struct mxg_auth_event *ev);
+int mxg_match_exchange(struct mxg_sessions *t, const char *s, const char *e,
+		       int64_t now, struct mxg_auth_event *ev);
 int mxg_match_maddy(const char *s, const char *e, struct mxg_auth_event *ev);
 int mxg_match_nginx(const char *s, const char *e, struct mxg_auth_event *ev);
 int mxg_match_zimbra(const char *s, const char *e, struct mxg_auth_event *ev);

@@ -529,7 +529,7 @@ static int run_matcher(struct mxg_parser *p, enum mxg_service svc,
 	case MXG_SVC_HARAKA:
 		return mxg_match_haraka(&p->sessions, s, e, line_now(p, now), ev);
 	case MXG_SVC_EXCHANGE:
-		return mxg_match_exchange(s, e, ev);
+		return mxg_match_exchange(&p->sessions, s, e, now, ev);
 	case MXG_SVC_MADDY:
 		return mxg_match_maddy(s, e, ev);
 	case MXG_SVC_CYRUS:
