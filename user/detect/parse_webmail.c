@@ -75,8 +75,10 @@ static int imap_error(const char *u, const char *e, struct mxg_auth_event *ev)
 	int found = 0;
 
 	for (a = u; (a = MXG_FIND(a, e, " against ")); a++) {
-		f = MXG_FIND(a + 9, e, " from ");
-		if (!f || f - a > 9 + 255 || memchr(a + 9, ' ', (size_t)(f - a - 9)))
+		/* HOST is one word: look for " from " only within a host's length. */
+		f = MXG_FIND(a + 9, e - a > 9 + 255 + 6 ? a + 9 + 255 + 6 : e,
+			     " from ");
+		if (!f || memchr(a + 9, ' ', (size_t)(f - a - 9)))
 			continue;
 		for (end = f + 6; end < e && *end != '(' && *end != ' ' &&
 		     !(*end == '.' && (end + 1 == e || end[1] == ' ')); end++)
