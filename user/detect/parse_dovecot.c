@@ -287,6 +287,9 @@ static bool inner_tail(const char *in, const char *end, struct split *sp)
 	}
 	if (ends_with(in, end, ",master"))
 		end -= 7;
+	/* "ldap(user,ip,)": an empty last field. */
+	if (end > in && end[-1] == ',' && !sp->sess)
+		end--;
 	for (c = end; c > in && c[-1] != ','; c--)
 		;
 	if (c <= in || mxg_addr_span(c, end, &sp->addr))
