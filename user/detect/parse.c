@@ -107,6 +107,11 @@ static bool is_digit_c(char c)
 	return c >= '0' && c <= '9';
 }
 
+static bool mxg_hexdig(char c)
+{
+	return is_digit_c(c) || (c >= 'a' && c <= 'f');
+}
+
 static bool all_digits(const char *s, const char *e)
 {
 	if (s >= e)
@@ -208,6 +213,13 @@ static const char *skip_time(const char *s, const char *e)
 		else if (p != s && q < e && *q >= 'A' && *q <= 'Z')
 			q = skip_spaces(token_end(q, e), e);
 		return q;
+	}
+	/* daemontools' multilog: "@" and a TAI64N label. */
+	if (e - s > 25 && s[0] == '@' && s[25] == ' ') {
+		for (p = s + 1; p < s + 25 && mxg_hexdig(*p); p++)
+			;
+		if (p == s + 25)
+			return skip_spaces(p, e);
 	}
 	/* journalctl -o short-unix. */
 	q = token_end(s, e);
@@ -389,7 +401,7 @@ static bool prog_last_is(const struct mxg_line_head *h, const char *name)
 static const char *const dovecot_procs[] = {
 	"imap-login", "pop3-login", "submission-login", "managesieve-login",
 	"auth", "auth-worker", "imap", "pop3", "submission", "lmtp",
-	"managesieve", "dovecot",
+	"managesieve", "dovecot", "dovecot-auth",
 };
 
 static bool dovecot_prog(const struct mxg_line_head *h)
