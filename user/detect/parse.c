@@ -107,6 +107,9 @@ static bool is_digit_c(char c)
 	return c >= '0' && c <= '9';
 }
 
+#define MXG_STARTS_LIT(s, e, lit) \
+	((e) - (s) >= (ptrdiff_t)sizeof(lit) - 1 && !memcmp((s), (lit), sizeof(lit) - 1))
+
 static bool mxg_hexdig(char c)
 {
 	return is_digit_c(c) || (c >= 'a' && c <= 'f');
@@ -302,6 +305,27 @@ static bool tag_token(const char *s, const char *t, const char **name_end)
 	return p == t;
 }
 
+/*
+ * GNUstep's NSLog head, as SOGo writes its own log: "NAME [PID]: " with
+ * NAME the token [s, t1). Sets *after past the colon.
+ */
+static bool gnustep_tag(const char *s, const char *t1, const char *e,
+			const char **after)
+{
+	const char *p, *q;
+
+	for (p = s; p < t1 && prog_char(*p); p++)
+		;
+	if (p != t1 || p == s || e - t1 < 5 || t1[0] != ' ' || t1[1] != '[')
+		return false;
+	for (q = t1 + 2; q < e && is_digit_c(*q); q++)
+		;
+	if (q == t1 + 2 || !MXG_STARTS_LIT(q, e, "]:"))
+		return false;
+	*after = q + 2;
+	return true;
+}
+
 int mxg_split_line(const char *s, const char *e, struct mxg_line_head *h)
 {
 	const char *p, *t1, *t2, *ne;
@@ -356,6 +380,13 @@ int mxg_split_line(const char *s, const char *e, struct mxg_line_head *h)
 	t1 = token_end(p, e);
 	if (t1 > p && t1[-1] == ':' && tag_token(p, t1 - 1, &ne)) {
 		h->tok = p;
+	} else if (gnustep_tag(p, t1, e, &t2)) {
+		/* SOGo's own file: "sogod [PID]: msg". */
+		h->prog = p;
+		h->prog_end = t1;
+		h->tok = p;
+		h->msg = skip_spaces(t2, e);
+		return 1;
 	} else {
 		p = skip_spaces(t1, e);
 		t2 = token_end(p, e);
@@ -428,7 +459,9 @@ static unsigned int services_of(const struct mxg_line_head *h)
 		m |= 1u << MXG_SVC_DOVECOT;
 	if (prog_is(h, "exim") || prog_is(h, "exim4"))
 		m |= 1u << MXG_SVC_EXIM;
-	if (prog_is(h, "sm-mta") || prog_is(h, "sendmail"))
+	/* sendmail's daemon as its process title names it, too. */
+	if (prog_is(h, "sm-mta") || prog_is(h, "sendmail") ||
+	    prog_is(h, "sm-acceptingconnections"))
 		m |= 1u << MXG_SVC_SENDMAIL;
 	if (prog_is(h, "courieresmtpd") || prog_is(h, "imapd") ||
 	    prog_is(h, "imapd-ssl") || prog_is(h, "pop3d") ||
