@@ -117,7 +117,8 @@ int mxg_match_zimbra(const char *s, const char *e, struct mxg_auth_event *ev)
 		return 0;
 	/* "cmd=Auth; account=A; protocol=P;[ error=...;]" */
 	a = m;
-	ae = MXG_FIND(a, e, "; protocol=");
+	/* The account is the client's: Zimbra's protocol= is the last one. */
+	ae = MXG_RFIND(a, e, "; protocol=");
 	if (!ae)
 		return 0;
 	mxg_user_copy(ev, a, ae);
