@@ -19,6 +19,7 @@
 #include "logtime.h"
 #include "matchers.h"
 #include "parse.h"
+#include "text.h"
 
 struct mxg_parser {
 	unsigned int flags;
@@ -106,9 +107,6 @@ static bool is_digit_c(char c)
 {
 	return c >= '0' && c <= '9';
 }
-
-#define MXG_STARTS_LIT(s, e, lit) \
-	((e) - (s) >= (ptrdiff_t)sizeof(lit) - 1 && !memcmp((s), (lit), sizeof(lit) - 1))
 
 static bool mxg_hexdig(char c)
 {
@@ -320,7 +318,7 @@ static bool gnustep_tag(const char *s, const char *t1, const char *e,
 		return false;
 	for (q = t1 + 2; q < e && is_digit_c(*q); q++)
 		;
-	if (q == t1 + 2 || !MXG_STARTS_LIT(q, e, "]:"))
+	if (q == t1 + 2 || !MXG_STARTS(q, e, "]:"))
 		return false;
 	*after = q + 2;
 	return true;

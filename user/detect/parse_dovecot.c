@@ -415,7 +415,7 @@ static bool v24_tail(const char *in, const char *close, const char *e,
 	if (c - 1 - in > 64 + 3)
 		return false;
 	sp->user_end = c - 1;
-	/* "<SESSION>" groups after the parenthesis (the last is the session), then ": ". */
+	/* "<PID><SESSION>" after the parenthesis (the last is the session). */
 	p = close + 1;
 	sp->sess = NULL;
 	while (p < e && *p == '<') {
