@@ -466,9 +466,14 @@ static unsigned int services_of(const struct mxg_line_head *h)
 	    prog_is(h, "pop3d-ssl") || prog_is(h, "courierpop3login") ||
 	    prog_is(h, "courierimaplogin"))
 		m |= 1u << MXG_SVC_COURIER;
-	/* Cyrus: "imaps", "cyrus/imap"; its "badlogin: " is its own. */
+	/*
+	 * Cyrus: "imaps", "cyrus/imap", and "imapd"/"pop3d" where it is
+	 * installed so (as Courier and UW-IMAP are); its "badlogin: " and
+	 * "login: " are its own.
+	 */
 	if (prog_last_is(h, "imap") || prog_last_is(h, "imaps") ||
-	    prog_last_is(h, "pop3") || prog_last_is(h, "pop3s"))
+	    prog_last_is(h, "pop3") || prog_last_is(h, "pop3s") ||
+	    prog_is(h, "imapd") || prog_is(h, "pop3d"))
 		m |= 1u << MXG_SVC_CYRUS;
 	if (prog_is(h, "imapd") || prog_is(h, "ipop3d") || prog_is(h, "ipop2d"))
 		m |= 1u << MXG_SVC_UWIMAP;
