@@ -432,8 +432,8 @@ static void policy_config(const struct mxg_engine *e, const struct mxg_options *
 	pc->n_own = e->n_own;
 }
 
-static void accounts_config(const struct mxg_options *o,
-			    struct mxg_accounts_config *ac)
+void mxg_engine_accounts_config(const struct mxg_options *o,
+				struct mxg_accounts_config *ac)
 {
 	mxg_accounts_config_defaults(ac);
 	ac->window = (int64_t)(o->compromise_window_ns / MXG_SEC_NS);
@@ -486,7 +486,7 @@ int mxg_engine_init(struct mxg_engine *e, const struct mxg_options *o,
 		snprintf(err, errlen, "cannot create the ban policy: %s", strerror(errno));
 		return -ENOMEM;
 	}
-	accounts_config(o, &ac);
+	mxg_engine_accounts_config(o, &ac);
 	if (mxg_accounts_config_check(&ac, err, errlen))
 		return -EINVAL;
 	e->accounts = mxg_accounts_new(&ac);
@@ -528,7 +528,7 @@ int mxg_engine_reconfigure(struct mxg_engine *e, const struct mxg_options *o,
 	ret = mxg_policy_config_check(&pc, err, errlen);
 	if (ret)
 		goto out_free_parser;
-	accounts_config(o, &ac);
+	mxg_engine_accounts_config(o, &ac);
 	ret = mxg_accounts_config_check(&ac, err, errlen);
 	if (ret)
 		goto out_free_parser;

@@ -120,6 +120,10 @@ struct mxg_engine {
 	void *on_compromise_arg;
 };
 
+/* The accounts store's settings from the config (also scan --accounts). */
+void mxg_engine_accounts_config(const struct mxg_options *o,
+				struct mxg_accounts_config *ac);
+
 /*
  * An alert as one line of text, for the log and the hook: account and
  * names escaped (mxg_acct_escape), times in ISO 8601. Returns buf.

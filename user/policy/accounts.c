@@ -882,8 +882,10 @@ int mxg_acct_state_parse(const char *line, size_t len, struct mxg_account *acc)
 	size_t fl, nl;
 
 	memset(acc, 0, sizeof(*acc));
+	/* A name from a log line never holds a NUL: nor may one read back. */
 	if (!field(&p, e, &f, &fl) ||
-	    mxg_acct_unescape(f, fl, acc->name, MXG_ACCT_NAME_MAX, &nl) || !nl)
+	    mxg_acct_unescape(f, fl, acc->name, MXG_ACCT_NAME_MAX, &nl) || !nl ||
+	    memchr(acc->name, '\0', nl))
 		return -EINVAL;
 	acc->len = (unsigned int)nl;
 	for (i = 0; i < 6; i++)
