@@ -66,9 +66,41 @@ static bool ends_with(const char *s, const char *e, const char *lit)
 	return e - s >= (ptrdiff_t)n && !memcmp(e - n, lit, n);
 }
 
+/*
+ * The client of a login process's line from q on: the last " rip=" (the
+ * client's user=<...> can only come before it), and the user name from
+ * the first "user=<" to the last ">," before that rip=.
+ */
+static bool rip_and_user(const char *q, const char *e,
+			 struct mxg_auth_event *ev)
+{
+	const char *r, *v, *end, *u, *ue;
+
+	for (r = e; (r = mxg_rfind(q, r, "rip=", 4)); r--)
+		if (r > q && r[-1] == ' ')
+			break;
+	if (!r)
+		return false;
+	v = r + 4;
+	for (end = v; end < e && *end != ',' && *end != ' '; end++)
+		;
+	if (mxg_addr_span(v, end, &ev->addr))
+		return false;
+	u = MXG_FIND(q, r, "user=<");
+	if (u) {
+		u += 6;
+		ue = MXG_RFIND(u, r, ">,");
+		if (!ue)
+			ue = MXG_RFIND(u, r, ">");
+		if (ue)
+			mxg_user_copy(ev, u, ue);
+	}
+	return true;
+}
+
 static int login_failed(const char *t, const char *e, struct mxg_auth_event *ev)
 {
-	const char *a, *q, *r, *v, *end, *u, *ue;
+	const char *a, *q;
 	unsigned int n;
 
 	/*
@@ -90,27 +122,22 @@ static int login_failed(const char *t, const char *e, struct mxg_auth_event *ev)
 	}
 	if (q >= e || *q != ')')
 		return 0;
-	/* The last rip=: the client's user=<...> can only come before it. */
-	for (r = e; (r = mxg_rfind(q, r, "rip=", 4)); r--)
-		if (r[-1] == ' ')
-			break;
-	if (!r)
-		return 0;
-	v = r + 4;
-	for (end = v; end < e && *end != ',' && *end != ' '; end++)
-		;
-	if (mxg_addr_span(v, end, &ev->addr))
+	if (!rip_and_user(q, e, ev))
 		return 0;
 	ev->attempts = n ? n : 1;
-	u = MXG_FIND(q, r, "user=<");
-	if (u) {
-		u += 6;
-		ue = MXG_RFIND(u, r, ">,");
-		if (!ue)
-			ue = MXG_RFIND(u, r, ">");
-		if (ue)
-			mxg_user_copy(ev, u, ue);
-	}
+	return 1;
+}
+
+/*
+ * A login process's successful login (MXG_EV_LOGIN), after its level:
+ *   Login: user=<bob>, method=PLAIN, rip=ADDR, lip=..., mpid=N, TLS,
+ *       session=<...>
+ */
+static int login_ok(const char *t, const char *e, struct mxg_auth_event *ev)
+{
+	if (!MXG_STARTS(t, e, "Login: user=<") || !rip_and_user(t + 7, e, ev))
+		return 0;
+	ev->kind = MXG_EV_LOGIN;
 	return 1;
 }
 
@@ -236,7 +263,7 @@ int mxg_match_dovecot(const char *s, const char *e, struct mxg_auth_event *ev)
 		return 0;
 	t = skip_level(t, e);
 	if (ne - s > 6 && !memcmp(ne - 6, "-login", 6))
-		return login_failed(t, e, ev);
+		return login_failed(t, e, ev) || login_ok(t, e, ev);
 	if (!mxg_starts(s, ne, "auth", 4))
 		return 0;
 	if (MXG_STARTS(t, e, "pam_unix("))
