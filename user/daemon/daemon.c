@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -122,6 +123,13 @@ struct daemon {
 	uint64_t rate_recovered;	/* reports fed from those walks */
 	/* The attacked accounts: their state file and the on_compromise hooks. */
 	char accounts_state[PATH_MAX + 32];
+	/*
+	 * A copy of the accounts, made in the loop (a memcpy), rendered by
+	 * the writer thread: rendering a full store takes tens of ms.
+	 */
+	pthread_mutex_t acc_mu;
+	struct mxg_account *acc_copy;
+	unsigned int acc_n;
 	uint64_t accounts_saved_alerts;	/* eng.compromises at the last save */
 	struct mxg_hooks *hooks;
 };
@@ -314,10 +322,21 @@ static void save_state(struct daemon *d, bool bans, uint64_t evidence_ns)
  * the writer thread. Every TICK_SAVE_LOGS ticks when something changed,
  * and at the next tick after an alert, so `mxguard accounts` shows it.
  */
+/* accounts.state from the last copy, in the writer's thread. */
+static int render_accounts(void *arg, char **data, size_t *len)
+{
+	struct daemon *d = arg;
+	int ret;
+
+	pthread_mutex_lock(&d->acc_mu);
+	ret = mxg_accounts_render_list(d->acc_copy, d->acc_n, data, len);
+	pthread_mutex_unlock(&d->acc_mu);
+	return ret;
+}
+
 static void save_accounts(struct daemon *d, bool now)
 {
-	char *data;
-	size_t len;
+	unsigned int cap;
 	int ret;
 
 	if (!d->ready || !d->eng.accounts || !d->eng.accounts_dirty)
@@ -325,10 +344,25 @@ static void save_accounts(struct daemon *d, bool now)
 	if (!now && d->ticks % TICK_SAVE_LOGS &&
 	    d->eng.compromises == d->accounts_saved_alerts)
 		return;
-	ret = mxg_accounts_render(d->eng.accounts, &data, &len);
-	if (!ret)
-		ret = mxg_saver_put(d->saver, SAVE_ACCOUNTS, d->accounts_state,
-				    0600, data, len, NULL, NULL);
+	cap = mxg_accounts_capacity(d->eng.accounts);
+	if (!d->acc_copy) {
+		d->acc_copy = calloc(cap, sizeof(*d->acc_copy));
+		if (!d->acc_copy) {
+			save_failed(d, SAVE_ACCOUNTS, ENOMEM, "cannot save accounts to %s",
+				    d->accounts_state);
+			return;
+		}
+	}
+	/* The writer is making the file from the last copy: next tick. */
+	if (!now && pthread_mutex_trylock(&d->acc_mu))
+		return;
+	if (now)
+		pthread_mutex_lock(&d->acc_mu);
+	d->acc_n = mxg_accounts_copy(d->eng.accounts, d->acc_copy, cap);
+	pthread_mutex_unlock(&d->acc_mu);
+	/* Queued once: a newer copy is what a queued render will use. */
+	ret = mxg_saver_put(d->saver, SAVE_ACCOUNTS, d->accounts_state, 0600,
+			    NULL, 0, render_accounts, d);
 	if (save_failed(d, SAVE_ACCOUNTS, -ret, "cannot save accounts to %s",
 			d->accounts_state))
 		return;
@@ -1082,6 +1116,9 @@ static void teardown(struct daemon *d)
 		mxg_journal_free(d->journal);
 	mxg_metrics_free(d->metrics);
 	mxg_engine_free(&d->eng);
+	/* The writer thread is gone: nothing renders from the copy any more. */
+	free(d->acc_copy);
+	d->acc_copy = NULL;
 
 	mxg_events_free(d->rb);
 	if (d->epfd >= 0)
@@ -1107,6 +1144,7 @@ int mxg_daemon_run(mxg_daemon_config_fn get_config, void *arg)
 	struct daemon d = {
 		.lock_fd = -1, .epfd = -1, .sigfd = -1, .timerfd = -1,
 		.get_config = get_config, .get_config_arg = arg,
+		.acc_mu = PTHREAD_MUTEX_INITIALIZER,
 	};
 	char err[PATH_MAX + 512];
 	const char *mode;

@@ -15,6 +15,7 @@
 /* --- a fixed-size hash table with an LRU list, by index ------------------ */
 
 struct node {
+	uint64_t score;		/* eviction: the lowest of a sample goes */
 	uint32_t hnext;		/* hash chain */
 	uint32_t prev, next;	/* LRU list, head = most recently used */
 	uint32_t hash;
@@ -109,12 +110,11 @@ static void tbl_remove(struct tbl *t, uint32_t i)
 
 /*
  * A slot for a new entry of hash h: a free one, or the least valuable of
- * the MXG_ACCT_EVICT_SAMPLE least recently used (score: lower goes first).
- * The caller fills its payload.
+ * the MXG_ACCT_EVICT_SAMPLE least recently used (the lowest score goes
+ * first; the score lives in the node, so weighing them touches no
+ * payload). The caller fills its payload.
  */
-static uint32_t tbl_take(struct tbl *t, uint32_t h,
-			 uint64_t (*score)(const void *arg, uint32_t i),
-			 const void *arg)
+static uint32_t tbl_take(struct tbl *t, uint32_t h)
 {
 	uint32_t i, best = NIL, *b;
 	uint64_t s, best_s = UINT64_MAX;
@@ -123,7 +123,7 @@ static uint32_t tbl_take(struct tbl *t, uint32_t h,
 	if (t->free_head == NIL) {
 		for (i = t->tail, k = 0; i != NIL && k < MXG_ACCT_EVICT_SAMPLE;
 		     i = t->n[i].prev, k++) {
-			s = score ? score(arg, i) : 0;
+			s = t->n[i].score;
 			if (s < best_s) {
 				best_s = s;
 				best = i;
@@ -136,6 +136,7 @@ static uint32_t tbl_take(struct tbl *t, uint32_t h,
 	t->free_head = t->n[i].hnext;
 	b = &t->buckets[h & (t->nbuckets - 1)];
 	t->n[i].hash = h;
+	t->n[i].score = 0;
 	t->n[i].used = true;
 	t->n[i].hnext = *b;
 	*b = i;
@@ -332,9 +333,10 @@ static uint64_t acct_value(const struct mxg_account *acc)
 	return s;
 }
 
-static uint64_t acct_score(const void *arg, uint32_t i)
+/* After a change to account acc: its node's score follows. */
+static void acct_scored(struct mxg_accounts *a, struct mxg_account *acc)
 {
-	return acct_value(&((const struct mxg_accounts *)arg)->acc[i]);
+	a->at.n[acc - a->acc].score = acct_value(acc);
 }
 
 static struct mxg_account *acct_get(struct mxg_accounts *a, const char *name,
@@ -348,7 +350,7 @@ static struct mxg_account *acct_get(struct mxg_accounts *a, const char *name,
 		tbl_touch(&a->at, i);
 		return &a->acc[i];
 	}
-	i = tbl_take(&a->at, h, acct_score, a);
+	i = tbl_take(&a->at, h);
 	acc = &a->acc[i];
 	memset(acc, 0, sizeof(*acc));
 	memcpy(acc->name, name, len);
@@ -444,7 +446,7 @@ static void src_failure(struct mxg_accounts *a, const struct mxg_cidr *key,
 
 	i = src_find(a, key, h);
 	if (i == NIL) {
-		i = tbl_take(&a->st, h, NULL, NULL);
+		i = tbl_take(&a->st, h);
 		memset(&a->src[i], 0, sizeof(a->src[i]));
 		a->src[i].key = *key;
 	} else {
@@ -510,6 +512,7 @@ void mxg_accounts_failure(struct mxg_accounts *a, int64_t now,
 		if (now > acc->last)
 			acc->last = now;
 		acct_source(a, acc, addr);
+		acct_scored(a, acc);
 	}
 	host = key_of(addr, addr->family == 4 ? 32 : 128);
 	range = key_of(addr, addr->family == 4 ? a->cfg.prefix_v4 : a->cfg.prefix_v6);
@@ -576,6 +579,7 @@ int mxg_accounts_success(struct mxg_accounts *a, int64_t now,
 	acc->last_success = now;
 	acc->last_success_addr = *addr;
 	acct_source(a, acc, addr);
+	acct_scored(a, acc);
 
 	host = key_of(addr, addr->family == 4 ? 32 : 128);
 	range = key_of(addr, addr->family == 4 ? a->cfg.prefix_v4 : a->cfg.prefix_v6);
@@ -593,6 +597,7 @@ int mxg_accounts_success(struct mxg_accounts *a, int64_t now,
 	}
 	acc->compromised = now;
 	acc->compromise_addr = *addr;
+	acct_scored(a, acc);
 	a->alerts++;
 	if (!out)
 		return 1;
@@ -649,6 +654,24 @@ int mxg_accounts_each(const struct mxg_accounts *a,
 	return 0;
 }
 
+unsigned int mxg_accounts_copy(const struct mxg_accounts *a,
+			       struct mxg_account *out, unsigned int max)
+{
+	unsigned int n = 0;
+	uint32_t i;
+
+	/* In table order, not LRU order: one sequential pass over memory. */
+	for (i = 0; i < a->at.cap && n < max; i++)
+		if (a->at.n[i].used)
+			out[n++] = a->acc[i];
+	return n;
+}
+
+unsigned int mxg_accounts_capacity(const struct mxg_accounts *a)
+{
+	return a->cfg.capacity;
+}
+
 void mxg_accounts_stats(const struct mxg_accounts *a,
 			struct mxg_accounts_stats *st)
 {
@@ -676,11 +699,12 @@ int mxg_accounts_restore(struct mxg_accounts *a, const struct mxg_account *in)
 	} else {
 		/* Full of accounts worth more: this one stays out. */
 		if (a->at.free_head == NIL && a->at.tail != NIL &&
-		    acct_score(a, a->at.tail) > acct_value(in))
+		    a->at.n[a->at.tail].score > acct_value(in))
 			return -ENOSPC;
-		i = tbl_take(&a->at, h, acct_score, a);
+		i = tbl_take(&a->at, h);
 	}
 	a->acc[i] = *in;
+	acct_scored(a, &a->acc[i]);
 	a->acc[i].sources = 0;
 	a->acc[i].sources_approx = false;
 	return 0;

@@ -151,6 +151,17 @@ int mxg_accounts_each(const struct mxg_accounts *a,
 		      int (*fn)(const struct mxg_account *acc, void *arg),
 		      void *arg);
 
+/*
+ * Copy at most max accounts as they are held (sources not computed) into
+ * out, for a writer in another thread (mxg_accounts_render_list). Returns
+ * how many. A memcpy per account: cheap enough for the event loop.
+ */
+unsigned int mxg_accounts_copy(const struct mxg_accounts *a,
+			       struct mxg_account *out, unsigned int max);
+
+/* The capacity the store was made with. */
+unsigned int mxg_accounts_capacity(const struct mxg_accounts *a);
+
 void mxg_accounts_stats(const struct mxg_accounts *a,
 			struct mxg_accounts_stats *st);
 

@@ -38,6 +38,29 @@ int mxg_accounts_render(const struct mxg_accounts *a, char **data, size_t *len)
 	return 0;
 }
 
+int mxg_accounts_render_list(const struct mxg_account *v, unsigned int n,
+			     char **data, size_t *len)
+{
+	unsigned int i;
+	FILE *f;
+	int ret = 0;
+
+	*data = NULL;
+	*len = 0;
+	f = open_memstream(data, len);
+	if (!f)
+		return -ENOMEM;
+	fputs(MXG_ACCT_STATE_HEADER "\n", f);
+	for (i = 0; i < n && !ret; i++)
+		ret = put_one(&v[i], f);
+	if (fclose(f) || ret) {
+		free(*data);
+		*data = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int mxg_accounts_load(struct mxg_accounts *a, const char *path,
 		      void (*report)(const char *msg, void *arg), void *arg,
 		      unsigned int *skipped)

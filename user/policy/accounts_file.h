@@ -17,6 +17,10 @@
 int mxg_accounts_render(const struct mxg_accounts *a, char **data,
 			size_t *len);
 
+/* The same from n accounts copied out of a store (mxg_accounts_copy). */
+int mxg_accounts_render_list(const struct mxg_account *v, unsigned int n,
+			     char **data, size_t *len);
+
 /*
  * Read path into a. A line that cannot be read is told to report as
  * "path:line: why" and skipped (*skipped counts them). Returns the number
