@@ -287,6 +287,42 @@ test_ban_on_compromise() {
 	stop_daemon
 }
 
+# --- reload: the compromise keys apply live --------------------------------
+test_reload() {
+	local n
+	start_daemon
+	sed -i 's/^maxretry = 100$/maxretry = 100\ncompromise_accounts = 10/' "$CONF"
+	n=$(grep -c "reloaded the config" "$LOG")
+	"$MXG" reload --pin-dir "$PIN" >/dev/null
+	reloaded() { [ "$(grep -c "reloaded the config" "$LOG")" -gt "$n" ]; }
+	if wait_for 5 reloaded && grep -q "reload: compromise_accounts: 3 -> 10" "$LOG"; then
+		pass reload_applies_compromise_accounts_live
+	else
+		fail reload_applies_compromise_accounts_live "$(tail -3 "$LOG")"
+	fi
+	for u in r1 r2 r3; do fail_line 198.18.4.4 "$u"; done
+	login_line 198.18.4.4 r3
+	for u in q1 q2 q3 q4 q5 q6 q7 q8 q9 q10; do fail_line 198.18.4.5 "$u"; done
+	login_line 198.18.4.5 q9
+	alerted() { grep -q "logged in to q9" "$LOG"; }
+	if wait_for 5 alerted && ! grep -q "logged in to r3" "$LOG"; then
+		pass three_accounts_no_longer_make_a_guesser_after_reload
+	else
+		fail three_accounts_no_longer_make_a_guesser_after_reload "$(grep 'likely guessed' "$LOG" | tail -3)"
+	fi
+	# A bad value on reload is refused, the running one stays.
+	sed -i 's/^compromise_accounts = 10$/compromise_accounts = 1/' "$CONF"
+	"$MXG" reload --pin-dir "$PIN" >/dev/null
+	refused() { grep -q "reload refused: .*compromise_accounts" "$LOG"; }
+	if wait_for 5 refused; then
+		pass bad_compromise_key_on_reload_is_refused
+	else
+		fail bad_compromise_key_on_reload_is_refused "$(tail -3 "$LOG")"
+	fi
+	sed -i '/^compromise_accounts = 1$/d' "$CONF"
+	stop_daemon
+}
+
 # --- config errors ----------------------------------------------------------
 test_config_errors() {
 	local c=$DIR/bad.conf out rc
@@ -333,5 +369,6 @@ test_live_alert
 test_hook_timeout
 test_restart
 test_ban_on_compromise
+test_reload
 test_config_errors
 summary
