@@ -253,6 +253,13 @@ static bool corpus_haraka(void)    { return run_corpus("haraka.txt"); }
 static bool corpus_exchange(void)  { return run_corpus("exchange.txt"); }
 static bool corpus_maddy(void)     { return run_corpus("maddy.txt"); }
 static bool corpus_custom(void)    { return run_corpus("custom.txt"); }
+static bool corpus_nginx(void)     { return run_corpus("nginx.txt"); }
+static bool corpus_zimbra(void)    { return run_corpus("zimbra.txt"); }
+static bool corpus_vpopmail(void)  { return run_corpus("vpopmail.txt"); }
+static bool corpus_stalwart(void)  { return run_corpus("stalwart.txt"); }
+static bool corpus_webmail(void)   { return run_corpus("webmail.txt"); }
+static bool corpus_imapd(void)     { return run_corpus("imapd.txt"); }
+static bool corpus_mailcow(void)   { return run_corpus("mailcow.txt"); }
 
 /*
  * Recall per server over the corpora above (run after them): failure
@@ -643,6 +650,13 @@ int main(void)
 	TEST_RUN(corpus_exchange);
 	TEST_RUN(corpus_maddy);
 	TEST_RUN(corpus_custom);
+	TEST_RUN(corpus_nginx);
+	TEST_RUN(corpus_zimbra);
+	TEST_RUN(corpus_vpopmail);
+	TEST_RUN(corpus_stalwart);
+	TEST_RUN(corpus_webmail);
+	TEST_RUN(corpus_imapd);
+	TEST_RUN(corpus_mailcow);
 	TEST_RUN(corpus_recall_per_server);
 	TEST_RUN(corpus_sshguard_copy);
 	TEST_RUN(hostile_lines_are_not_auth_failures);

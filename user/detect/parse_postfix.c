@@ -83,7 +83,8 @@ static int login_ok(const char *s, const char *e, struct mxg_auth_event *ev)
 	return 1;
 }
 
-int mxg_match_postfix(const char *s, const char *e, struct mxg_auth_event *ev)
+int mxg_match_postfix(const char *s, const char *e, struct mxg_auth_event *ev,
+		      struct mxg_dedup *d)
 {
 	const char *p, *m, *r, *u;
 
@@ -107,6 +108,9 @@ int mxg_match_postfix(const char *s, const char *e, struct mxg_auth_event *ev)
 	u = MXG_RFIND(r, e, ", sasl_username=");
 	if (u)
 		mxg_user_copy(ev, u + 16, e);
+	/* Dovecot's auth service may log the same attempt (sessions.h). */
+	d->on = true;
+	d->rep = MXG_REP_MTA;
 	return 1;
 }
 
