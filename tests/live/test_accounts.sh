@@ -142,6 +142,11 @@ sys.exit(0 if names == want else 1)'; then
 	else
 		fail accounts_text_escapes_newlines_and_control_bytes "$out"
 	fi
+	if "$MXG" accounts -s "$DIR/raw" --since 1d | grep -q "^0 accounts"; then
+		pass accounts_since_leaves_out_older_accounts
+	else
+		fail accounts_since_leaves_out_older_accounts "$("$MXG" accounts -s "$DIR/raw" --since 1d 2>&1)"
+	fi
 	if "$MXG" accounts -s "$DIR/raw" --json | python3 -c '
 import json, sys
 lines = sys.stdin.read().splitlines()
@@ -254,8 +259,17 @@ test_hook_timeout() {
 
 # --- state across a restart ------------------------------------------------
 test_restart() {
+	local bad
 	stop_daemon
+	# A record that cannot be read is named and skipped; the rest come back.
+	echo 'broken record $(id)' >>"$STATE/accounts.state"
+	bad=$(wc -l <"$STATE/accounts.state")
 	start_daemon
+	if grep -q "accounts.state:$bad: not an account record: skipped" "$LOG"; then
+		pass unreadable_account_record_is_named_and_skipped
+	else
+		fail unreadable_account_record_is_named_and_skipped "$(grep accounts.state "$LOG" | tail -3)"
+	fi
 	if "$MXG" accounts -s "$STATE" | grep -q "^sales .*COMPROMISED?"; then
 		pass accounts_survive_a_restart
 	else
