@@ -209,9 +209,18 @@ test_live_alert() {
 	else
 		fail hook_gets_account_address_and_evidence_in_its_environment "hook did not run: $(tail -5 "$LOG")"
 	fi
+	# A guessed account whose name is shell text: the hook gets it as data.
+	for _ in 1 2 3; do fail_line 198.18.7.7 "\$(touch $DIR/pwned2)"; done
+	login_line 198.18.7.7 "\$(touch $DIR/pwned2)"
+	hostile_hook() { grep -qxF "MXGUARD_ACCOUNT=\$(touch\x20$DIR/pwned2)" "$DIR"/hook.*.env; }
+	if wait_for 5 hostile_hook && [ ! -e "$DIR/pwned2" ]; then
+		pass hook_gets_a_shell_text_name_escaped_and_never_runs_it
+	else
+		fail hook_gets_a_shell_text_name_escaped_and_never_runs_it "$(grep -h MXGUARD_ACCOUNT= "$DIR"/hook.*.env)"
+	fi
 	out=$(scrape)
-	if echo "$out" | grep -qx "mxguard_compromise_alerts_total 1" &&
-	   echo "$out" | grep -qx "mxguard_logins_total 2"; then
+	if echo "$out" | grep -qx "mxguard_compromise_alerts_total 2" &&
+	   echo "$out" | grep -qx "mxguard_logins_total 3"; then
 		pass alert_is_counted_in_metrics
 	else
 		fail alert_is_counted_in_metrics "$(echo "$out" | grep -E 'compromise|logins')"
