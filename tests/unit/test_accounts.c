@@ -380,6 +380,31 @@ static bool state_lines_round_trip_and_bad_ones_are_refused(void)
 	return ok;
 }
 
+static bool sources_seen_again_after_a_restart_are_not_counted_twice(void)
+{
+	struct mxg_accounts_config c;
+	struct mxg_accounts *a, *b;
+	struct mxg_account acc;
+	bool ok;
+
+	mxg_accounts_config_defaults(&c);
+	c.hash_seed = 1;
+	a = mxg_accounts_new(&c);
+	c.hash_seed = 2;	/* a restarted daemon picks another seed */
+	b = mxg_accounts_new(&c);
+	fail(a, T0, "198.18.1.2", "lena");
+	fail(a, T0, "198.18.1.3", "lena");
+	mxg_accounts_get(a, "lena", 4, &acc);
+	ok = ASSERT_EQ(mxg_accounts_restore(b, &acc), 0, "restored");
+	fail(b, T0 + 1, "198.18.1.2", "lena");
+	fail(b, T0 + 1, "198.18.1.4", "lena");
+	ok = ok && ASSERT_EQ(mxg_accounts_get(b, "lena", 4, &acc), 0, "found") &&
+	     ASSERT_EQ(acc.sources, 3, "198.18.1.2 counted once across the restart");
+	mxg_accounts_free(a);
+	mxg_accounts_free(b);
+	return ok;
+}
+
 static bool role_list_matches_whole_words_case_insensitively(void)
 {
 	const char *l = "admin, root backup,postmaster";
@@ -426,6 +451,7 @@ int main(void)
 	TEST_RUN(long_names_are_cut_to_the_bound);
 	TEST_RUN(hostile_names_escape_to_printable_text_and_read_back);
 	TEST_RUN(state_lines_round_trip_and_bad_ones_are_refused);
+	TEST_RUN(sources_seen_again_after_a_restart_are_not_counted_twice);
 	TEST_RUN(role_list_matches_whole_words_case_insensitively);
 	TEST_RUN(failures_without_a_user_count_for_the_source_only);
 	return test_summary();

@@ -192,9 +192,15 @@ static uint32_t bytes_hash(uint64_t seed, const void *p, size_t len)
 	return (uint32_t)mix64(h ^ len);
 }
 
-static uint32_t addr_hash(uint64_t seed, const struct mxg_addr *a)
+/*
+ * The per-account source set keeps these hashes, and accounts.state keeps
+ * the set: they must mean the same after a restart (a new random seed),
+ * so they take a fixed one. They index no table: a chosen collision only
+ * makes two sources count as one.
+ */
+static uint32_t addr_hash(const struct mxg_addr *a)
 {
-	return bytes_hash(seed ^ 0x5a5a, a, sizeof(*a));
+	return bytes_hash(0x6d786775617264ULL, a, sizeof(*a));
 }
 
 static uint32_t cidr_hash(uint64_t seed, const struct mxg_cidr *c)
@@ -363,7 +369,7 @@ static struct mxg_account *acct_get(struct mxg_accounts *a, const char *name,
 static void acct_source(struct mxg_accounts *a, struct mxg_account *acc,
 			const struct mxg_addr *addr)
 {
-	uint32_t h = addr_hash(a->seed, addr);
+	uint32_t h = addr_hash(addr);
 	unsigned int i;
 
 	acc->src_bits[(h & 255) / 64] |= 1ULL << (h & 63);
