@@ -307,6 +307,15 @@ test_ban_on_compromise() {
 	else
 		fail ban_on_compromise_never_bans_ignoreip "$("$MXG" list --pin-dir "$PIN")"
 	fi
+	told() { # told ADDR YESNO: a hook for ADDR was told MXGUARD_BANNED=YESNO
+		grep -lx "MXGUARD_ADDR=$1" "$DIR"/hook.*.env 2>/dev/null |
+			xargs -r grep -qx "MXGUARD_BANNED=$2"
+	}
+	if wait_for 5 told 198.18.3.3 yes && wait_for 5 told 198.18.60.7 no; then
+		pass hook_is_told_whether_the_ban_is_in_force
+	else
+		fail hook_is_told_whether_the_ban_is_in_force "$(grep -h 'MXGUARD_ADDR\|MXGUARD_BANNED' "$DIR"/hook.*.env)"
+	fi
 	stop_daemon
 }
 

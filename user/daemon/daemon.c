@@ -381,7 +381,8 @@ static char *env_put(char *buf, size_t size, const char *name, const char *value
  * A compromise alert: run on_compromise with what it needs to know in its
  * environment, never on its command line nor through a shell.
  */
-static void run_hook(const struct mxg_compromise *c, const char *service, void *arg)
+static void run_hook(const struct mxg_compromise *c, const char *service,
+		     bool banned, void *arg)
 {
 	struct daemon *d = arg;
 	char esc[MXG_ACCT_ESC_MAX], names[MXG_ACCT_EVIDENCE_NAMES * MXG_ACCT_ESC_MAX];
@@ -421,8 +422,7 @@ static void run_hook(const struct mxg_compromise *c, const char *service, void *
 			  mxg_time_iso(c->last, t2, sizeof(t2))), n++;
 	envp[n] = env_put(e[n], sizeof(e[n]), "MXGUARD_TIME",
 			  mxg_time_iso((int64_t)time(NULL), t3, sizeof(t3))), n++;
-	envp[n] = env_put(e[n], sizeof(e[n]), "MXGUARD_BANNED",
-			  d->o.ban_on_compromise && !d->o.monitor ? "yes" : "no"), n++;
+	envp[n] = env_put(e[n], sizeof(e[n]), "MXGUARD_BANNED", banned ? "yes" : "no"), n++;
 	envp[n] = env_put(e[n], sizeof(e[n]), "MXGUARD_EVIDENCE",
 			  mxg_compromise_text(c, service, ev, sizeof(ev))), n++;
 	envp[n] = NULL;

@@ -146,6 +146,7 @@ static void engine_login(struct mxg_engine *e, const struct mxg_auth_event *ev,
 {
 	struct mxg_compromise c;
 	char text[1024];
+	bool banned = false;
 
 	e->logins++;
 	if (!ev->user[0] || !e->accounts)
@@ -155,12 +156,18 @@ static void engine_login(struct mxg_engine *e, const struct mxg_auth_event *ev,
 		return;
 	e->compromises++;
 	mxg_warn("%s", mxg_compromise_text(&c, ev->label, text, sizeof(text)));
-	if (e->ban_on_compromise &&
-	    mxg_policy_ban_now(e->policy, now, &ev->addr, "compromise", line, len) > 0)
-		e->compromise_bans++;
-	forget_refused(e);
+	if (e->ban_on_compromise) {
+		uint64_t before = e->bans[MXG_REASON_LOG];
+
+		mxg_policy_ban_now(e->policy, now, &ev->addr, "compromise", line, len);
+		/* In force: written to the maps, not refused, not a would-ban. */
+		banned = e->bans[MXG_REASON_LOG] > before;
+		if (banned)
+			e->compromise_bans++;
+		forget_refused(e);
+	}
 	if (e->on_compromise)
-		e->on_compromise(&c, ev->label, e->on_compromise_arg);
+		e->on_compromise(&c, ev->label, banned, e->on_compromise_arg);
 }
 
 void mxg_engine_event(struct mxg_engine *e, const struct mxg_auth_event *ev,

@@ -100,9 +100,12 @@ struct mxg_engine {
 	uint64_t logins;			/* successful logins seen */
 	uint64_t compromises;			/* alerts raised */
 	uint64_t compromise_bans;		/* of them, banned at once */
-	/* Told of each alert after it is logged (the daemon's hook); may be NULL. */
+	/*
+	 * Told of each alert after it is logged (the daemon's hook); banned:
+	 * ban_on_compromise put a ban in force. May be NULL.
+	 */
 	void (*on_compromise)(const struct mxg_compromise *c,
-			      const char *service, void *arg);
+			      const char *service, bool banned, void *arg);
 	void *on_compromise_arg;
 };
 
