@@ -229,6 +229,23 @@ static int login_failed(const char *t, const char *e, struct mxg_auth_event *ev,
  */
 static int login_ok(const char *t, const char *e, struct mxg_auth_event *ev)
 {
+	const char *m;
+
+	if (MXG_STARTS(t, e, "proxy(")) {
+		/*
+		 * A proxy's login: "proxy(USER): started proxying to HOST:PORT
+		 * [(T secs)]: user=<USER>, ..., rip=ADDR, ...". The user, the
+		 * client's, comes first: the marker is the first one after it
+		 * that Dovecot's fields follow.
+		 */
+		m = MXG_FIND(t, e, "): started proxying to ");
+		if (!m || !rip_and_user(m, e, ev))
+			return 0;
+		if (!ev->user[0])
+			mxg_user_copy(ev, t + 6, m);
+		ev->kind = MXG_EV_LOGIN;
+		return 1;
+	}
 	if (!MXG_STARTS(t, e, "Login: user=<") || !rip_and_user(t + 7, e, ev))
 		return 0;
 	ev->kind = MXG_EV_LOGIN;
@@ -398,7 +415,7 @@ static bool v24_tail(const char *in, const char *close, const char *e,
 	if (c - 1 - in > 64 + 3)
 		return false;
 	sp->user_end = c - 1;
-	/* "<SESSION>" groups after the parenthesis (the last is the session), then ": ". */
+	/* "<PID><SESSION>" after the parenthesis (the last is the session). */
 	p = close + 1;
 	sp->sess = NULL;
 	while (p < e && *p == '<') {
