@@ -377,6 +377,32 @@ static char *env_put(char *buf, size_t size, const char *name, const char *value
 	return buf;
 }
 
+/* One on_compromise run, as the writer thread gets it: all it needs, copied. */
+#define HOOK_ENV_N	16
+#define HOOK_ENV_LEN	(MXG_ACCT_EVIDENCE_NAMES * MXG_ACCT_ESC_MAX + 64)
+struct hook_job {
+	struct mxg_hooks *hooks;
+	uint64_t timeout_ns;
+	char path[PATH_MAX];
+	char *envp[HOOK_ENV_N + 1];
+	char env[HOOK_ENV_N][HOOK_ENV_LEN];
+};
+
+/* In the writer thread: posix_spawn waits for the exec, the loop must not. */
+static void hook_job_run(void *arg)
+{
+	struct hook_job *j = arg;
+	int ret;
+
+	ret = mxg_hook_run(j->hooks, j->path, j->envp, j->timeout_ns);
+	if (ret == -EBUSY)
+		mxg_warn("on_compromise: %u hooks still running: not run for this alert",
+			 MXG_HOOKS_MAX);
+	else if (ret)
+		mxg_err("cannot run on_compromise %s: %s", j->path, strerror(-ret));
+	free(j);
+}
+
 /*
  * A compromise alert: run on_compromise with what it needs to know in its
  * environment, never on its command line nor through a shell.
@@ -388,14 +414,20 @@ static void run_hook(const struct mxg_compromise *c, const char *service,
 	char esc[MXG_ACCT_ESC_MAX], names[MXG_ACCT_EVIDENCE_NAMES * MXG_ACCT_ESC_MAX];
 	char addr[MXG_ADDR_STRLEN], src[MXG_CIDR_STRLEN], t1[32], t2[32], t3[32];
 	char num[3][24], ev[1024];
-	char e[16][MXG_ACCT_EVIDENCE_NAMES * MXG_ACCT_ESC_MAX + 64];
-	char *envp[17];
+	struct hook_job *j;
 	size_t off = 0;
 	unsigned int i, n = 0;
-	int ret;
 
 	if (!d->o.on_compromise[0] || !d->hooks)
 		return;
+	j = malloc(sizeof(*j));
+	if (!j) {
+		mxg_err("cannot run on_compromise %s: out of memory", d->o.on_compromise);
+		return;
+	}
+	j->hooks = d->hooks;
+	j->timeout_ns = d->o.on_compromise_timeout_ns;
+	snprintf(j->path, sizeof(j->path), "%s", d->o.on_compromise);
 	names[0] = '\0';
 	for (i = 0; i < c->n_names && off < sizeof(names); i++)
 		off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", i ? " " : "",
@@ -403,36 +435,28 @@ static void run_hook(const struct mxg_compromise *c, const char *service,
 	snprintf(num[0], sizeof(num[0]), "%u", c->failures);
 	snprintf(num[1], sizeof(num[1]), "%u", c->account_failures);
 	snprintf(num[2], sizeof(num[2]), "%u", c->accounts_tried);
-	envp[n] = env_put(e[n], sizeof(e[n]), "PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), n++;
-	envp[n] = env_put(e[n], sizeof(e[n]), "MXGUARD_EVENT", "compromise"), n++;
-	envp[n] = env_put(e[n], sizeof(e[n]), "MXGUARD_ACCOUNT",
-			  mxg_acct_escape(c->name, c->name_len, esc)), n++;
-	envp[n] = env_put(e[n], sizeof(e[n]), "MXGUARD_ADDR",
-			  mxg_addr_str(&c->addr, addr, sizeof(addr))), n++;
-	envp[n] = env_put(e[n], sizeof(e[n]), "MXGUARD_SOURCE",
-			  mxg_cidr_str(&c->source, src, sizeof(src))), n++;
-	envp[n] = env_put(e[n], sizeof(e[n]), "MXGUARD_SERVICE", service ? service : ""), n++;
-	envp[n] = env_put(e[n], sizeof(e[n]), "MXGUARD_FAILURES", num[0]), n++;
-	envp[n] = env_put(e[n], sizeof(e[n]), "MXGUARD_ACCOUNT_FAILURES", num[1]), n++;
-	envp[n] = env_put(e[n], sizeof(e[n]), "MXGUARD_ACCOUNTS_TRIED", num[2]), n++;
-	envp[n] = env_put(e[n], sizeof(e[n]), "MXGUARD_ACCOUNTS", names), n++;
-	envp[n] = env_put(e[n], sizeof(e[n]), "MXGUARD_FIRST_FAILURE",
-			  mxg_time_iso(c->first, t1, sizeof(t1))), n++;
-	envp[n] = env_put(e[n], sizeof(e[n]), "MXGUARD_LAST_FAILURE",
-			  mxg_time_iso(c->last, t2, sizeof(t2))), n++;
-	envp[n] = env_put(e[n], sizeof(e[n]), "MXGUARD_TIME",
-			  mxg_time_iso((int64_t)time(NULL), t3, sizeof(t3))), n++;
-	envp[n] = env_put(e[n], sizeof(e[n]), "MXGUARD_BANNED", banned ? "yes" : "no"), n++;
-	envp[n] = env_put(e[n], sizeof(e[n]), "MXGUARD_EVIDENCE",
-			  mxg_compromise_text(c, service, ev, sizeof(ev))), n++;
-	envp[n] = NULL;
-	ret = mxg_hook_run(d->hooks, d->o.on_compromise, envp,
-			   d->o.on_compromise_timeout_ns);
-	if (ret == -EBUSY)
-		mxg_warn("on_compromise: %u hooks still running: not run for this alert",
-			 MXG_HOOKS_MAX);
-	else if (ret)
-		mxg_err("cannot run on_compromise %s: %s", d->o.on_compromise, strerror(-ret));
+#define PUT(name, value) (j->envp[n] = env_put(j->env[n], HOOK_ENV_LEN, name, value), n++)
+	PUT("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+	PUT("MXGUARD_EVENT", "compromise");
+	PUT("MXGUARD_ACCOUNT", mxg_acct_escape(c->name, c->name_len, esc));
+	PUT("MXGUARD_ADDR", mxg_addr_str(&c->addr, addr, sizeof(addr)));
+	PUT("MXGUARD_SOURCE", mxg_cidr_str(&c->source, src, sizeof(src)));
+	PUT("MXGUARD_SERVICE", service ? service : "");
+	PUT("MXGUARD_FAILURES", num[0]);
+	PUT("MXGUARD_ACCOUNT_FAILURES", num[1]);
+	PUT("MXGUARD_ACCOUNTS_TRIED", num[2]);
+	PUT("MXGUARD_ACCOUNTS", names);
+	PUT("MXGUARD_FIRST_FAILURE", mxg_time_iso(c->first, t1, sizeof(t1)));
+	PUT("MXGUARD_LAST_FAILURE", mxg_time_iso(c->last, t2, sizeof(t2)));
+	PUT("MXGUARD_TIME", mxg_time_iso((int64_t)time(NULL), t3, sizeof(t3)));
+	PUT("MXGUARD_BANNED", banned ? "yes" : "no");
+	PUT("MXGUARD_EVIDENCE", mxg_compromise_text(c, service, ev, sizeof(ev)));
+#undef PUT
+	j->envp[n] = NULL;
+	if (mxg_saver_call(d->saver, hook_job_run, j)) {
+		mxg_err("cannot run on_compromise %s: out of memory", d->o.on_compromise);
+		free(j);
+	}
 }
 
 static void accounts_report(const char *msg, void *arg)
@@ -1097,9 +1121,6 @@ static void teardown(struct daemon *d)
 		save_state(d, true, 0);
 	if (d->ready)
 		save_accounts(d, true);
-	/* A hook gets a moment to finish, then goes: none outlives us. */
-	mxg_hooks_free(d->hooks, 2000);
-	d->hooks = NULL;
 	if (d->saver) {
 		if (mxg_saver_flush(d->saver, SAVER_STOP_MS))
 			mxg_warn("%u state files could not be written before stopping",
@@ -1107,6 +1128,12 @@ static void teardown(struct daemon *d)
 		mxg_saver_free(d->saver);
 		d->saver = NULL;
 	}
+	/*
+	 * Hooks were started by the writer, which has stopped: each gets a
+	 * moment to finish, then goes; none outlives us.
+	 */
+	mxg_hooks_free(d->hooks, 2000);
+	d->hooks = NULL;
 	/* Its lookups ran or never will: the thread is gone. */
 	mxg_reconcile_free(d->reconcile);
 	d->reconcile = NULL;

@@ -2,6 +2,7 @@
 /* Operator hooks run off the event loop: see hook.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <spawn.h>
@@ -19,34 +20,49 @@
 #include "units.h"
 
 struct running {
-	pid_t pid;		/* 0: free */
+	pid_t pid;		/* 0: free; -1: being started */
 	uint64_t deadline_ns;	/* CLOCK_MONOTONIC */
 	bool killed;
 	char path[64];		/* for messages: the start of it */
 };
 
+/* mu guards everything: the writer thread starts hooks, the loop reaps. */
 struct mxg_hooks {
+	pthread_mutex_t mu;
 	struct running r[MXG_HOOKS_MAX];
 	struct mxg_hook_stats st;
 };
 
 struct mxg_hooks *mxg_hooks_new(void)
 {
-	return calloc(1, sizeof(struct mxg_hooks));
+	struct mxg_hooks *h = calloc(1, sizeof(struct mxg_hooks));
+
+	if (h)
+		pthread_mutex_init(&h->mu, NULL);
+	return h;
 }
 
 unsigned int mxg_hooks_running(const struct mxg_hooks *h)
 {
+	struct mxg_hooks *m = (struct mxg_hooks *)h;
 	unsigned int i, n = 0;
 
-	for (i = 0; h && i < MXG_HOOKS_MAX; i++)
+	if (!h)
+		return 0;
+	pthread_mutex_lock(&m->mu);
+	for (i = 0; i < MXG_HOOKS_MAX; i++)
 		n += h->r[i].pid != 0;
+	pthread_mutex_unlock(&m->mu);
 	return n;
 }
 
 void mxg_hooks_stats(const struct mxg_hooks *h, struct mxg_hook_stats *st)
 {
+	struct mxg_hooks *m = (struct mxg_hooks *)h;
+
+	pthread_mutex_lock(&m->mu);
 	*st = h->st;
+	pthread_mutex_unlock(&m->mu);
 }
 
 int mxg_hook_run(struct mxg_hooks *h, const char *path, char *const envp[],
@@ -61,22 +77,30 @@ int mxg_hook_run(struct mxg_hooks *h, const char *path, char *const envp[],
 	pid_t pid;
 	int ret;
 
+	/* A slot, held while the spawn runs outside the lock. */
+	pthread_mutex_lock(&h->mu);
 	for (i = 0; i < MXG_HOOKS_MAX && !r; i++)
 		if (!h->r[i].pid)
 			r = &h->r[i];
 	if (!r) {
 		h->st.skipped++;
+		pthread_mutex_unlock(&h->mu);
 		return -EBUSY;
 	}
+	r->pid = -1;
+	pthread_mutex_unlock(&h->mu);
 	sigemptyset(&none);
 	sigfillset(&all);
 	sigdelset(&all, SIGKILL);
 	sigdelset(&all, SIGSTOP);
-	if (posix_spawnattr_init(&at))
-		return -ENOMEM;
+	if (posix_spawnattr_init(&at)) {
+		ret = ENOMEM;
+		goto out_free_slot;
+	}
 	if (posix_spawn_file_actions_init(&fa)) {
 		posix_spawnattr_destroy(&at);
-		return -ENOMEM;
+		ret = ENOMEM;
+		goto out_free_slot;
 	}
 	/*
 	 * The daemon blocks the signals its signalfd reads and ignores
@@ -98,16 +122,23 @@ int mxg_hook_run(struct mxg_hooks *h, const char *path, char *const envp[],
 		ret = ENOMEM;
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
-	if (ret) {
-		h->st.failed++;
-		return -ret;
-	}
-	r->pid = pid;
+	if (ret)
+		goto out_free_slot;
+	pthread_mutex_lock(&h->mu);
 	r->deadline_ns = mxg_mono_ns() + timeout_ns;
 	r->killed = false;
 	snprintf(r->path, sizeof(r->path), "%s", path);
+	r->pid = pid;
 	h->st.started++;
+	pthread_mutex_unlock(&h->mu);
 	return 0;
+
+out_free_slot:
+	pthread_mutex_lock(&h->mu);
+	r->pid = 0;
+	h->st.failed++;
+	pthread_mutex_unlock(&h->mu);
+	return -ret;
 }
 
 static void ended(struct mxg_hooks *h, struct running *r, int status)
@@ -139,9 +170,12 @@ void mxg_hooks_reap(struct mxg_hooks *h)
 	int status;
 	pid_t ret;
 
-	for (i = 0; h && i < MXG_HOOKS_MAX; i++) {
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->mu);
+	for (i = 0; i < MXG_HOOKS_MAX; i++) {
 		r = &h->r[i];
-		if (!r->pid)
+		if (r->pid <= 0)
 			continue;
 		ret = waitpid(r->pid, &status, WNOHANG);
 		if (ret == r->pid) {
@@ -158,6 +192,7 @@ void mxg_hooks_reap(struct mxg_hooks *h)
 			r->killed = true;
 		}
 	}
+	pthread_mutex_unlock(&h->mu);
 }
 
 void mxg_hooks_free(struct mxg_hooks *h, int wait_ms)
@@ -174,8 +209,9 @@ void mxg_hooks_free(struct mxg_hooks *h, int wait_ms)
 		if (mxg_hooks_running(h))
 			nanosleep(&ts, NULL);
 	}
+	/* No thread starts hooks any more: the writer has stopped. */
 	for (i = 0; i < MXG_HOOKS_MAX; i++) {
-		if (!h->r[i].pid)
+		if (h->r[i].pid <= 0)
 			continue;
 		kill(-h->r[i].pid, SIGKILL);
 		kill(h->r[i].pid, SIGKILL);
@@ -184,5 +220,6 @@ void mxg_hooks_free(struct mxg_hooks *h, int wait_ms)
 			ended(h, &h->r[i], status);
 		h->r[i].pid = 0;
 	}
+	pthread_mutex_destroy(&h->mu);
 	free(h);
 }

@@ -5,11 +5,13 @@
  * environment, none of the daemon's file descriptors, default signal
  * dispositions and an empty signal mask, in a process group of its own.
  *
- * The event loop never waits for one: posix_spawn returns once the child
- * has exec'd (glibc uses CLONE_VFORK), and mxg_hooks_reap, called from
+ * The event loop never waits for one: the daemon calls mxg_hook_run in
+ * its writer thread (posix_spawn returns only once the child has exec'd,
+ * a millisecond or more on a busy host), and mxg_hooks_reap, called from
  * the daemon's timer, collects those that ended and kills (the whole
- * group) those past their time. At most MXG_HOOKS_MAX run at once; an
- * alert beyond that is not run, and counted.
+ * group) those past their time. The two may run in different threads.
+ * At most MXG_HOOKS_MAX run at once; an alert beyond that is not run,
+ * and counted.
  */
 #ifndef MXG_HOOK_H
 #define MXG_HOOK_H
