@@ -3,7 +3,8 @@
 # Benchmarks never fail on a timing; they print tables. Everything runs in
 # namespaces and directories made here and removed at exit.
 #
-#   1. XDP cost per packet (BPF_PROG_TEST_RUN) beside an XDP_PASS-only program
+#   1. XDP cost per packet (BPF_PROG_TEST_RUN) beside an XDP_PASS-only program;
+#      the parser's worst lines; the accounts store beside the ban policy
 #   2. mxguard scan vs fail2ban-regex postfix[mode=auth]: lines/s and memory
 #   3. ban latency, log line -> map entry: mxguard run vs fail2ban + mxguard action
 #   4. dropping a denylisted flood: mxguard XDP vs nftables vs iptables
@@ -29,6 +30,9 @@ section "XDP per-packet cost (BPF_PROG_TEST_RUN, ns/packet)"
 
 section "Parser: a normal line beside the worst 1 MiB line per family (ns/byte; linear matchers stay close)"
 "$BUILD"/tests/bench/bench_parse_worst || echo "SKIP parser worst case: bench_parse_worst failed"
+
+section "Attacked accounts: cost per AUTH failure beside the ban policy's; accounts.state off the loop"
+"$BUILD"/tests/bench/bench_accounts || echo "SKIP accounts: bench_accounts failed"
 
 # ---------------------------------------------------------------- 2
 section "Log scanning: mxguard scan vs fail2ban-regex postfix[mode=auth]"

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "clock.h"
 #include "config.h"
 #include "engine.h"
 #include "test.h"
@@ -331,6 +332,88 @@ static bool haraka_auth_parameters_never_reach_evidence(void)
 	return ok;
 }
 
+#define PL(ip, user) "May  1 10:00:05 mx postfix/submission/smtpd[8]: 4QX: client=unknown[" ip \
+	"], sasl_method=LOGIN, sasl_username=" user
+
+struct alerts {
+	unsigned int n, banned;
+	char addr[MXG_ADDR_STRLEN];
+	char name[MXG_ACCT_NAME_MAX + 1];
+};
+
+static void on_alert(const struct mxg_compromise *c, const char *service,
+		     bool banned, void *arg)
+{
+	struct alerts *a = arg;
+
+	a->n++;
+	a->banned += banned;
+	mxg_addr_str(&c->addr, a->addr, sizeof(a->addr));
+	memcpy(a->name, c->name, c->name_len);
+	a->name[c->name_len] = '\0';
+}
+
+static bool login_after_guessing_raises_one_alert_and_bans_when_asked(void)
+{
+	struct mxg_engine e;
+	struct alerts al = { 0 };
+	struct mxg_addr x = { .family = 4, .a = { 198, 18, 7, 1 } };
+	bool ok = true;
+
+	if (!engine_up(&e))
+		return false;
+	e.on_compromise = on_alert;
+	e.on_compromise_arg = &al;
+	e.ban_on_compromise = true;
+	feed(&e, PF("01", "198.18.7.1", "admin"), NULL);
+	feed(&e, PF("02", "198.18.7.1", "info"), NULL);
+	feed(&e, PF("03", "198.18.7.1", "sales"), NULL);
+	ok &= ASSERT_EQ(mxg_policy_bans(e.policy), 0, "three failures ban nobody");
+	feed(&e, PL("198.18.9.9", "alice"), NULL);
+	ok &= ASSERT_EQ(al.n, 0, "a login without failures raises nothing");
+	feed(&e, PL("198.18.7.1", "sales"), NULL);
+	ok &= ASSERT_EQ(al.n, 1, "the guesser's login raises the alert") &&
+	      ASSERT_STREQ(al.addr, "198.18.7.1", "its address") &&
+	      ASSERT_STREQ(al.name, "sales", "the account");
+	ok &= ASSERT_EQ(e.logins, 2, "logins counted") &&
+	      ASSERT_EQ(e.compromises, 1, "alerts counted") &&
+	      ASSERT_TRUE(mxg_policy_is_banned(e.policy, mxg_boot_ns(), &x),
+			  "banned at once, through the policy") &&
+	      /* This engine has no maps: nothing is in force, nor said to be. */
+	      ASSERT_EQ(e.compromise_bans, 0, "no ban in force without maps") &&
+	      ASSERT_EQ(al.banned, 0, "the hook is not told of one");
+	mxg_engine_free(&e);
+	return ok;
+}
+
+static bool ban_on_compromise_never_bans_ignoreip(void)
+{
+	struct mxg_engine e;
+	struct alerts al = { 0 };
+	char err[512];
+	bool ok = true;
+
+	memset(&e, 0, sizeof(e));
+	mxg_config_defaults(&opts);
+	if (mxg_config_set(&opts, "ignoreip=198.18.7.0/24", err, sizeof(err)) ||
+	    mxg_config_set(&opts, "ban_on_compromise=yes", err, sizeof(err)) ||
+	    mxg_engine_init(&e, &opts, NULL, err, sizeof(err))) {
+		fprintf(stderr, "  %s\n", err);
+		return false;
+	}
+	e.on_compromise = on_alert;
+	e.on_compromise_arg = &al;
+	feed(&e, PF("01", "198.18.7.2", "a"), NULL);
+	feed(&e, PF("02", "198.18.7.2", "b"), NULL);
+	feed(&e, PF("03", "198.18.7.2", "c"), NULL);
+	feed(&e, PL("198.18.7.2", "c"), NULL);
+	ok &= ASSERT_EQ(al.n, 1, "the alert is raised all the same") &&
+	      ASSERT_EQ(e.compromise_bans, 0, "ignoreip wins over the ban") &&
+	      ASSERT_EQ(mxg_policy_bans(e.policy), 0, "no ban record");
+	mxg_engine_free(&e);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_RUN(one_stamp_seen_three_times_is_counted_once);
@@ -343,5 +426,7 @@ int main(void)
 	TEST_RUN(a_pair_merges_once_and_a_third_report_counts);
 	TEST_RUN(replayed_reports_out_of_time_order_still_pair);
 	TEST_RUN(haraka_auth_parameters_never_reach_evidence);
+	TEST_RUN(login_after_guessing_raises_one_alert_and_bans_when_asked);
+	TEST_RUN(ban_on_compromise_never_bans_ignoreip);
 	return test_summary();
 }

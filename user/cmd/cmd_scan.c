@@ -13,8 +13,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "accounts_view.h"
 #include "cli.h"
 #include "commands.h"
+#include "engine.h"
 #include "logtime.h"
 #include "parse.h"
 #include "readfile.h"
@@ -22,7 +24,71 @@
 struct scan_out {
 	bool json;
 	unsigned long matched[MXG_SVC_COUNT];
+	/* --accounts: the store the events go to, instead of one line each. */
+	struct mxg_accounts *accounts;
+	int64_t last_time;		/* for lines that carry no time */
+	unsigned long logins, alerts;
 };
+
+static void json_alert(const struct mxg_compromise *c, const char *service,
+		       const char *file, unsigned long lineno)
+{
+	char name[MXG_ACCT_NAME_MAX + 1], buf[MXG_CIDR_STRLEN], t[32];
+	unsigned int i;
+
+	fputs("{\"alert\":\"compromise\",\"file\":", stdout);
+	json_str(stdout, file);
+	printf(",\"line\":%lu,\"account\":", lineno);
+	memcpy(name, c->name, c->name_len);
+	name[c->name_len] = '\0';
+	json_str(stdout, name);
+	printf(",\"addr\":\"%s\"", mxg_addr_str(&c->addr, buf, sizeof(buf)));
+	printf(",\"source\":\"%s\",\"service\":", mxg_cidr_str(&c->source, buf, sizeof(buf)));
+	json_str(stdout, service);
+	printf(",\"failures\":%u,\"account_failures\":%u,\"accounts_tried\":%u",
+	       c->failures, c->account_failures, c->accounts_tried);
+	printf(",\"first_failure\":\"%s\"", mxg_time_iso(c->first, t, sizeof(t)));
+	printf(",\"last_failure\":\"%s\",\"names_tried\":[", mxg_time_iso(c->last, t, sizeof(t)));
+	for (i = 0; i < c->n_names; i++) {
+		memcpy(name, c->names[i], c->names_len[i]);
+		name[c->names_len[i]] = '\0';
+		if (i)
+			fputc(',', stdout);
+		json_str(stdout, name);
+	}
+	fputs("]}\n", stdout);
+}
+
+/* --accounts: failures and logins into the store; an alert is said at once. */
+static int account_event(struct scan_out *o, const struct mxg_auth_event *ev,
+			 const char *file, unsigned long lineno)
+{
+	struct mxg_compromise c;
+	char text[1024];
+	int64_t t;
+
+	if (ev->time > o->last_time)
+		o->last_time = ev->time;
+	t = ev->time ? ev->time : o->last_time;
+	if (ev->kind == MXG_EV_AUTH) {
+		o->matched[ev->service]++;
+		mxg_accounts_failure(o->accounts, t, &ev->addr,
+				     ev->user[0] ? ev->user : NULL, ev->attempts);
+		return 0;
+	}
+	if (ev->kind != MXG_EV_LOGIN || !ev->user[0])
+		return 0;
+	o->logins++;
+	if (mxg_accounts_success(o->accounts, t, &ev->addr, ev->user, &c) != 1)
+		return 0;
+	o->alerts++;
+	if (o->json)
+		json_alert(&c, ev->label, file, lineno);
+	else
+		printf("%s:%lu %s\n", file, lineno,
+		       mxg_compromise_text(&c, ev->label, text, sizeof(text)));
+	return 0;
+}
 
 static int print_event(const struct mxg_auth_event *ev, const char *line,
 		       size_t len, const char *file, unsigned long lineno,
@@ -31,6 +97,8 @@ static int print_event(const struct mxg_auth_event *ev, const char *line,
 	struct scan_out *o = arg;
 	char abuf[MXG_ADDR_STRLEN], tbuf[32];
 
+	if (o->accounts)
+		return account_event(o, ev, file, lineno);
 	o->matched[ev->service]++;
 	mxg_addr_str(&ev->addr, abuf, sizeof(abuf));
 	if (!o->json) {
@@ -65,6 +133,7 @@ struct scan_args {
 	bool json;
 	struct mxg_parser *p;
 	bool probes;
+	bool accounts;
 };
 
 /* --pattern: compiled into the parser now, so a bad one names itself. */
@@ -83,6 +152,9 @@ static const struct cli_opt scan_opts[] = {
 	  .parse = parse_pattern, .repeat = true },
 	{ "probes", 0, CLI_FLAG, NULL, "also report hostile probes (lost connection after "
 	  "AUTH, non-SMTP commands, postscreen pregreet)", .off = offsetof(struct scan_args, probes) },
+	{ "accounts", 0, CLI_FLAG, NULL, "instead of each failure: the attacked accounts, "
+	  "successful logins too, and the logins that look like a guessed password "
+	  "(as mxguard accounts shows them)", .off = offsetof(struct scan_args, accounts) },
 	{ 0 }
 };
 
@@ -97,6 +169,9 @@ const struct cli_command cli_scan = {
 		 "nginx:FILE, zimbra:FILE, stalwart:FILE, roundcube:FILE, sogo:FILE\n"
 		 "(the default paths of Exim, Haraka, nginx, Zimbra, Roundcube and SOGo\n"
 		 "are known without it).\n"
+		 "With --accounts, the account names instead, with the logins from a\n"
+		 "source that was guessing shortly before (the default compromise_*\n"
+		 "settings), as `mxguard accounts` shows the daemon's.\n"
 		 "Exit status: 0 ok, 1 a file could not be read, 2 bad usage.",
 	.opts = scan_opts, .min_operands = 1, .max_operands = CLI_ANY,
 	.missing = "no FILE given",
@@ -109,6 +184,7 @@ int cmd_scan(int argc, char **argv)
 	struct scan_out out = { 0 };
 	struct cli_ctx ctx;
 	unsigned long total = 0, lines, all = 0;
+	struct mxg_options *defaults = NULL;
 	struct mxg_parser *p;
 	int i, rc, status = EXIT_OK;
 
@@ -127,6 +203,23 @@ int cmd_scan(int argc, char **argv)
 	out.json = a.json;
 	if (a.probes)
 		mxg_parser_set_flags(p, MXG_PARSE_HOSTILE);
+	if (a.accounts) {
+		struct mxg_accounts_config ac;
+
+		defaults = malloc(sizeof(*defaults));
+		if (defaults) {
+			mxg_config_defaults(defaults);
+			mxg_engine_accounts_config(defaults, &ac);
+			out.accounts = mxg_accounts_new(&ac);
+		}
+		if (!out.accounts) {
+			fprintf(stderr, "mxguard scan: cannot create the accounts store: %s\n",
+				strerror(errno));
+			status = EXIT_RUNTIME;
+			goto out;
+		}
+		mxg_parser_set_flags(p, (a.probes ? MXG_PARSE_HOSTILE : 0) | MXG_PARSE_LOGIN);
+	}
 
 	for (i = 0; i < ctx.argc; i++) {
 		const char *path;
@@ -147,6 +240,13 @@ int cmd_scan(int argc, char **argv)
 			status = EXIT_RUNTIME;
 		}
 	}
+	if (out.accounts) {
+		struct accounts_view v = { .json = a.json, .roles = defaults->role_accounts };
+
+		if (!a.json)
+			printf("%s", out.alerts ? "\n" : "");
+		accounts_view_print(out.accounts, &v, stdout);
+	}
 	fflush(stdout);
 	for (i = 0; i < MXG_SVC_COUNT; i++)
 		all += out.matched[i];
@@ -155,8 +255,12 @@ int cmd_scan(int argc, char **argv)
 		if (out.matched[i])
 			fprintf(stderr, ", %s %lu", mxg_service_name(i),
 				out.matched[i]);
+	if (out.accounts)
+		fprintf(stderr, "; %lu logins, %lu likely guessed", out.logins, out.alerts);
 	fputc('\n', stderr);
 out:
+	mxg_accounts_free(out.accounts);
+	free(defaults);
 	mxg_parser_free(p);
 	return status;
 }

@@ -31,4 +31,8 @@ extern const struct cli_command cli_run, cli_ban, cli_unban, cli_list, cli_stats
 	cli_detach, cli_scan, cli_status, cli_top, cli_allow, cli_import, cli_export,
 	cli_evidence, cli_reload, cli_check_config, cli_replay, cli_probe;
 
+/* The attacked accounts (cmd_accounts.c). */
+int cmd_accounts(int argc, char **argv);
+extern const struct cli_command cli_accounts;
+
 #endif

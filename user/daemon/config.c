@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "parse.h"
@@ -42,6 +43,11 @@ struct cfg_key {
 };
 
 #define OFF(f) offsetof(struct mxg_options, f)
+
+#define MXG_ROLES_DEFAULT \
+	"admin administrator root backup web webmaster www test info sales " \
+	"office postmaster mail support contact user guest demo noreply " \
+	"marketing billing hr"
 
 static const char *const xdp_modes[] = { "auto", "native", "generic", NULL };
 static const char *const scopes[] = { "smtp", "all", NULL };
@@ -91,6 +97,16 @@ static const struct cfg_key keys[] = {
 	  "Seconds within findtime a prefix may hit the SYN rate limit before it is banned." },
 	{ "policy", "ignoreip", T_CIDRS, OFF(ignoreip), 0, "", 0, 0, NULL, true,
 	  "Ranges never banned from log evidence (loopback and own addresses always are)." },
+	{ "policy", "compromise_window", T_DURATION, OFF(compromise_window_ns), 0, "1h", MXG_SEC_NS, 7 * 86400 * MXG_SEC_NS, NULL, true,
+	  "A successful login from a host, or its range_v4/range_v6 range, that failed within this long before (compromise_failures times on that account, or on compromise_accounts accounts) is a likely guessed password: logged as a warning, counted, flagged in mxguard accounts." },
+	{ "policy", "compromise_failures", T_UINT, OFF(compromise_failures), 0, "3", 1, 1000, NULL, true,
+	  "Failures against the account itself that make the source's login suspect (one mistyped password is not a guess)." },
+	{ "policy", "compromise_accounts", T_UINT, OFF(compromise_accounts), 0, "3", 2, 1000, NULL, true,
+	  "Distinct accounts a source failed on within compromise_window that make it a guesser, whichever account it then gets into." },
+	{ "policy", "ban_on_compromise", T_BOOL, OFF(ban_on_compromise), 0, "no", 0, 0, NULL, true,
+	  "Ban the address of a likely guessed login at once, through the normal ban path (allow and ignoreip still win)." },
+	{ "policy", "role_accounts", T_STRING, OFF(role_accounts), MXG_ROLE_ACCOUNTS_LEN, MXG_ROLES_DEFAULT, 0, 0, NULL, true,
+	  "Generic role names that guessers try; mxguard accounts flags those that exist (ever logged in). Space separated, case-insensitive." },
 
 	{ "logs", "log", T_PATHS, OFF(n_logs), 0, "", 0, 0, NULL, false,
 	  "Mail log files to follow (rotation and not-yet-existing files handled). A syslog file is read line by line by the parser of each line's program; SERVER:PATH binds a file one server writes itself (exim:/var/log/exim4/mainlog, haraka:, exchange:, domino:, maddy:, dovecot:, nginx:, zimbra:, stalwart:, roundcube:, sogo:, or a pattern's program)." },
@@ -107,9 +123,80 @@ static const struct cfg_key keys[] = {
 	  "Prometheus listen address, or \"off\"." },
 	{ "daemon", "verbose", T_BOOL, OFF(verbose), 0, "no", 0, 0, NULL, true,
 	  "Log debug messages." },
+	{ "daemon", "on_compromise", T_STRING, OFF(on_compromise), PATH_MAX, "", 0, 0, NULL, true,
+	  "Program run (without a shell, no arguments) on each compromise alert, with MXGUARD_ACCOUNT, MXGUARD_ADDR, MXGUARD_SOURCE and the evidence in its environment; empty: none." },
+	{ "daemon", "on_compromise_timeout", T_DURATION, OFF(on_compromise_timeout_ns), 0, "10s", MXG_SEC_NS, 600 * MXG_SEC_NS, NULL, true,
+	  "How long on_compromise may run before it is killed." },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* role_accounts: words a login name could be, not any text. */
+static int check_roles(const char *v, char *err, size_t errlen)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	size_t n;
+
+	while (*p) {
+		while (*p == ' ' || *p == ',' || *p == '\t')
+			p++;
+		n = strcspn((const char *)p, " ,\t");
+		if (n > 64) {
+			snprintf(err, errlen, "\"%.20s...\": a name is at most 64 bytes", p);
+			return -EINVAL;
+		}
+		for (; n; n--, p++) {
+			if (*p < 0x21 || *p > 0x7e) {
+				snprintf(err, errlen, "names are printable ASCII words (byte 0x%02x)", *p);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+/* on_compromise: run with execve, so an absolute path to a program. */
+static int check_hook(const char *v, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (!*v)
+		return 0;
+	if (v[0] != '/') {
+		snprintf(err, errlen, "\"%s\": must be an absolute path (it is run without a shell)", v);
+		return -EINVAL;
+	}
+	if (stat(v, &st) || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
+		snprintf(err, errlen, "\"%s\": not an executable file", v);
+		return -EINVAL;
+	}
+	/* The daemon runs it as itself: nobody else may change what it runs. */
+	if (st.st_mode & 022) {
+		snprintf(err, errlen, "\"%s\": writable by group or others (chmod go-w)", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* String keys whose values need more than a length check. */
+static const struct {
+	const char *name;
+	int (*check)(const char *v, char *err, size_t errlen);
+} string_checks[] = {
+	{ "role_accounts", check_roles },
+	{ "on_compromise", check_hook },
+};
+
+static int string_check(const struct cfg_key *k, const char *v, char *err,
+			size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(string_checks) / sizeof(string_checks[0]); i++)
+		if (!strcmp(k->name, string_checks[i].name))
+			return string_checks[i].check(v, err, errlen);
+	return 0;
+}
 
 _Static_assert(N_KEYS <= 64, "touched[] too small");
 
@@ -362,6 +449,8 @@ static int key_set(struct mxg_options *o, const struct cfg_key *k,
 			snprintf(err, errlen, "value longer than %zu bytes", k->size - 1);
 			return -EINVAL;
 		}
+		if (string_check(k, v, err, errlen))
+			return -EINVAL;
 		strcpy(p, v);
 		return 0;
 	case T_ENUM:

@@ -25,6 +25,7 @@
 #define MXG_MAX_CIDRS 256
 #define MXG_MAX_PATTERNS 32
 #define MXG_PATTERN_LEN 512
+#define MXG_ROLE_ACCOUNTS_LEN 1024
 
 enum mxg_deny_scope {
 	MXG_SCOPE_SMTP = 0,	/* deny drops traffic to the protected ports */
@@ -69,6 +70,12 @@ struct mxg_options {
 	unsigned int floor_v6;
 	unsigned int rate_events;
 	struct mxg_cidr_list ignoreip;
+	/* [policy] the attacked accounts and the compromise alert */
+	uint64_t compromise_window_ns;
+	unsigned int compromise_failures;
+	unsigned int compromise_accounts;
+	bool ban_on_compromise;
+	char role_accounts[MXG_ROLE_ACCOUNTS_LEN];
 
 	/* [logs] */
 	unsigned int n_logs;
@@ -82,6 +89,8 @@ struct mxg_options {
 	char state_dir[PATH_MAX];
 	char metrics[64];
 	bool verbose;
+	char on_compromise[PATH_MAX];
+	uint64_t on_compromise_timeout_ns;
 
 	/* Which list keys were set since the defaults (lists then replace). */
 	unsigned char touched[64];

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "accounts_file.h"
 #include "atomic.h"
 #include "clock.h"
 #include "daemon.h"
@@ -33,9 +35,11 @@
 #include "engine.h"
 #include "evidence.h"
 #include "follow.h"
+#include "hook.h"
 #include "journal.h"
 #include "loader.h"
 #include "log.h"
+#include "logtime.h"
 #include "maps.h"
 #include "metrics.h"
 #include "parse.h"
@@ -66,7 +70,7 @@
 #define RING_WARN_EVERY	60
 
 /* The state files, for reporting failed saves (and the saver's kinds). */
-enum { SAVE_LOGS, SAVE_JOURNAL, SAVE_EVIDENCE, SAVE_BANS, SAVE_N };
+enum { SAVE_LOGS, SAVE_JOURNAL, SAVE_EVIDENCE, SAVE_BANS, SAVE_ACCOUNTS, SAVE_N };
 _Static_assert(SAVE_N <= MXG_SAVER_KINDS, "one saver kind per state file");
 /* Content queued for the writer thread at most; more waits in the policy. */
 #define SAVER_MAX_BYTES	(64u << 20)
@@ -117,6 +121,17 @@ struct daemon {
 	bool lost_warned;
 	uint64_t rate_walks;	/* walks of the rate maps after a loss */
 	uint64_t rate_recovered;	/* reports fed from those walks */
+	/* The attacked accounts: their state file and the on_compromise hooks. */
+	char accounts_state[PATH_MAX + 32];
+	/*
+	 * A copy of the accounts, made in the loop (a memcpy), rendered by
+	 * the writer thread: rendering a full store takes tens of ms.
+	 */
+	pthread_mutex_t acc_mu;
+	struct mxg_account *acc_copy;
+	unsigned int acc_n;
+	uint64_t accounts_saved_alerts;	/* eng.compromises at the last save */
+	struct mxg_hooks *hooks;
 };
 
 /* The config's part for the XDP program, as the kernel layer takes it. */
@@ -267,6 +282,8 @@ static void saver_report(struct daemon *d)
 		    err ? path : d->evidence_dir);
 	err = mxg_saver_status(d->saver, SAVE_BANS, path, sizeof(path));
 	save_failed(d, SAVE_BANS, err, "cannot save bans to %s", d->bans_state);
+	err = mxg_saver_status(d->saver, SAVE_ACCOUNTS, path, sizeof(path));
+	save_failed(d, SAVE_ACCOUNTS, err, "cannot save accounts to %s", d->accounts_state);
 }
 
 static void save_state(struct daemon *d, bool bans, uint64_t evidence_ns)
@@ -298,6 +315,172 @@ static void save_state(struct daemon *d, bool bans, uint64_t evidence_ns)
 		d->eng.dirty = false;
 		d->saved_tick = d->ticks;
 	}
+}
+
+/*
+ * accounts.state: made here (the store belongs to the loop), written by
+ * the writer thread. Every TICK_SAVE_LOGS ticks when something changed,
+ * and at the next tick after an alert, so `mxguard accounts` shows it.
+ */
+/* accounts.state from the last copy, in the writer's thread. */
+static int render_accounts(void *arg, char **data, size_t *len)
+{
+	struct daemon *d = arg;
+	int ret;
+
+	pthread_mutex_lock(&d->acc_mu);
+	ret = mxg_accounts_render_list(d->acc_copy, d->acc_n, data, len);
+	pthread_mutex_unlock(&d->acc_mu);
+	return ret;
+}
+
+static void save_accounts(struct daemon *d, bool now)
+{
+	unsigned int cap;
+	int ret;
+
+	if (!d->ready || !d->eng.accounts || !d->eng.accounts_dirty)
+		return;
+	if (!now && d->ticks % TICK_SAVE_LOGS &&
+	    d->eng.compromises == d->accounts_saved_alerts)
+		return;
+	cap = mxg_accounts_capacity(d->eng.accounts);
+	if (!d->acc_copy) {
+		d->acc_copy = calloc(cap, sizeof(*d->acc_copy));
+		if (!d->acc_copy) {
+			save_failed(d, SAVE_ACCOUNTS, ENOMEM, "cannot save accounts to %s",
+				    d->accounts_state);
+			return;
+		}
+	}
+	/* The writer is making the file from the last copy: next tick. */
+	if (!now && pthread_mutex_trylock(&d->acc_mu))
+		return;
+	if (now)
+		pthread_mutex_lock(&d->acc_mu);
+	d->acc_n = mxg_accounts_copy(d->eng.accounts, d->acc_copy, cap);
+	pthread_mutex_unlock(&d->acc_mu);
+	/* Queued once: a newer copy is what a queued render will use. */
+	ret = mxg_saver_put(d->saver, SAVE_ACCOUNTS, d->accounts_state, 0600,
+			    NULL, 0, render_accounts, d);
+	if (save_failed(d, SAVE_ACCOUNTS, -ret, "cannot save accounts to %s",
+			d->accounts_state))
+		return;
+	d->eng.accounts_dirty = false;
+	d->accounts_saved_alerts = d->eng.compromises;
+}
+
+/* An environment variable for a hook, "NAME=value", into a fixed buffer. */
+static char *env_put(char *buf, size_t size, const char *name, const char *value)
+{
+	snprintf(buf, size, "%s=%s", name, value);
+	return buf;
+}
+
+/* One on_compromise run, as the writer thread gets it: all it needs, copied. */
+#define HOOK_ENV_N	16
+#define HOOK_ENV_LEN	(MXG_ACCT_EVIDENCE_NAMES * MXG_ACCT_ESC_MAX + 64)
+struct hook_job {
+	struct mxg_hooks *hooks;
+	uint64_t timeout_ns;
+	char path[PATH_MAX];
+	char *envp[HOOK_ENV_N + 1];
+	char env[HOOK_ENV_N][HOOK_ENV_LEN];
+};
+
+/* In the writer thread: posix_spawn waits for the exec, the loop must not. */
+static void hook_job_run(void *arg)
+{
+	struct hook_job *j = arg;
+	int ret;
+
+	ret = mxg_hook_run(j->hooks, j->path, j->envp, j->timeout_ns);
+	if (ret == -EBUSY)
+		mxg_warn("on_compromise: %u hooks still running: not run for this alert",
+			 MXG_HOOKS_MAX);
+	else if (ret)
+		mxg_err("cannot run on_compromise %s: %s", j->path, strerror(-ret));
+	free(j);
+}
+
+/*
+ * A compromise alert: run on_compromise with what it needs to know in its
+ * environment, never on its command line nor through a shell.
+ */
+static void run_hook(const struct mxg_compromise *c, const char *service,
+		     bool banned, void *arg)
+{
+	struct daemon *d = arg;
+	char esc[MXG_ACCT_ESC_MAX], names[MXG_ACCT_EVIDENCE_NAMES * MXG_ACCT_ESC_MAX];
+	char addr[MXG_ADDR_STRLEN], src[MXG_CIDR_STRLEN], t1[32], t2[32], t3[32];
+	char num[3][24], ev[1024];
+	struct hook_job *j;
+	size_t off = 0;
+	unsigned int i, n = 0;
+
+	if (!d->o.on_compromise[0] || !d->hooks)
+		return;
+	j = malloc(sizeof(*j));
+	if (!j) {
+		mxg_err("cannot run on_compromise %s: out of memory", d->o.on_compromise);
+		return;
+	}
+	j->hooks = d->hooks;
+	j->timeout_ns = d->o.on_compromise_timeout_ns;
+	snprintf(j->path, sizeof(j->path), "%s", d->o.on_compromise);
+	names[0] = '\0';
+	for (i = 0; i < c->n_names && off < sizeof(names); i++)
+		off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", i ? " " : "",
+					mxg_acct_escape(c->names[i], c->names_len[i], esc));
+	snprintf(num[0], sizeof(num[0]), "%u", c->failures);
+	snprintf(num[1], sizeof(num[1]), "%u", c->account_failures);
+	snprintf(num[2], sizeof(num[2]), "%u", c->accounts_tried);
+#define PUT(name, value) (j->envp[n] = env_put(j->env[n], HOOK_ENV_LEN, name, value), n++)
+	PUT("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+	PUT("MXGUARD_EVENT", "compromise");
+	PUT("MXGUARD_ACCOUNT", mxg_acct_escape(c->name, c->name_len, esc));
+	PUT("MXGUARD_ADDR", mxg_addr_str(&c->addr, addr, sizeof(addr)));
+	PUT("MXGUARD_SOURCE", mxg_cidr_str(&c->source, src, sizeof(src)));
+	PUT("MXGUARD_SERVICE", service ? service : "");
+	PUT("MXGUARD_FAILURES", num[0]);
+	PUT("MXGUARD_ACCOUNT_FAILURES", num[1]);
+	PUT("MXGUARD_ACCOUNTS_TRIED", num[2]);
+	PUT("MXGUARD_ACCOUNTS", names);
+	PUT("MXGUARD_FIRST_FAILURE", mxg_time_iso(c->first, t1, sizeof(t1)));
+	PUT("MXGUARD_LAST_FAILURE", mxg_time_iso(c->last, t2, sizeof(t2)));
+	PUT("MXGUARD_TIME", mxg_time_iso((int64_t)time(NULL), t3, sizeof(t3)));
+	PUT("MXGUARD_BANNED", banned ? "yes" : "no");
+	PUT("MXGUARD_EVIDENCE", mxg_compromise_text(c, service, ev, sizeof(ev)));
+#undef PUT
+	j->envp[n] = NULL;
+	if (mxg_saver_call(d->saver, hook_job_run, j)) {
+		mxg_err("cannot run on_compromise %s: out of memory", d->o.on_compromise);
+		free(j);
+	}
+}
+
+static void accounts_report(const char *msg, void *arg)
+{
+	mxg_warn("%s", msg);
+}
+
+/* The accounts store as the last run left it. */
+static void load_accounts(struct daemon *d)
+{
+	unsigned int skipped;
+	int n;
+
+	n = mxg_accounts_load(d->eng.accounts, d->accounts_state, accounts_report,
+			      NULL, &skipped);
+	if (n == -ENOENT)
+		return;
+	if (n < 0) {
+		mxg_warn("cannot read %s: %s; the accounts start afresh",
+			 d->accounts_state, strerror(-n));
+		return;
+	}
+	mxg_info("restored %d accounts from %s%s", n, d->accounts_state,
+		 skipped ? " (some records skipped)" : "");
 }
 
 struct recover_ctx {
@@ -369,6 +552,34 @@ report:
 	d->recovered_unreported = 0;
 }
 
+/* The attacked accounts and the compromise alert. */
+static void write_account_metrics(const struct daemon *d, FILE *f)
+{
+	const struct mxg_engine *e = &d->eng;
+	struct mxg_accounts_stats as = { 0 };
+	struct mxg_hook_stats hs = { 0 };
+
+	if (d->ready && e->accounts)
+		mxg_accounts_stats(e->accounts, &as);
+	if (d->hooks)
+		mxg_hooks_stats(d->hooks, &hs);
+	fprintf(f, "# HELP mxguard_logins_total Successful logins recognised in the logs.\n# TYPE mxguard_logins_total counter\nmxguard_logins_total %llu\n",
+		(unsigned long long)e->logins);
+	fprintf(f, "# HELP mxguard_compromise_alerts_total Logins from a source that was guessing passwords shortly before.\n# TYPE mxguard_compromise_alerts_total counter\nmxguard_compromise_alerts_total %llu\n",
+		(unsigned long long)e->compromises);
+	fprintf(f, "# HELP mxguard_compromise_bans_total Sources banned at once for a compromise alert (ban_on_compromise).\n# TYPE mxguard_compromise_bans_total counter\nmxguard_compromise_bans_total %llu\n",
+		(unsigned long long)e->compromise_bans);
+	fprintf(f, "# HELP mxguard_accounts Account names the accounts store holds.\n# TYPE mxguard_accounts gauge\nmxguard_accounts %u\n",
+		as.accounts);
+	fprintf(f, "# HELP mxguard_accounts_evicted_total Account names dropped from the full store for newer ones.\n# TYPE mxguard_accounts_evicted_total counter\nmxguard_accounts_evicted_total %llu\n",
+		(unsigned long long)as.evicted);
+	fprintf(f, "# HELP mxguard_compromise_hooks_total Runs of on_compromise, by how they ended.\n# TYPE mxguard_compromise_hooks_total counter\n");
+	fprintf(f, "mxguard_compromise_hooks_total{result=\"ok\"} %llu\n", (unsigned long long)hs.ok);
+	fprintf(f, "mxguard_compromise_hooks_total{result=\"failed\"} %llu\n", (unsigned long long)hs.failed);
+	fprintf(f, "mxguard_compromise_hooks_total{result=\"killed\"} %llu\n", (unsigned long long)hs.killed);
+	fprintf(f, "mxguard_compromise_hooks_total{result=\"skipped\"} %llu\n", (unsigned long long)hs.skipped);
+}
+
 /* One Prometheus scrape. */
 static void write_metrics(FILE *f, void *arg)
 {
@@ -432,6 +643,7 @@ static void write_metrics(FILE *f, void *arg)
 		fprintf(f, "# HELP mxguard_policy_entries Addresses and ranges being counted.\n# TYPE mxguard_policy_entries gauge\nmxguard_policy_entries %u\n"
 			"# HELP mxguard_policy_bans Ban records the policy holds.\n# TYPE mxguard_policy_bans gauge\nmxguard_policy_bans %u\n",
 			mxg_policy_entries(e->policy), mxg_policy_bans(e->policy));
+	write_account_metrics(d, f);
 	if (d->follow) {
 		struct mxg_follow_stats fs;
 
@@ -471,6 +683,8 @@ static int setup_detection(struct daemon *d, bool fresh_maps)
 	snprintf(d->journal_state, sizeof(d->journal_state), "%s/journal.state", d->o.state_dir);
 	snprintf(d->bans_state, sizeof(d->bans_state), "%s/bans.state", d->o.state_dir);
 	snprintf(d->evidence_dir, sizeof(d->evidence_dir), "%s/evidence", d->o.state_dir);
+	snprintf(d->accounts_state, sizeof(d->accounts_state), "%s/accounts.state",
+		 d->o.state_dir);
 	mkdir_p(d->evidence_dir, 0700);
 	d->saver = mxg_saver_new(SAVER_MAX_BYTES);
 	if (!d->saver) {
@@ -502,6 +716,14 @@ static int setup_detection(struct daemon *d, bool fresh_maps)
 		return ret == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	d->ready = true;
+	load_accounts(d);
+	d->hooks = mxg_hooks_new();
+	if (!d->hooks) {
+		mxg_err("cannot set up hooks: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	d->eng.on_compromise = run_hook;
+	d->eng.on_compromise_arg = d;
 
 	if (d->o.n_logs) {
 		d->follow = mxg_follow_new(0);
@@ -812,6 +1034,8 @@ static void on_tick(struct daemon *d)
 		save_state(d, false, EVIDENCE_STEP_NS);
 	else
 		queue_evidence(d, EVIDENCE_STEP_NS);
+	save_accounts(d, false);
+	mxg_hooks_reap(d->hooks);
 	saver_report(d);
 	step_done(&t, us, T_SAVE);
 	if (t - t0 < SLOW_TICK_MS * MXG_MSEC_NS)
@@ -895,6 +1119,8 @@ static void teardown(struct daemon *d)
 
 	if (d->ready && !d->o.detach_on_exit)
 		save_state(d, true, 0);
+	if (d->ready)
+		save_accounts(d, true);
 	if (d->saver) {
 		if (mxg_saver_flush(d->saver, SAVER_STOP_MS))
 			mxg_warn("%u state files could not be written before stopping",
@@ -902,6 +1128,12 @@ static void teardown(struct daemon *d)
 		mxg_saver_free(d->saver);
 		d->saver = NULL;
 	}
+	/*
+	 * Hooks were started by the writer, which has stopped: each gets a
+	 * moment to finish, then goes; none outlives us.
+	 */
+	mxg_hooks_free(d->hooks, 2000);
+	d->hooks = NULL;
 	/* Its lookups ran or never will: the thread is gone. */
 	mxg_reconcile_free(d->reconcile);
 	d->reconcile = NULL;
@@ -911,6 +1143,9 @@ static void teardown(struct daemon *d)
 		mxg_journal_free(d->journal);
 	mxg_metrics_free(d->metrics);
 	mxg_engine_free(&d->eng);
+	/* The writer thread is gone: nothing renders from the copy any more. */
+	free(d->acc_copy);
+	d->acc_copy = NULL;
 
 	mxg_events_free(d->rb);
 	if (d->epfd >= 0)
@@ -936,6 +1171,7 @@ int mxg_daemon_run(mxg_daemon_config_fn get_config, void *arg)
 	struct daemon d = {
 		.lock_fd = -1, .epfd = -1, .sigfd = -1, .timerfd = -1,
 		.get_config = get_config, .get_config_arg = arg,
+		.acc_mu = PTHREAD_MUTEX_INITIALIZER,
 	};
 	char err[PATH_MAX + 512];
 	const char *mode;

@@ -11,6 +11,7 @@
 #include "duration.h"
 #include "engine.h"
 #include "log.h"
+#include "logtime.h"
 
 const double mxg_lat_bounds[MXG_LAT_BUCKETS] = {
 	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.1,
@@ -111,23 +112,91 @@ static void forget_refused(struct mxg_engine *e)
 	e->n_refused = 0;
 }
 
+const char *mxg_compromise_text(const struct mxg_compromise *c,
+				const char *service, char *buf, size_t size)
+{
+	char esc[MXG_ACCT_ESC_MAX], addr[MXG_ADDR_STRLEN], src[MXG_CIDR_STRLEN];
+	char t1[32], t2[32];
+	size_t off;
+	unsigned int i;
+
+	off = (size_t)snprintf(buf, size,
+			       "likely guessed password: %s logged in to %s via %s after %u failures from %s (%u against %s; %u accounts tried",
+			       mxg_addr_str(&c->addr, addr, sizeof(addr)),
+			       mxg_acct_escape(c->name, c->name_len, esc),
+			       service ? service : "?", c->failures,
+			       mxg_cidr_str(&c->source, src, sizeof(src)),
+			       c->account_failures, esc, c->accounts_tried);
+	for (i = 0; i < c->n_names && off < size; i++)
+		off += (size_t)snprintf(buf + off, size - off, "%s%s",
+					i ? " " : ": ",
+					mxg_acct_escape(c->names[i], c->names_len[i], esc));
+	if (off < size && c->accounts_tried > c->n_names)
+		off += (size_t)snprintf(buf + off, size - off, " ...");
+	if (off < size)
+		snprintf(buf + off, size - off, "; first %s, last %s)",
+			 mxg_time_iso(c->first, t1, sizeof(t1)),
+			 mxg_time_iso(c->last, t2, sizeof(t2)));
+	return buf;
+}
+
+/* A successful login: the accounts store judges it; an alert is said, counted, maybe banned. */
+static void engine_login(struct mxg_engine *e, const struct mxg_auth_event *ev,
+			 int64_t wall, uint64_t now, const char *line, size_t len)
+{
+	struct mxg_compromise c;
+	char text[1024];
+	bool banned = false;
+
+	e->logins++;
+	if (!ev->user[0] || !e->accounts)
+		return;
+	e->accounts_dirty = true;
+	if (mxg_accounts_success(e->accounts, wall, &ev->addr, ev->user, &c) != 1)
+		return;
+	e->compromises++;
+	mxg_warn("%s", mxg_compromise_text(&c, ev->label, text, sizeof(text)));
+	if (e->ban_on_compromise) {
+		uint64_t before = e->bans[MXG_REASON_LOG];
+
+		mxg_policy_ban_now(e->policy, now, &ev->addr, "compromise", line, len);
+		/* In force: written to the maps, not refused, not a would-ban. */
+		banned = e->bans[MXG_REASON_LOG] > before;
+		if (banned)
+			e->compromise_bans++;
+		forget_refused(e);
+	}
+	if (e->on_compromise)
+		e->on_compromise(&c, ev->label, banned, e->on_compromise_arg);
+}
+
 void mxg_engine_event(struct mxg_engine *e, const struct mxg_auth_event *ev,
 		      const char *line, size_t len)
 {
 	uint64_t now = mxg_boot_ns() + e->clock_offset;
+	int64_t wall = e->replay && ev->time > 0 ? ev->time : (int64_t)time(NULL);
 
-	if (ev->kind != MXG_EV_AUTH)
+	if (ev->kind != MXG_EV_AUTH && ev->kind != MXG_EV_LOGIN)
 		return;
-	e->matched[ev->service]++;
 	/* Replay: the policy's clock is the wall clock, and a line is judged
 	 * at the time it carries. */
 	if (e->replay && ev->time > 0)
 		now = (uint64_t)ev->time * MXG_SEC_NS;
+	if (ev->kind == MXG_EV_LOGIN) {
+		engine_login(e, ev, wall, now, line, len);
+		return;
+	}
+	e->matched[ev->service]++;
 	/*
 	 * One attempt logged by two services (Postfix and Dovecot's auth,
 	 * PAM, a login summary) reaches here once: the parser pairs them
 	 * (user/detect/sessions.h).
 	 */
+	if (e->accounts) {
+		mxg_accounts_failure(e->accounts, wall, &ev->addr,
+				     ev->user[0] ? ev->user : NULL, ev->attempts);
+		e->accounts_dirty = true;
+	}
 	mxg_policy_failure(e->policy, now, &ev->addr, ev->label,
 			   ev->user[0] ? ev->user : NULL, ev->attempts, line, len);
 	forget_refused(e);
@@ -203,6 +272,8 @@ static int parser_build(const struct mxg_options *o, struct mxg_parser **out,
 		snprintf(err, errlen, "cannot create the log parser: %s", strerror(errno));
 		return -ENOMEM;
 	}
+	/* Successful logins too: the accounts store judges them. */
+	mxg_parser_set_flags(p, MXG_PARSE_LOGIN);
 	for (i = 0; i < o->n_patterns; i++) {
 		ret = mxg_parser_add_pattern(p, o->patterns[i], NULL, why, sizeof(why));
 		if (ret) {
@@ -318,6 +389,17 @@ static void policy_config(const struct mxg_engine *e, const struct mxg_options *
 	pc->n_own = e->n_own;
 }
 
+void mxg_engine_accounts_config(const struct mxg_options *o,
+				struct mxg_accounts_config *ac)
+{
+	mxg_accounts_config_defaults(ac);
+	ac->window = (int64_t)(o->compromise_window_ns / MXG_SEC_NS);
+	ac->min_failures = o->compromise_failures;
+	ac->guess_accounts = o->compromise_accounts;
+	ac->prefix_v4 = o->range_v4;
+	ac->prefix_v6 = o->range_v6;
+}
+
 static int note_existing(const struct mxg_cidr *c, const struct mxg_deny *v, void *arg)
 {
 	struct mxg_engine *e = arg;
@@ -334,6 +416,7 @@ int mxg_engine_init(struct mxg_engine *e, const struct mxg_options *o,
 		    const struct mxg_maps *m, char *err, size_t errlen)
 {
 	struct mxg_policy_config pc;
+	struct mxg_accounts_config ac;
 	int ret;
 
 	e->m = m;
@@ -360,6 +443,15 @@ int mxg_engine_init(struct mxg_engine *e, const struct mxg_options *o,
 		snprintf(err, errlen, "cannot create the ban policy: %s", strerror(errno));
 		return -ENOMEM;
 	}
+	mxg_engine_accounts_config(o, &ac);
+	if (mxg_accounts_config_check(&ac, err, errlen))
+		return -EINVAL;
+	e->accounts = mxg_accounts_new(&ac);
+	if (!e->accounts) {
+		snprintf(err, errlen, "cannot create the accounts store: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	e->ban_on_compromise = o->ban_on_compromise;
 	if (m)
 		mxg_deny_each(m, note_existing, e);
 	return 0;
@@ -371,6 +463,7 @@ int mxg_engine_reconfigure(struct mxg_engine *e, const struct mxg_options *o,
 	struct mxg_log_source sources[MXG_MAX_LOGS];
 	struct mxg_parser *parser = NULL;
 	struct mxg_policy_config pc;
+	struct mxg_accounts_config ac;
 	int n = 0, ret;
 
 	/*
@@ -392,11 +485,19 @@ int mxg_engine_reconfigure(struct mxg_engine *e, const struct mxg_options *o,
 	ret = mxg_policy_config_check(&pc, err, errlen);
 	if (ret)
 		goto out_free_parser;
+	mxg_engine_accounts_config(o, &ac);
+	ret = mxg_accounts_config_check(&ac, err, errlen);
+	if (ret)
+		goto out_free_parser;
 	if (mxg_policy_reconfigure(e->policy, &pc)) {
 		snprintf(err, errlen, "the policy refused the new settings");
 		ret = -EINVAL;
 		goto out_free_parser;
 	}
+	/* Checked above: it cannot refuse. */
+	if (e->accounts)
+		mxg_accounts_reconfigure(e->accounts, &ac);
+	e->ban_on_compromise = o->ban_on_compromise;
 	if (parser) {
 		mxg_parser_free(e->parser);
 		e->parser = parser;
@@ -419,6 +520,8 @@ void mxg_engine_free(struct mxg_engine *e)
 	if (e->parser)
 		mxg_parser_free(e->parser);
 	free(e->rate_seen);
+	mxg_accounts_free(e->accounts);
+	e->accounts = NULL;
 	e->policy = NULL;
 	e->parser = NULL;
 	e->rate_seen = NULL;

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "accounts.h"
 #include "config.h"
 #include "maps.h"
 #include "parse.h"
@@ -91,7 +92,33 @@ struct mxg_engine {
 	bool dirty;				/* a ban was written */
 	/* Set by the caller before feeding a line: when it was read. */
 	uint64_t line_read_ns;
+
+	/* The attacked accounts and the compromise alert (accounts.h). */
+	struct mxg_accounts *accounts;
+	bool ban_on_compromise;
+	bool accounts_dirty;			/* changed since the last save */
+	uint64_t logins;			/* successful logins seen */
+	uint64_t compromises;			/* alerts raised */
+	uint64_t compromise_bans;		/* of them, banned at once */
+	/*
+	 * Told of each alert after it is logged (the daemon's hook); banned:
+	 * ban_on_compromise put a ban in force. May be NULL.
+	 */
+	void (*on_compromise)(const struct mxg_compromise *c,
+			      const char *service, bool banned, void *arg);
+	void *on_compromise_arg;
 };
+
+/* The accounts store's settings from the config (also scan --accounts). */
+void mxg_engine_accounts_config(const struct mxg_options *o,
+				struct mxg_accounts_config *ac);
+
+/*
+ * An alert as one line of text, for the log and the hook: account and
+ * names escaped (mxg_acct_escape), times in ISO 8601. Returns buf.
+ */
+const char *mxg_compromise_text(const struct mxg_compromise *c,
+				const char *service, char *buf, size_t size);
 
 /* Compile patterns, build the policy, adopt the bans already in the maps. */
 int mxg_engine_init(struct mxg_engine *e, const struct mxg_options *o,

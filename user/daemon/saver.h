@@ -26,7 +26,7 @@
 typedef int (*mxg_render_fn)(void *arg, char **data, size_t *len);
 
 /* What a queued file is, for the status the daemon reports per kind. */
-#define MXG_SAVER_KINDS 4
+#define MXG_SAVER_KINDS 8
 
 struct mxg_saver;
 

@@ -878,6 +878,24 @@ int mxg_policy_failure(struct mxg_policy *p, uint64_t now_ns,
 	return 0;
 }
 
+int mxg_policy_ban_now(struct mxg_policy *p, uint64_t now_ns,
+		       const struct mxg_addr *addr, const char *service,
+		       const char *line, size_t len)
+{
+	struct mxg_cidr hkey;
+	uint64_t now;
+
+	if (!p || !addr_ok(addr))
+		return -EINVAL;
+	now = advance(p, now_ns);
+	if (mxg_policy_ignored(p, addr) || covering_ban(p, now, addr))
+		return 0;
+	if (line)
+		mxg_evidence_pool_add(p->pool, addr, line, len);
+	hkey = make_key(addr, fam_max(addr->family));
+	return make_ban(p, now, &hkey, MXG_REASON_LOG, 1, 1, service, 0);
+}
+
 int mxg_policy_rate(struct mxg_policy *p, uint64_t now_ns,
 		    const struct mxg_cidr *cidr, uint16_t port, uint64_t count)
 {

@@ -206,6 +206,18 @@ int mxg_policy_failure(struct mxg_policy *p, uint64_t now_ns,
 		       const char *line, size_t len);
 
 /*
+ * Ban addr now, without counting: a login the accounts store judged a
+ * likely guessed password (ban_on_compromise). The same guards as any ban
+ * from the logs: loopback, own addresses and ignoreip are never banned,
+ * nor an address inside an active ban again; the ban time doubles for a
+ * repeat offender. line[0..len) is kept as evidence. Returns the number of
+ * decisions emitted (0, 1), or -EINVAL.
+ */
+int mxg_policy_ban_now(struct mxg_policy *p, uint64_t now_ns,
+		       const struct mxg_addr *addr, const char *service,
+		       const char *line, size_t len);
+
+/*
  * XDP reported cidr over its SYN rate on port (count: drops so far).
  * Returns the number of decisions emitted (0, 1), or -EINVAL.
  */
