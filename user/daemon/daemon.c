@@ -32,6 +32,7 @@
 #include "denylist.h"
 #include "engine.h"
 #include "evidence.h"
+#include "fleetd.h"
 #include "follow.h"
 #include "journal.h"
 #include "loader.h"
@@ -117,6 +118,7 @@ struct daemon {
 	bool lost_warned;
 	uint64_t rate_walks;	/* walks of the rate maps after a loss */
 	uint64_t rate_recovered;	/* reports fed from those walks */
+	struct mxg_fleetd *fleet;	/* fleet mode, or NULL */
 };
 
 /* The config's part for the XDP program, as the kernel layer takes it. */
@@ -432,6 +434,7 @@ static void write_metrics(FILE *f, void *arg)
 		fprintf(f, "# HELP mxguard_policy_entries Addresses and ranges being counted.\n# TYPE mxguard_policy_entries gauge\nmxguard_policy_entries %u\n"
 			"# HELP mxguard_policy_bans Ban records the policy holds.\n# TYPE mxguard_policy_bans gauge\nmxguard_policy_bans %u\n",
 			mxg_policy_entries(e->policy), mxg_policy_bans(e->policy));
+	mxg_fleetd_metrics(d->fleet, f);
 	if (d->follow) {
 		struct mxg_follow_stats fs;
 
@@ -539,6 +542,12 @@ static int setup_detection(struct daemon *d, bool fresh_maps)
 		}
 		mxg_journal_load(d->journal, d->journal_state);
 		mxg_info("following the journal");
+	}
+	/* Fleet mode: its threads connect on their own, never holding us up. */
+	d->fleet = mxg_fleetd_start(&d->o, &d->eng, err, sizeof(err));
+	if (!d->fleet && err[0]) {
+		mxg_err("%s", err);
+		return EXIT_USAGE;
 	}
 	if (!d->o.n_logs && !d->o.journal)
 		mxg_notice("no log source (--log FILE or --journal): only the XDP rate limit and manual bans act");
@@ -694,6 +703,11 @@ static int setup_loop(struct daemon *d)
 	if (d->journal) {
 		ev.data.fd = mxg_journal_fd(d->journal);
 		if (ev.data.fd >= 0 && epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+			return -errno;
+	}
+	if (d->fleet) {
+		ev.data.fd = mxg_fleetd_fd(d->fleet);
+		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
 			return -errno;
 	}
 	if (d->metrics)
@@ -872,6 +886,8 @@ static void serve(struct daemon *d)
 				if (read(d->timerfd, &expirations, sizeof(expirations)) < 0)
 					continue;
 				on_tick(d);
+			} else if (d->fleet && fd == mxg_fleetd_fd(d->fleet)) {
+				mxg_fleetd_process(d->fleet);
 			} else if (mxg_metrics_owns(d->metrics, fd)) {
 				mxg_metrics_handle(d->metrics, fd);
 			} else if (d->follow && fd == mxg_follow_fd(d->follow)) {
@@ -893,6 +909,9 @@ static void teardown(struct daemon *d)
 {
 	char err[PATH_MAX + 256];
 
+	/* Before the engine goes: its hooks point into the fleet. */
+	mxg_fleetd_stop(d->fleet);
+	d->fleet = NULL;
 	if (d->ready && !d->o.detach_on_exit)
 		save_state(d, true, 0);
 	if (d->saver) {
