@@ -26,6 +26,8 @@
 #define RETRY_MAX_MS	1000
 /* Items waiting for the event loop at most; the consumer then waits. */
 #define IN_MAX		4096
+/* Fields of a received event looked at; more are refused unread. */
+#define RECV_FIELDS	32
 /* A lost connection is warned about at most this often (seconds). */
 #define WARN_EVERY	60
 
@@ -651,8 +653,8 @@ static void peer_seen(struct mxg_fleet *f, const char *host, uint64_t ms)
 static bool receive(struct mxg_fleet *f, const redisReply *fields, bool hash,
 		    const struct mxg_fleet_id *id, uint64_t id_ms)
 {
-	const char *name[MXG_FLEET_FIELDS], *value[MXG_FLEET_FIELDS];
-	size_t nlen[MXG_FLEET_FIELDS], vlen[MXG_FLEET_FIELDS];
+	const char *name[RECV_FIELDS], *value[RECV_FIELDS];
+	size_t nlen[RECV_FIELDS], vlen[RECV_FIELDS];
 	struct mxg_fleet_in in = { .kind = MXG_FLEET_IN_EVENT };
 	char why[256], ids[48];
 	unsigned int n, i;
@@ -664,7 +666,7 @@ static bool receive(struct mxg_fleet *f, const redisReply *fields, bool hash,
 		goto refuse;
 	}
 	n = (unsigned int)(fields->elements / 2);
-	if (n > MXG_FLEET_FIELDS) {
+	if (n > RECV_FIELDS) {
 		r = MXG_FLEET_BAD_FORMAT;
 		snprintf(why, sizeof(why), "%u fields, at most %d", n, MXG_FLEET_FIELDS);
 		goto refuse;

@@ -152,8 +152,7 @@ int mxg_fleet_decode(unsigned int n, const char *const *name,
 	int f, ret, bad;
 
 	memset(ev, 0, sizeof(*ev));
-	if (n > MXG_FLEET_FIELDS)
-		REFUSE(MXG_FLEET_BAD_FORMAT, "%u fields, at most %d", n, MXG_FLEET_FIELDS);
+	/* More than F_N fields holds an unknown or a repeated one: named below. */
 	for (i = 0; i < n; i++) {
 		f = field_index(name[i], nlen[i]);
 		if (f < 0) {

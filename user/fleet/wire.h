@@ -30,7 +30,7 @@
 #define MXG_FLEET_HOST_MAX	64	/* host id, without the NUL */
 #define MXG_FLEET_NAME_MAX	32	/* fleet name (the key prefix part) */
 #define MXG_FLEET_EVIDENCE_MAX	200	/* evidence summary, without the NUL */
-#define MXG_FLEET_FIELDS	8	/* fields of one event at most */
+#define MXG_FLEET_FIELDS	8	/* fields of one event we write at most */
 /* Longest value of any field but evidence, with the NUL. */
 #define MXG_FLEET_VALUE_MAX	(MXG_FLEET_HOST_MAX + 1)
 
