@@ -9,6 +9,8 @@
 #   4. dropping a denylisted flood: mxguard XDP vs nftables vs iptables
 #   5. sustained load, 50,000 failure lines/s for a minute: keeping up, ban
 #      latency under load, CPU and memory, beside fail2ban at a rate it takes
+#   6. fleet mode: a ban on one host -> another host's map through Redis,
+#      beside the local ban; bans/s one Redis carries for 3 hosts
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/lib.sh
 . tests/bench/f2b.sh
@@ -115,3 +117,7 @@ fi
 # ---------------------------------------------------------------- 5
 section "Sustained load: ban latency and keeping up at 50,000 failure lines/s"
 tests/bench/load.sh || echo "SKIP sustained load: tests/bench/load.sh failed"
+
+# ---------------------------------------------------------------- 6
+section "Fleet: ban on A -> C's map through one Redis, and bans/s for 3 hosts"
+tests/bench/fleet.sh || echo "SKIP fleet: tests/bench/fleet.sh failed"

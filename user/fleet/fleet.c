@@ -57,6 +57,7 @@ struct mxg_fleet {
 
 	pthread_mutex_t lock;
 	pthread_cond_t out_cond, in_cond;
+	pthread_cond_t stop_cond;	/* signalled on stop only: for waits between retries */
 	bool stop;
 	/* Outgoing ring: head is the oldest, sent when Redis takes it. */
 	struct out_item *out;
@@ -200,9 +201,15 @@ static int is_master(redisContext *c, char *why, size_t len)
 	redisReply *r = redisCommand(c, "ROLE");
 	int ret = 0;
 
-	if (reply_bad(r) || r->type != REDIS_REPLY_ARRAY || !r->elements ||
-	    r->element[0]->type != REDIS_REPLY_STRING ||
-	    strcmp(r->element[0]->str, "master")) {
+	if (!r) {
+		snprintf(why, len, "ROLE: %s", c->errstr);
+		ret = -EIO;
+	} else if (r->type == REDIS_REPLY_ERROR) {
+		snprintf(why, len, "ROLE: %s", r->str);
+		ret = -EIO;
+	} else if (r->type != REDIS_REPLY_ARRAY || !r->elements ||
+		   r->element[0]->type != REDIS_REPLY_STRING ||
+		   strcmp(r->element[0]->str, "master")) {
 		snprintf(why, len, "not a master (ROLE)");
 		ret = -EAGAIN;
 	}
@@ -275,7 +282,9 @@ static bool conn_ensure(struct mxg_fleet *f, struct conn *k, const char *who,
 		goto fail;
 	}
 	redisSetTimeout(c, tv_ms(timeout_ms));
-	redisEnableKeepAlive(c);
+	/* A dead peer behind a silent network is noticed; not for unix sockets. */
+	if (c->connection_type == REDIS_CONN_TCP)
+		redisEnableKeepAlive(c);
 	if (auth(f, c, why, sizeof(why)) || is_master(c, why, sizeof(why)))
 		goto fail;
 	k->c = c;
@@ -574,6 +583,12 @@ static void *publisher(void *arg)
 			chores(f);
 			last_chores = t;
 		}
+		/* Connected before there is anything to send: the status says so. */
+		if (!k.c && !conn_ensure(f, &k, "publisher", CMD_TIMEOUT_MS, true)) {
+			if (nap(f, &f->stop_cond, k.retry_ms))
+				break;
+			continue;
+		}
 		pthread_mutex_lock(&f->lock);
 		if (!f->out_n && !f->stop) {
 			struct timespec ts;
@@ -598,7 +613,7 @@ static void *publisher(void *arg)
 			continue;
 		if (!conn_ensure(f, &k, "publisher", CMD_TIMEOUT_MS, true)) {
 			resend = true;
-			if (nap(f, &f->out_cond, k.retry_ms))
+			if (nap(f, &f->stop_cond, k.retry_ms))
 				break;
 			continue;
 		}
@@ -799,7 +814,7 @@ static void *consumer(void *arg)
 	}
 	while (!stopping(f)) {
 		if (!conn_ensure(f, &k, "consumer", CMD_TIMEOUT_MS + BLOCK_MS, false)) {
-			if (nap(f, &f->in_cond, k.retry_ms))
+			if (nap(f, &f->stop_cond, k.retry_ms))
 				break;
 			continue;
 		}
@@ -1022,6 +1037,7 @@ struct mxg_fleet *mxg_fleet_start(const struct mxg_fleet_conf *c, char *err,
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_cond_init(&f->out_cond, NULL);
 	pthread_cond_init(&f->in_cond, NULL);
+	pthread_cond_init(&f->stop_cond, NULL);
 	if (pthread_create(&f->pub_thread, NULL, publisher, f)) {
 		snprintf(err, errlen, "fleet: cannot start a thread");
 		goto out_free;
@@ -1051,6 +1067,7 @@ void mxg_fleet_stop(struct mxg_fleet *f)
 	f->stop = true;
 	pthread_cond_broadcast(&f->out_cond);
 	pthread_cond_broadcast(&f->in_cond);
+	pthread_cond_broadcast(&f->stop_cond);
 	pthread_mutex_unlock(&f->lock);
 	if (f->pub_started)
 		pthread_join(f->pub_thread, NULL);
