@@ -153,6 +153,19 @@ else
 	fail unban_on_a_propagates_and_the_attacker_connects_again "$(tail -3 "$W/a.out")"
 fi
 
+# --- a ban and an unban made with the CLI on B reach A and C -------------------
+"$MXG" ban 198.18.89.0/24 --for 1h --reason "by hand" --pin-dir "/sys/fs/bpf/${TID}_b" >/dev/null
+if wait_for 10 banned_all 198.18.89.0/24; then
+	"$MXG" unban 198.18.89.0/24 --pin-dir "/sys/fs/bpf/${TID}_b" >/dev/null
+	if wait_for 10 unbanned_all 198.18.89.0/24; then
+		pass cli_ban_and_unban_on_b_reach_a_and_c
+	else
+		fail cli_ban_and_unban_on_b_reach_a_and_c "the unban did not propagate"
+	fi
+else
+	fail cli_ban_and_unban_on_b_reach_a_and_c "the ban did not propagate: $(tail -3 "$W/b.out")"
+fi
+
 # --- C stopped during a ban catches up on start ----------------------------
 daemon_stop c
 fail_auth a 198.18.81.1 5
@@ -305,7 +318,8 @@ if wait_for 30 promoted; then
 		[ "$(in_ns "$RD" $RCLI -p 6382 EXISTS "mxg:${FLEET}s:ban:198.18.87.1/32")" = 1 ]; then
 		pass after_sentinel_failover_fleet_publishes_applies_and_loses_no_ban
 	else
-		fail after_sentinel_failover_fleet_publishes_applies_and_loses_no_ban "$(tail -4 "$W/a.out")"
+		fail after_sentinel_failover_fleet_publishes_applies_and_loses_no_ban \
+			"$(for h in $HOSTS; do echo "$h: $(banned_on $h 198.18.87.1/32 && echo has-87) $(banned_on $h 198.18.88.1/32 && echo has-88)"; tail -4 "$W/$h.out"; done)"
 	fi
 else
 	fail after_sentinel_failover_fleet_publishes_applies_and_loses_no_ban "no failover: $(tail -3 "$W/sent/log")"

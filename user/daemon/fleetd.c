@@ -17,6 +17,8 @@
 /* Received items handled in one turn of the event loop at most. */
 #define TAKE_BATCH	256
 #define TURN_MAX	4096
+/* Bans made with the CLI followed for their unban, at most. */
+#define CLI_BANS_MAX	4096
 /* Refusals logged one by one at most this many a minute; then counted only. */
 #define REFUSE_LOG_PER_MIN	20
 
@@ -30,6 +32,17 @@ struct mxg_fleetd {
 	uint64_t refuse_log_min;	/* the minute refusals are being logged in */
 	unsigned int refuse_logged;
 	uint64_t refuse_quiet;		/* not logged since */
+	/*
+	 * The publisher thread's scan of the maps for bans made with mxguard
+	 * ban or import (the event loop never sees them): those added since
+	 * the last scan go out, and each one's removal as an unban. Touched
+	 * by that thread only.
+	 */
+	const struct mxg_maps *m;
+	uint64_t scan_mark;		/* added_ns of the newest seen */
+	uint64_t scan_newest;
+	struct mxg_cidr *cli_bans;
+	unsigned int n_cli_bans;
 };
 
 static uint64_t wall_ms(void)
@@ -115,6 +128,54 @@ static void on_failure(const struct mxg_auth_event *ev, void *arg)
 	/* As the policy's defaults: a /24 takes maxretry per host of range_hosts, a /64 maxretry. */
 	range_limit = ev->addr.family == 4 ? o->maxretry * o->range_hosts : o->maxretry;
 	mxg_fleet_count(fd->f, &ev->addr, &range, ev->attempts, o->maxretry, range_limit);
+}
+
+static int scan_one(const struct mxg_cidr *c, const struct mxg_deny *v, void *arg)
+{
+	struct mxg_fleetd *fd = arg;
+	struct mxg_fleet_event ev = { .op = MXG_FLEET_BAN, .cidr = *c, .reason = v->reason };
+
+	if (v->added_ns <= fd->scan_mark ||
+	    (v->reason != MXG_REASON_MANUAL && v->reason != MXG_REASON_IMPORT) ||
+	    (v->expires_ns && v->expires_ns <= mxg_boot_ns()))
+		return 0;
+	if (v->added_ns > fd->scan_newest)
+		fd->scan_newest = v->added_ns;
+	/* Applied from a peer (a manual ban there): not ours to tell again. */
+	if (v->note[0] == '@')
+		return 0;
+	ev.expires_ms = boot_to_wall_ms(v->expires_ns);
+	ev.count = v->ban_count ? v->ban_count : 1;
+	snprintf(ev.evidence, sizeof(ev.evidence), "%s%s%.15s",
+		 v->reason == MXG_REASON_MANUAL ? "mxguard ban" : "mxguard import",
+		 v->note[0] ? ": " : "", v->note);
+	if (!mxg_fleet_publish(fd->f, &ev) && fd->n_cli_bans < CLI_BANS_MAX)
+		fd->cli_bans[fd->n_cli_bans++] = *c;
+	return 0;
+}
+
+/* In the publisher thread: see struct mxg_fleetd. */
+static void scan_maps(struct mxg_fleet *f, void *arg)
+{
+	struct mxg_fleetd *fd = arg;
+	struct mxg_fleet_event ev = { .op = MXG_FLEET_UNBAN };
+	struct mxg_deny v;
+	unsigned int i = 0;
+
+	fd->f = f;
+	fd->scan_newest = fd->scan_mark;
+	mxg_deny_each(fd->m, scan_one, fd);
+	fd->scan_mark = fd->scan_newest;
+	while (i < fd->n_cli_bans) {
+		if (!mxg_deny_get(fd->m, &fd->cli_bans[i], &v)) {
+			i++;
+			continue;
+		}
+		ev.cidr = fd->cli_bans[i];
+		snprintf(ev.evidence, sizeof(ev.evidence), "mxguard unban");
+		mxg_fleet_publish(f, &ev);
+		fd->cli_bans[i] = fd->cli_bans[--fd->n_cli_bans];
+	}
 }
 
 static const struct mxg_engine_hooks hooks = {
@@ -321,11 +382,17 @@ struct mxg_fleetd *mxg_fleetd_start(const struct mxg_options *o,
 	if (!o->fleet_redis[0] && !o->fleet_sentinels[0])
 		return NULL;
 	fd = calloc(1, sizeof(*fd));
-	if (!fd || !(fd->batch = calloc(TAKE_BATCH, sizeof(*fd->batch)))) {
+	if (!fd || !(fd->batch = calloc(TAKE_BATCH, sizeof(*fd->batch))) ||
+	    !(fd->cli_bans = calloc(CLI_BANS_MAX, sizeof(*fd->cli_bans)))) {
 		snprintf(err, errlen, "fleet: out of memory");
+		if (fd)
+			free(fd->batch);
 		free(fd);
 		return NULL;
 	}
+	fd->m = e->m;
+	/* Bans made before this start are not news. */
+	fd->scan_mark = mxg_boot_ns();
 	fd->e = e;
 	fd->o = o;
 	c = &fd->conf;
@@ -362,6 +429,8 @@ struct mxg_fleetd *mxg_fleetd_start(const struct mxg_options *o,
 	c->maxlen = o->fleet_stream_len;
 	c->findtime_ms = o->findtime_ns / MXG_MSEC_NS;
 	c->counting = o->fleet_counting;
+	c->scan = scan_maps;
+	c->scan_arg = fd;
 	fd->f = mxg_fleet_start(c, err, errlen);
 	memset(c->password, 0, sizeof(c->password));
 	if (!fd->f)
@@ -374,6 +443,7 @@ struct mxg_fleetd *mxg_fleetd_start(const struct mxg_options *o,
 	return fd;
 out_free:
 	memset(c->password, 0, sizeof(c->password));
+	free(fd->cli_bans);
 	free(fd->batch);
 	free(fd);
 	return NULL;
@@ -386,6 +456,7 @@ void mxg_fleetd_stop(struct mxg_fleetd *fd)
 	if (fd->e->hooks == &hooks)
 		fd->e->hooks = NULL;
 	mxg_fleet_stop(fd->f);
+	free(fd->cli_bans);
 	free(fd->batch);
 	free(fd);
 }

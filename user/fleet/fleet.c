@@ -567,7 +567,7 @@ static void *publisher(void *arg)
 	struct mxg_fleet *f = arg;
 	struct out_item *batch = calloc(BATCH, sizeof(*batch));
 	struct conn k = { 0 };
-	uint64_t last_chores = 0, t;
+	uint64_t last_chores = 0, last_scan = 0, t;
 	unsigned int n, i;
 	bool resend = false;
 
@@ -582,6 +582,10 @@ static void *publisher(void *arg)
 				lag_check(f, &k);
 			chores(f);
 			last_chores = t;
+		}
+		if (f->c.scan && t - last_scan >= 2000) {
+			f->c.scan(f, f->c.scan_arg);
+			last_scan = t;
 		}
 		/* Connected before there is anything to send: the status says so. */
 		if (!k.c && !conn_ensure(f, &k, "publisher", CMD_TIMEOUT_MS, true)) {

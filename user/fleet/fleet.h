@@ -33,6 +33,8 @@
 #include "wire.h"
 
 #define MXG_FLEET_SENTINELS	8
+
+struct mxg_fleet;
 #define MXG_FLEET_PEERS		64
 
 struct mxg_fleet_conf {
@@ -50,6 +52,13 @@ struct mxg_fleet_conf {
 	uint64_t maxlen;		/* stream length kept (approximately) */
 	uint64_t findtime_ms;		/* window of the shared counts */
 	bool counting;			/* shared counting on */
+	/*
+	 * Called by the publisher thread about every 2 s, to queue what the
+	 * event loop does not see (bans and unbans made with the CLI). NULL:
+	 * none.
+	 */
+	void (*scan)(struct mxg_fleet *f, void *arg);
+	void *scan_arg;
 };
 
 /* What the consumer hands to the event loop. */
@@ -83,8 +92,6 @@ struct mxg_fleet_stats {
 	unsigned int n_peers;
 	struct mxg_fleet_peer peers[MXG_FLEET_PEERS];
 };
-
-struct mxg_fleet;
 
 /*
  * Start both threads. They connect on their own (a Redis that is down at
