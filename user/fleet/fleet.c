@@ -28,6 +28,8 @@
 #define IN_MAX		4096
 /* Fields of a received event looked at; more are refused unread. */
 #define RECV_FIELDS	32
+/* Malformed events logged one by one at most this many a minute. */
+#define BAD_LOG_PER_MIN	20
 /* A lost connection is warned about at most this often (seconds). */
 #define WARN_EVERY	60
 
@@ -67,6 +69,10 @@ struct mxg_fleet {
 	unsigned int in_head, in_n;
 	struct mxg_fleet_stats st;
 	bool id_dirty;			/* applied_id changed since saved */
+	/* Malformed events logged this minute (the consumer's own). */
+	uint64_t bad_minute;
+	unsigned int bad_logged;
+	uint64_t bad_quiet;
 	uint64_t newest_ms;		/* newest stream entry seen */
 };
 
@@ -725,8 +731,20 @@ refuse:
 	pthread_mutex_unlock(&f->lock);
 	if (id)
 		mxg_fleet_id_str(id, ids, sizeof(ids));
-	mxg_warn("fleet: refused %s %s: %s: %s", hash ? "ban key" : "stream entry",
-		 id ? ids : "", mxg_fleet_refusal_name(r), why);
+	/* Whoever can write the stream must not be able to flood the log. */
+	if ((uint64_t)time(NULL) / 60 != f->bad_minute) {
+		if (f->bad_quiet)
+			mxg_warn("fleet: %llu more malformed events refused in the last minute",
+				 (unsigned long long)f->bad_quiet);
+		f->bad_minute = (uint64_t)time(NULL) / 60;
+		f->bad_logged = 0;
+		f->bad_quiet = 0;
+	}
+	if (f->bad_logged++ < BAD_LOG_PER_MIN)
+		mxg_warn("fleet: refused %s %s: %s: %s", hash ? "ban key" : "stream entry",
+			 id ? ids : "", mxg_fleet_refusal_name(r), why);
+	else
+		f->bad_quiet++;
 	return false;
 }
 
