@@ -827,7 +827,7 @@ static void *consumer(void *arg)
 	unsigned int n;
 	char ids[48];
 	redisReply *r;
-	size_t i, j;
+	size_t i;
 
 	have_pos = !load_id(f->c.state_path, &pos);
 	if (have_pos) {
@@ -875,7 +875,6 @@ static void *consumer(void *arg)
 			if (receive(f, e->element[1], false, &id, id.ms))
 				break;
 		}
-		(void)j;
 		freeReplyObject(r);
 	}
 	conn_drop(&k);
