@@ -285,8 +285,12 @@ out=$("$MXG" check-config -c "$W/bad.conf" 2>&1)
 # --- Sentinel: after a failover the fleet keeps publishing and applying -------
 for h in $HOSTS; do daemon_stop $h; done
 RAUTH=
-redis_up 6381 --protected-mode no
+# No 5 s wait before the first (diskless) sync: the replica is in sync
+# before anything is banned, as a replica of a running fleet would be.
+redis_up 6381 --protected-mode no --repl-diskless-sync-delay 0
 redis_up 6382 --protected-mode no --replicaof 198.18.100.1 6381
+in_sync() { in_ns "$RD" $RCLI -p 6382 INFO replication | grep -q "master_link_status:up"; }
+wait_for 10 in_sync || echo "  (the replica is not in sync after 10 s)"
 mkdir -p "$W/sent"
 cat >"$W/sent/sentinel.conf" <<CONF
 bind 198.18.100.1
@@ -308,7 +312,9 @@ done
 fail_auth a 198.18.87.1 5
 wait_for 10 banned_all 198.18.87.1/32
 # Let the replica have it, then take the master away.
-wait_for 5 eval "[ \"\$(in_ns $RD $RCLI -p 6382 EXISTS mxg:${FLEET}s:ban:198.18.87.1/32)\" = 1 ]"
+key87="mxg:${FLEET}s:ban:198.18.87.1/32"
+on_replica() { [ "$(in_ns "$RD" $RCLI -p 6382 EXISTS "$key87")" = 1 ]; }
+wait_for 5 on_replica || echo "  (before the failover: the replica lacks $key87: $(in_ns "$RD" $RCLI -p 6381 EXISTS "$key87") on the master)"
 kill -9 "${RPID[6381]}"
 wait "${RPID[6381]}" 2>/dev/null
 promoted() { in_ns "$RD" $RCLI -p 26379 SENTINEL get-master-addr-by-name "$FLEET" | grep -q 6382; }
@@ -319,7 +325,8 @@ if wait_for 30 promoted; then
 		pass after_sentinel_failover_fleet_publishes_applies_and_loses_no_ban
 	else
 		fail after_sentinel_failover_fleet_publishes_applies_and_loses_no_ban \
-			"$(for h in $HOSTS; do echo "$h: $(banned_on $h 198.18.87.1/32 && echo has-87) $(banned_on $h 198.18.88.1/32 && echo has-88)"; tail -4 "$W/$h.out"; done)"
+			"$(for h in $HOSTS; do echo "$h: $(banned_on $h 198.18.87.1/32 && echo has-87) $(banned_on $h 198.18.88.1/32 && echo has-88)"; tail -4 "$W/$h.out"; done;
+			in_ns "$RD" $RCLI -p 6382 --scan --pattern "mxg:${FLEET}s:ban:*"; in_ns "$RD" $RCLI -p 6382 PTTL "$key87")"
 	fi
 else
 	fail after_sentinel_failover_fleet_publishes_applies_and_loses_no_ban "no failover: $(tail -3 "$W/sent/log")"
