@@ -758,15 +758,22 @@ static bool load_set(struct mxg_fleet *f, struct conn *k, unsigned int *loaded)
 	snprintf(match, sizeof(match), "%s*", f->k_ban);
 	do {
 		r = redisCommand(k->c, "SCAN %s MATCH %s COUNT 1000", cursor, match);
-		if (reply_bad(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+		if (reply_bad(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[0]->type != REDIS_REPLY_STRING ||
+		    r->element[1]->type != REDIS_REPLY_ARRAY) {
 			conn_lost(f, k, "consumer", r ? r->str : k->c->errstr, false);
 			freeReplyObject(r);
 			return false;
 		}
 		snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
-		for (i = 0; i < r->element[1]->elements; i++)
-			redisAppendCommand(k->c, "HGETALL %b", r->element[1]->element[i]->str,
-					   r->element[1]->element[i]->len);
+		for (i = 0; i < r->element[1]->elements; i++) {
+			const redisReply *key = r->element[1]->element[i];
+
+			if (key->type == REDIS_REPLY_STRING)
+				redisAppendCommand(k->c, "HGETALL %b", key->str, key->len);
+			else
+				redisAppendCommand(k->c, "PING");
+		}
 		for (i = 0; i < r->element[1]->elements; i++) {
 			if (redisGetReply(k->c, (void **)&h) != REDIS_OK) {
 				conn_lost(f, k, "consumer", k->c->errstr, false);
@@ -796,7 +803,8 @@ static bool newest_id(struct mxg_fleet *f, struct conn *k, struct mxg_fleet_id *
 	}
 	memset(id, 0, sizeof(*id));
 	if (r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY &&
-	    r->element[0]->elements == 2)
+	    r->element[0]->elements == 2 &&
+	    r->element[0]->element[0]->type == REDIS_REPLY_STRING)
 		mxg_fleet_id_parse(r->element[0]->element[0]->str,
 				   r->element[0]->element[0]->len, id);
 	freeReplyObject(r);
@@ -860,8 +868,11 @@ static void *consumer(void *arg)
 			freeReplyObject(r);
 			continue;
 		}
-		/* Nil: nothing new within BLOCK_MS. */
-		if (r->type != REDIS_REPLY_ARRAY || r->elements != 1) {
+		/* Nil: nothing new within BLOCK_MS; anything else unexpected is skipped. */
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 ||
+		    r->element[0]->type != REDIS_REPLY_ARRAY ||
+		    r->element[0]->elements != 2 ||
+		    r->element[0]->element[1]->type != REDIS_REPLY_ARRAY) {
 			freeReplyObject(r);
 			continue;
 		}
@@ -869,6 +880,7 @@ static void *consumer(void *arg)
 			const redisReply *e = r->element[0]->element[1]->element[i];
 
 			if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+			    e->element[0]->type != REDIS_REPLY_STRING ||
 			    mxg_fleet_id_parse(e->element[0]->str, e->element[0]->len, &id))
 				continue;
 			pos = id;
