@@ -50,16 +50,16 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	      $(filter-out -Wmissing-prototypes,$(WARNINGS)) -Iinclude -I$(BUILD) \
 	      $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 
-LIBS_PC := libxdp libbpf libelf zlib libpcre2-8 libsystemd openssl
+LIBS_PC := libxdp libbpf libelf zlib libpcre2-8 libsystemd openssl hiredis
 CFLAGS  ?= -O2 -g
 # user/ holds one folder per layer (README: Layout); each is on the include path.
-USER_DIRS := lib detect logs policy kernel daemon cmd
+USER_DIRS := lib detect logs policy fleet kernel daemon cmd
 USER_INC  := $(addprefix -Iuser/,$(USER_DIRS))
 
 CFLAGS  += -DMXG_VERSION=\"$(VERSION)\" -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Iinclude $(USER_INC) -I$(BUILD) \
 	   $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 LDLIBS  += $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null || \
-	     echo -lxdp -lbpf -lelf -lz -lpcre2-8 -lsystemd -lssl -lcrypto) -lpthread
+	     echo -lxdp -lbpf -lelf -lz -lpcre2-8 -lsystemd -lssl -lcrypto -lhiredis) -lpthread
 
 BPF_SRC  := bpf/mxguard.bpf.c
 BPF_OBJ  := $(BUILD)/mxguard.bpf.o

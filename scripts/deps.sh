@@ -20,6 +20,11 @@ BUILD_PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
 TEST_PKGS="python3 procps util-linux systemd-journal-remote openssl fail2ban
 	strace systemd groff-base bc gzip curl python3-pyinotify nftables
 	iptables ethtool libclang-rt-14-dev prometheus xdp-tools"
+# Fleet mode (user/fleet/) speaks to Redis through hiredis.
+BUILD_PKGS="$BUILD_PKGS libhiredis-dev"
+# tests/live/test_fleet.sh and tests/bench/fleet.sh: a real Redis, a
+# replica and Sentinel for the failover (redis-tools: redis-cli).
+TEST_PKGS="$TEST_PKGS redis-server redis-sentinel redis-tools"
 
 here=$(dirname "$0")
 tests=no

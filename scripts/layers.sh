@@ -4,8 +4,8 @@
 # The include graph between the folders of user/ (README: Layout), from the
 # #include "..." lines: one line per edge with how many includes make it and
 # from which files. An edge must point down the layers
-#     cmd -> daemon -> {policy, detect, logs} -> kernel -> lib
-# one pointing up is marked UP, one between policy, detect and logs
+#     cmd -> daemon -> {policy, detect, logs, fleet} -> kernel -> lib
+# one pointing up is marked UP, one between policy, detect, logs and fleet
 # "same level". Exits 1 when an edge points up.
 #
 #   scripts/layers.sh [TREE]      (default: the checkout this script is in)
@@ -14,7 +14,7 @@ cd "${1:-$(dirname "$0")/..}"
 
 rank() {
 	case $1 in
-	cmd) echo 5 ;; daemon) echo 4 ;; policy|detect|logs) echo 3 ;;
+	cmd) echo 5 ;; daemon) echo 4 ;; policy|detect|logs|fleet) echo 3 ;;
 	kernel) echo 2 ;; lib) echo 1 ;; *) echo 0 ;;
 	esac
 }

@@ -7,11 +7,14 @@
  * the pinned map, so both are measured the same way.
  *
  *   bench_latency --log FILE --pin-dir DIR [--count N] [--maxretry M]
- *                 [--first K] [--timeout-ms T]
+ *                 [--first K] [--host H] [--timeout-ms T]
  *
  * Addresses are 198.18.0.0/15 hosts, each in a /24 of its own (so no range
  * escalation joins in); K skips the first K of them (several runs on one
- * map). Prints one line: count, timeouts, median, p90, p99, max (ms).
+ * map), H is their last byte (77; another H gives another 512 hosts, two
+ * to a /24, still short of range_hosts). The map watched may be another
+ * daemon's than the one following FILE (fleet propagation). Prints one
+ * line: count, timeouts, median, p90, p99, max (ms).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -65,10 +68,12 @@ int main(int argc, char **argv)
 		{ "maxretry", required_argument, NULL, 'm' },
 		{ "first", required_argument, NULL, 'f' },
 		{ "timeout-ms", required_argument, NULL, 't' },
+		{ "host", required_argument, NULL, 'H' },
 		{ 0 }
 	};
 	const char *log = NULL, *pin = NULL;
 	unsigned int count = 200, maxretry = 5, first = 0, timeouts = 0, done = 0;
+	unsigned int host = 77;
 	double timeout_ms = 5000, *lat;
 	char path[4096], line[512];
 	unsigned int i, j;
@@ -94,11 +99,15 @@ int main(int argc, char **argv)
 		case 't':
 			timeout_ms = atof(optarg);
 			break;
+		case 'H':
+			host = (unsigned int)atoi(optarg);
+			break;
 		default:
 			return 2;
 		}
 	}
-	if (!log || !pin || !count || count + first > 512 || !maxretry) {
+	if (!log || !pin || !count || count + first > 512 || !maxretry || host < 1 ||
+	    host > 254) {
 		fprintf(stderr, "usage: bench_latency --log FILE --pin-dir DIR [--count N<=512] [--maxretry M] [--first K]\n");
 		return 2;
 	}
@@ -123,7 +132,7 @@ int main(int argc, char **argv)
 		unsigned int k = first + i;
 		struct mxg_lpm_v4 key = { .prefixlen = 32 };
 		unsigned char a[4] = { 198, (unsigned char)(18 + k / 256),
-				       (unsigned char)(k % 256), 77 };
+				       (unsigned char)(k % 256), (unsigned char)host };
 		struct mxg_deny v;
 		double t0 = 0, deadline;
 

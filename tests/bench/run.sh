@@ -11,6 +11,8 @@
 #   5. sustained load, 50,000 failure lines/s for a minute: keeping up, ban
 #      latency under load, CPU and memory, beside fail2ban at a rate it takes
 #   6. sharing the hook: mxguard alone vs inside libxdp's dispatcher
+#   7. fleet mode: a ban on one host -> another host's map through Redis,
+#      beside the local ban; bans/s one Redis carries for 3 hosts
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/lib.sh
 . tests/bench/f2b.sh
@@ -124,3 +126,5 @@ tests/bench/load.sh || echo "SKIP sustained load: tests/bench/load.sh failed"
 # ---------------------------------------------------------------- 6
 section "Sharing the XDP hook: mxguard alone vs in libxdp's dispatcher with xdp-filter"
 tests/bench/dispatch.sh || echo "SKIP dispatcher cost: tests/bench/dispatch.sh failed"
+section "Fleet: ban on A -> C's map through one Redis, and bans/s for 3 hosts"
+tests/bench/fleet.sh || echo "SKIP fleet: tests/bench/fleet.sh failed"

@@ -222,6 +222,52 @@ static bool check_names_the_key_of_a_cross_key_error(void)
 	return ok;
 }
 
+/* [fleet]: a Redis address, sentinels, names; bad values with file:line. */
+static bool fleet_section_is_read_and_bad_values_are_named(void)
+{
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+		{ "[fleet]\nredis = 198.18.100.1\n", ":2: redis: \"198.18.100.1\": expected HOST:PORT" },
+		{ "[fleet]\nredis = host:0\n", ":2: redis: \"host:0\": expected HOST:PORT" },
+		{ "[fleet]\nredis = unix:run/redis.sock\n", ":2: redis: \"unix:run/redis.sock\": a unix socket needs an absolute path" },
+		{ "[fleet]\nsentinel = a:1 b\n", ":2: sentinel: \"b\": expected HOST:PORT" },
+		{ "[fleet]\nname = mx fleet\n", ":2: name: \"mx fleet\": 1 to 32 of" },
+		{ "[fleet]\nhost_id = mx/1\n", ":2: host_id: \"mx/1\"" },
+		{ "[fleet]\npassword_file = redis.pass\n", ":2: password_file: \"redis.pass\": must be an absolute path" },
+		{ "[fleet]\nuser = a b\n", ":2: user: a Redis ACL user name has no blank" },
+		{ "[fleet]\nqueue = 1\n", ":2: queue: \"1\": must be a number from 16" },
+	};
+	struct mxg_options o;
+	char err[1024];
+	bool ok = true;
+	size_t i;
+
+	ok &= ASSERT_EQ(load(&o, "[fleet]\nredis = [2001:db8::5]:6379\nuser = mxguard\n"
+			     "password_file = /etc/mxguard/redis.pass\nname = mx\nhost_id = mx-1\n",
+			     err, sizeof(err)), 0, err);
+	ok &= ASSERT_STREQ(o.fleet_redis, "[2001:db8::5]:6379", "redis");
+	ok &= ASSERT_STREQ(o.fleet_host_id, "mx-1", "host_id");
+	ok &= ASSERT_TRUE(o.fleet_counting, "counting on by default");
+	cleanup_conf();
+	ok &= ASSERT_EQ(load(&o, "[fleet]\nsentinel = 10.0.0.5:26379 10.0.0.6:26379\nmaster = mm\n",
+			     err, sizeof(err)), 0, err);
+	ok &= ASSERT_EQ(mxg_config_check(&o, err, sizeof(err)), 0, err);
+	ok &= ASSERT_EQ(mxg_config_set(&o, "fleet.redis=10.0.0.5:6379", err, sizeof(err)), 0, err);
+	ok &= ASSERT_EQ(mxg_config_check(&o, err, sizeof(err)), -EINVAL, "redis and sentinel");
+	ok &= ASSERT_TRUE(!strncmp(err, "sentinel:", 9), err);
+	cleanup_conf();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int ret = load(&o, bad[i].text, err, sizeof(err));
+
+		if (!ASSERT_EQ(ret, -EINVAL, bad[i].want) ||
+		    !ASSERT_TRUE(strstr(err, bad[i].want) != NULL, err))
+			ok = false;
+		cleanup_conf();
+	}
+	return ok;
+}
+
 static bool a_missing_file_is_enoent(void)
 {
 	struct mxg_options o;
@@ -287,6 +333,7 @@ int main(void)
 	TEST_RUN(a_missing_file_is_enoent);
 	TEST_RUN(reload_keeps_restart_only_keys_and_names_every_change);
 	TEST_RUN(log_bound_to_a_server_is_accepted);
+	TEST_RUN(fleet_section_is_read_and_bad_values_are_named);
 	cleanup_conf();
 	return test_summary();
 }

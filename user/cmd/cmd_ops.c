@@ -31,8 +31,18 @@ struct json_args {
 	bool json;
 };
 
+struct status_args {
+	bool json;
+	const char *state_dir;
+};
+
+/* cmd_fleet.c: the fleet's line, when the daemon writes a fleet status. */
+void cli_fleet_status_line(const char *state_dir, FILE *out);
+
 static const struct cli_opt status_opts[] = {
-	{ "json", 'j', CLI_FLAG, NULL, "one JSON object", .off = offsetof(struct json_args, json) },
+	{ "json", 'j', CLI_FLAG, NULL, "one JSON object", .off = offsetof(struct status_args, json) },
+	{ "state-dir", 0, CLI_STRING, "DIR", "the daemon's state dir, for the fleet line (default " MXG_STATE_DIR_DEFAULT ")",
+	  .off = offsetof(struct status_args, state_dir) },
 	{ 0 }
 };
 
@@ -46,7 +56,7 @@ const struct cli_command cli_status = {
 
 int cmd_status(int argc, char **argv)
 {
-	struct json_args a = { 0 };
+	struct status_args a = { .state_dir = MXG_STATE_DIR_DEFAULT };
 	struct cli_ctx ctx;
 	const char *pin_dir;
 	struct mxg_link_state ifs[MXG_MAX_IFACES];
@@ -125,6 +135,7 @@ int cmd_status(int argc, char **argv)
 			printf("attached:  nowhere\n");
 		for (i = 0; i < MXG_N_FILL; i++)
 			printf("%-10s %lu of %u\n", fill[i].name, fill[i].entries, fill[i].max);
+		cli_fleet_status_line(a.state_dir, stdout);
 	}
 	mxg_maps_close(&m);
 	return EXIT_OK;

@@ -10,7 +10,7 @@ const struct cli_command *const cli_commands[] = {
 	&cli_run, &cli_status, &cli_stats, &cli_top, &cli_ban, &cli_unban,
 	&cli_list, &cli_allow, &cli_import, &cli_export, &cli_evidence,
 	&cli_scan, &cli_replay, &cli_probe, &cli_reload, &cli_check_config,
-	&cli_detach, &cli_completion,
+	&cli_detach, &cli_fleet, &cli_completion,
 	&cli_accounts,
 };
 

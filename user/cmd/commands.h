@@ -25,11 +25,13 @@ int cmd_reload(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+int cmd_fleet(int argc, char **argv);
 
 struct cli_command;
 extern const struct cli_command cli_run, cli_ban, cli_unban, cli_list, cli_stats,
 	cli_detach, cli_scan, cli_status, cli_top, cli_allow, cli_import, cli_export,
 	cli_evidence, cli_reload, cli_check_config, cli_replay, cli_probe;
+extern const struct cli_command cli_fleet;
 
 /* The attacked accounts (cmd_accounts.c). */
 int cmd_accounts(int argc, char **argv);

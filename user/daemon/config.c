@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "parse.h"
+#include "wire.h"
 
 enum cfg_type {
 	T_BOOL,
@@ -51,6 +52,119 @@ struct cfg_key {
 
 static const char *const xdp_modes[] = { "auto", "native", "generic", NULL };
 static const char *const scopes[] = { "smtp", "all", NULL };
+
+/* [fleet] values: the fleet layer's own rules for names and addresses. */
+static int check_hostport(const char *w, char *err, size_t errlen)
+{
+	char host[72];
+	const char *colon = strrchr(w, ':');
+	char *end;
+	long port;
+
+	if (*w == '[') {
+		const char *close = strchr(w, ']');
+
+		if (!close || close[1] != ':' || close == w + 1)
+			goto bad;
+		colon = close + 1;
+	} else if (!colon || colon == w || memchr(w, ':', (size_t)(colon - w))) {
+		goto bad;
+	}
+	if ((size_t)(colon - w) >= sizeof(host))
+		goto bad;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
+		goto bad;
+	return 0;
+bad:
+	snprintf(err, errlen, "\"%s\": expected HOST:PORT (port 1..65535)", w);
+	return -EINVAL;
+}
+
+static int check_redis(const char *v, char *err, size_t errlen)
+{
+	if (!*v)
+		return 0;
+	if (!strncmp(v, "unix:", 5) || v[0] == '/') {
+		const char *path = v[0] == '/' ? v : v + 5;
+
+		if (path[0] != '/' || strlen(path) >= 108) {
+			snprintf(err, errlen, "\"%s\": a unix socket needs an absolute path under 108 bytes", v);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return check_hostport(v, err, errlen);
+}
+
+static int check_sentinel_word(const char *w, void *arg, char *err, size_t errlen)
+{
+	unsigned int *n = arg;
+
+	if (++*n > MXG_FLEET_MAX_SENTINELS) {
+		snprintf(err, errlen, "more than %d sentinels", MXG_FLEET_MAX_SENTINELS);
+		return -EINVAL;
+	}
+	return check_hostport(w, err, errlen);
+}
+
+static int each_word(const char *v, int (*fn)(const char *w, void *arg,
+					      char *err, size_t errlen),
+		     void *arg, char *err, size_t errlen);
+
+static int check_sentinels(const char *v, char *err, size_t errlen)
+{
+	unsigned int n = 0;
+
+	return each_word(v, check_sentinel_word, &n, err, errlen);
+}
+
+static int check_fleet_name(const char *v, char *err, size_t errlen)
+{
+	if (mxg_fleet_id_ok(v, MXG_FLEET_NAME_MAX))
+		return 0;
+	snprintf(err, errlen, "\"%s\": 1 to %d of A-Z a-z 0-9 . _ -", v, MXG_FLEET_NAME_MAX);
+	return -EINVAL;
+}
+
+static int check_host_id(const char *v, char *err, size_t errlen)
+{
+	if (!*v || mxg_fleet_id_ok(v, MXG_FLEET_HOST_MAX))
+		return 0;
+	snprintf(err, errlen, "\"%s\": 1 to %d of A-Z a-z 0-9 . _ - (empty: the hostname)",
+		 v, MXG_FLEET_HOST_MAX);
+	return -EINVAL;
+}
+
+static int check_abs_path(const char *v, char *err, size_t errlen)
+{
+	if (!*v || v[0] == '/')
+		return 0;
+	snprintf(err, errlen, "\"%s\": must be an absolute path", v);
+	return -EINVAL;
+}
+
+static int check_master(const char *v, char *err, size_t errlen)
+{
+	if (mxg_fleet_id_ok(v, 63))
+		return 0;
+	snprintf(err, errlen, "\"%s\": 1 to 63 of A-Z a-z 0-9 . _ -", v);
+	return -EINVAL;
+}
+
+static int check_user(const char *v, char *err, size_t errlen)
+{
+	const char *p;
+
+	for (p = v; *p; p++) {
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p > '~') {
+			snprintf(err, errlen, "a Redis ACL user name has no blank or control character");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
 
 static const struct cfg_key keys[] = {
 	{ "xdp", "interface", T_IFACES, OFF(n_ifaces), 0, "", 0, 0, NULL, false,
@@ -127,6 +241,28 @@ static const struct cfg_key keys[] = {
 	  "Program run (without a shell, no arguments) on each compromise alert, with MXGUARD_ACCOUNT, MXGUARD_ADDR, MXGUARD_SOURCE and the evidence in its environment; empty: none." },
 	{ "daemon", "on_compromise_timeout", T_DURATION, OFF(on_compromise_timeout_ns), 0, "10s", MXG_SEC_NS, 600 * MXG_SEC_NS, NULL, true,
 	  "How long on_compromise may run before it is killed." },
+
+	/* [fleet]: sharing bans and failure counts through Redis (user/fleet/). */
+	{ "fleet", "redis", T_STRING, OFF(fleet_redis), sizeof(((struct mxg_options *)0)->fleet_redis), "", 0, 0, NULL, false,
+	  "Redis of the fleet: HOST:PORT, [IPV6]:PORT or unix:/PATH; empty (and no sentinel): fleet mode off." },
+	{ "fleet", "sentinel", T_STRING, OFF(fleet_sentinels), sizeof(((struct mxg_options *)0)->fleet_sentinels), "", 0, 0, NULL, false,
+	  "Redis Sentinels (HOST:PORT, space separated) to ask for the master, instead of redis." },
+	{ "fleet", "master", T_STRING, OFF(fleet_master), sizeof(((struct mxg_options *)0)->fleet_master), "mymaster", 0, 0, NULL, false,
+	  "The master's name at the Sentinels." },
+	{ "fleet", "user", T_STRING, OFF(fleet_user), sizeof(((struct mxg_options *)0)->fleet_user), "", 0, 0, NULL, false,
+	  "Redis ACL user (empty: the default user)." },
+	{ "fleet", "password_file", T_STRING, OFF(fleet_password_file), PATH_MAX, "", 0, 0, NULL, false,
+	  "File whose first line is the Redis password (never given on the command line); empty: no AUTH." },
+	{ "fleet", "name", T_STRING, OFF(fleet_name), MXG_FLEET_NAME_MAX + 1, "mxguard", 0, 0, NULL, false,
+	  "Fleet name: every key is under mxg:NAME:, so fleets can share one Redis." },
+	{ "fleet", "host_id", T_STRING, OFF(fleet_host_id), MXG_FLEET_HOST_MAX + 1, "", 0, 0, NULL, false,
+	  "This host's name in the fleet (empty: the hostname)." },
+	{ "fleet", "queue", T_UINT, OFF(fleet_queue), 0, "65536", 16, 1U << 22, NULL, false,
+	  "Events and counts held for Redis while it is down or slow; beyond, they are dropped and counted." },
+	{ "fleet", "stream_len", T_UINT, OFF(fleet_stream_len), 0, "100000", 1000, 100000000, NULL, false,
+	  "Stream entries Redis keeps (MAXLEN ~): a host stopped longer than that many events reloads the ban set." },
+	{ "fleet", "counting", T_BOOL, OFF(fleet_counting), 0, "yes", 0, 0, NULL, false,
+	  "Count AUTH failures fleet-wide too (within findtime): maxretry over the whole fleet bans." },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -178,23 +314,32 @@ static int check_hook(const char *v, char *err, size_t errlen)
 	return 0;
 }
 
-/* String keys whose values need more than a length check. */
+/* The string keys whose values have rules of their own, by section and name. */
 static const struct {
-	const char *name;
-	int (*check)(const char *v, char *err, size_t errlen);
+	const char *section, *name;
+	int (*fn)(const char *v, char *err, size_t errlen);
 } string_checks[] = {
-	{ "role_accounts", check_roles },
-	{ "on_compromise", check_hook },
+	{ "policy", "role_accounts", check_roles },
+	{ "daemon", "on_compromise", check_hook },
+	{ "fleet", "redis", check_redis },
+	{ "fleet", "sentinel", check_sentinels },
+	{ "fleet", "master", check_master },
+	{ "fleet", "user", check_user },
+	{ "fleet", "password_file", check_abs_path },
+	{ "fleet", "name", check_fleet_name },
+	{ "fleet", "host_id", check_host_id },
 };
 
+/* 0, or -EINVAL with why (the caller adds file:line: key:). */
 static int string_check(const struct cfg_key *k, const char *v, char *err,
 			size_t errlen)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(string_checks) / sizeof(string_checks[0]); i++)
-		if (!strcmp(k->name, string_checks[i].name))
-			return string_checks[i].check(v, err, errlen);
+		if (!strcmp(string_checks[i].section, k->section) &&
+		    !strcmp(string_checks[i].name, k->name))
+			return string_checks[i].fn(v, err, errlen);
 	return 0;
 }
 
@@ -611,9 +756,10 @@ int mxg_config_load(struct mxg_options *o, const char *path, char *err,
 			*close = '\0';
 			name = trim(s + 1);
 			if (strcmp(name, "xdp") && strcmp(name, "policy") &&
-			    strcmp(name, "logs") && strcmp(name, "daemon")) {
+			    strcmp(name, "logs") && strcmp(name, "daemon") &&
+			    strcmp(name, "fleet")) {
 				snprintf(err, errlen,
-					 "%s:%u: [%s]: unknown section (xdp, policy, logs, daemon)",
+					 "%s:%u: [%s]: unknown section (xdp, policy, logs, daemon, fleet)",
 					 path, lineno, name);
 				ret = -EINVAL;
 				break;
@@ -714,6 +860,10 @@ int mxg_config_check(const struct mxg_options *o, char *err, size_t errlen)
 	}
 	if (!o->n_ports) {
 		snprintf(err, errlen, "ports: at least one port must be protected");
+		return -EINVAL;
+	}
+	if (o->fleet_redis[0] && o->fleet_sentinels[0]) {
+		snprintf(err, errlen, "sentinel: give either redis or sentinel, not both");
 		return -EINVAL;
 	}
 	return 0;

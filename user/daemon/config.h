@@ -26,6 +26,7 @@
 #define MXG_MAX_PATTERNS 32
 #define MXG_PATTERN_LEN 512
 #define MXG_ROLE_ACCOUNTS_LEN 1024
+#define MXG_FLEET_MAX_SENTINELS 8
 
 enum mxg_deny_scope {
 	MXG_SCOPE_SMTP = 0,	/* deny drops traffic to the protected ports */
@@ -91,6 +92,18 @@ struct mxg_options {
 	bool verbose;
 	char on_compromise[PATH_MAX];
 	uint64_t on_compromise_timeout_ns;
+
+	/* [fleet] (user/fleet/fleet.h) */
+	char fleet_redis[256];
+	char fleet_sentinels[MXG_FLEET_MAX_SENTINELS * 72];
+	char fleet_master[64];
+	char fleet_user[64];
+	char fleet_password_file[PATH_MAX];
+	char fleet_name[33];
+	char fleet_host_id[65];
+	unsigned int fleet_queue;
+	unsigned int fleet_stream_len;
+	bool fleet_counting;
 
 	/* Which list keys were set since the defaults (lists then replace). */
 	unsigned char touched[64];

@@ -34,6 +34,7 @@
 #include "denylist.h"
 #include "engine.h"
 #include "evidence.h"
+#include "fleetd.h"
 #include "follow.h"
 #include "hook.h"
 #include "journal.h"
@@ -132,6 +133,7 @@ struct daemon {
 	unsigned int acc_n;
 	uint64_t accounts_saved_alerts;	/* eng.compromises at the last save */
 	struct mxg_hooks *hooks;
+	struct mxg_fleetd *fleet;	/* fleet mode, or NULL */
 };
 
 /* The config's part for the XDP program, as the kernel layer takes it. */
@@ -644,6 +646,7 @@ static void write_metrics(FILE *f, void *arg)
 			"# HELP mxguard_policy_bans Ban records the policy holds.\n# TYPE mxguard_policy_bans gauge\nmxguard_policy_bans %u\n",
 			mxg_policy_entries(e->policy), mxg_policy_bans(e->policy));
 	write_account_metrics(d, f);
+	mxg_fleetd_metrics(d->fleet, f);
 	if (d->follow) {
 		struct mxg_follow_stats fs;
 
@@ -761,6 +764,12 @@ static int setup_detection(struct daemon *d, bool fresh_maps)
 		}
 		mxg_journal_load(d->journal, d->journal_state);
 		mxg_info("following the journal");
+	}
+	/* Fleet mode: its threads connect on their own, never holding us up. */
+	d->fleet = mxg_fleetd_start(&d->o, &d->eng, err, sizeof(err));
+	if (!d->fleet && err[0]) {
+		mxg_err("%s", err);
+		return EXIT_USAGE;
 	}
 	if (!d->o.n_logs && !d->o.journal)
 		mxg_notice("no log source (--log FILE or --journal): only the XDP rate limit and manual bans act");
@@ -916,6 +925,11 @@ static int setup_loop(struct daemon *d)
 	if (d->journal) {
 		ev.data.fd = mxg_journal_fd(d->journal);
 		if (ev.data.fd >= 0 && epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+			return -errno;
+	}
+	if (d->fleet) {
+		ev.data.fd = mxg_fleetd_fd(d->fleet);
+		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
 			return -errno;
 	}
 	if (d->metrics)
@@ -1096,6 +1110,8 @@ static void serve(struct daemon *d)
 				if (read(d->timerfd, &expirations, sizeof(expirations)) < 0)
 					continue;
 				on_tick(d);
+			} else if (d->fleet && fd == mxg_fleetd_fd(d->fleet)) {
+				mxg_fleetd_process(d->fleet);
 			} else if (mxg_metrics_owns(d->metrics, fd)) {
 				mxg_metrics_handle(d->metrics, fd);
 			} else if (d->follow && fd == mxg_follow_fd(d->follow)) {
@@ -1117,6 +1133,9 @@ static void teardown(struct daemon *d)
 {
 	char err[PATH_MAX + 256];
 
+	/* Before the engine goes: its hooks point into the fleet. */
+	mxg_fleetd_stop(d->fleet);
+	d->fleet = NULL;
 	if (d->ready && !d->o.detach_on_exit)
 		save_state(d, true, 0);
 	if (d->ready)

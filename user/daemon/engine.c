@@ -91,6 +91,8 @@ static void on_ban(const struct mxg_ban *b, void *ctx)
 	record_latency(e);
 	e->bans[b->reason <= MXG_REASON_IMPORT ? b->reason : 0]++;
 	e->dirty = true;
+	if (e->hooks && e->hooks->banned)
+		e->hooks->banned(b, expires, e->hooks_arg);
 	if (e->replay)
 		human_duration(expires - now, dur, sizeof(dur));
 	if (b->hosts > 1)
@@ -197,6 +199,10 @@ void mxg_engine_event(struct mxg_engine *e, const struct mxg_auth_event *ev,
 				     ev->user[0] ? ev->user : NULL, ev->attempts);
 		e->accounts_dirty = true;
 	}
+	/* Before the policy sees it: a failure that bans is counted fleet-wide too. */
+	if (e->hooks && e->hooks->failure && !mxg_policy_ignored(e->policy, &ev->addr) &&
+	    !mxg_policy_is_banned(e->policy, now, &ev->addr))
+		e->hooks->failure(ev, e->hooks_arg);
 	mxg_policy_failure(e->policy, now, &ev->addr, ev->label,
 			   ev->user[0] ? ev->user : NULL, ev->attempts, line, len);
 	forget_refused(e);
@@ -613,6 +619,8 @@ void mxg_reconcile_end(struct mxg_engine *e, struct mxg_reconcile *r)
 		mxg_policy_note_unban(e->policy, &r->v[i]);
 		mxg_info("%s was unbanned by hand: its counts start afresh",
 			 mxg_cidr_str(&r->v[i], buf, sizeof(buf)));
+		if (e->hooks && e->hooks->unbanned)
+			e->hooks->unbanned(&r->v[i], e->hooks_arg);
 	}
 	mxg_reconcile_free(r);
 }

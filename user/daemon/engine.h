@@ -107,6 +107,20 @@ struct mxg_engine {
 	void (*on_compromise)(const struct mxg_compromise *c,
 			      const char *service, bool banned, void *arg);
 	void *on_compromise_arg;
+	/* Told of what happened here, for the fleet (fleetd.c); may be NULL. */
+	const struct mxg_engine_hooks *hooks;
+	void *hooks_arg;
+};
+
+/*
+ * Called from inside the engine, on the event loop: a ban now in the
+ * maps (expires_ns on CLOCK_BOOTTIME), an unban noticed, a failure
+ * counted by the policy (not ignored, not inside a running ban).
+ */
+struct mxg_engine_hooks {
+	void (*banned)(const struct mxg_ban *b, uint64_t expires_ns, void *arg);
+	void (*unbanned)(const struct mxg_cidr *c, void *arg);
+	void (*failure)(const struct mxg_auth_event *ev, void *arg);
 };
 
 /* The accounts store's settings from the config (also scan --accounts). */
