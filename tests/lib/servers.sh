@@ -1,0 +1,230 @@
+# Real mail servers in a network namespace of the test's own, for
+# tests/live/test_servers.sh: each server is started from a config of the
+# test's own (tests/live/servers/), its log goes to a file of the test's own,
+# and real clients log in to it from known addresses. Source after
+# tests/lib/lib.sh, from the repository root. Every resource is registered
+# with on_exit, so it is removed in reverse order, also on failure.
+#
+#   namespace ${TID}srv, all addresses on lo:
+#     198.18.10.1   the server under test (one at a time)
+#     198.18.11.2   client A: guesses passwords on several accounts
+#     198.18.12.2   client B: guesses passwords on one account
+#     198.18.13.2   client C: the legitimate user, logs in once
+#
+# The servers that are not installed as packages (Exim, Sendmail, Haraka)
+# are unpacked by scripts/deps-servers.sh under $SRV_CACHE.
+
+SRV_NS=${TID}srv
+SRV_IP=198.18.10.1
+SRV_A=198.18.11.2
+SRV_B=198.18.12.2
+SRV_C=198.18.13.2
+SRV_CACHE=${SRV_CACHE:-/var/cache/mxguard-test}
+SRV_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRV_CONF=$SRV_HERE/../live/servers
+SRV_D=
+
+# The accounts every server knows, and the legitimate user's password.
+SRV_USERS="alice bob carol"
+SRV_PASS=Corr3ct-Horse
+
+# srv_setup: the namespace and the temp tree $SRV_D (removed on exit).
+srv_setup() {
+	local a
+	SRV_D=$(mktemp -d /tmp/mxg-servers.XXXXXX) || return 1
+	on_exit "rm -rf $SRV_D"
+	chmod 755 "$SRV_D"
+	netns "$SRV_NS" || return 1
+	for a in $SRV_IP $SRV_A $SRV_B $SRV_C; do
+		ip -n "$SRV_NS" addr add $a/32 dev lo || return 1
+	done
+}
+
+# srv_in CMD...: run CMD in the namespace (network only).
+srv_in() { nsenter --net="/run/netns/$SRV_NS" "$@"; }
+
+# srv_listening PORT: a listener on PORT, asked of the kernel (a probe
+# connection would show up in the server's log).
+srv_listening() {
+	[ -n "$(srv_in ss -Hltn "sport = :$1" 2>/dev/null)" ]
+}
+
+# srv_render TEMPLATE OUT [KEY=VALUE]...: fill in @D@ (the server's folder,
+# $SRV_DIR), @IP@, @UID@/@GID@ (nobody), @CACHE@ and each @KEY@ given
+# (first, so a VALUE may hold the others).
+srv_render() {
+	local in=$1 out=$2 text kv
+	shift 2
+	text=$(<"$in")
+	for kv in "$@"; do
+		text=${text//@${kv%%=*}@/${kv#*=}}
+	done
+	text=${text//@D@/$SRV_DIR}
+	text=${text//@IP@/$SRV_IP}
+	text=${text//@CACHE@/$SRV_CACHE}
+	text=${text//@UID@/$(id -u nobody)}
+	text=${text//@GID@/$(id -g nobody)}
+	printf '%s\n' "$text" >"$out"
+}
+
+# srv_dir NAME: a fresh folder for one server run, $SRV_DIR.
+srv_dir() {
+	SRV_DIR=$SRV_D/$1
+	mkdir -p "$SRV_DIR" && chmod 755 "$SRV_DIR"
+}
+
+# srv_kill_tree PID: TERM, wait up to 5 s for PID and its children, then
+# KILL what is left of them (by pid only).
+srv_kill_tree() {
+	local pid=$1 kids
+	[ -n "$pid" ] || return 0
+	kids=$(pgrep -P "$pid" 2>/dev/null)
+	kill -TERM "$pid" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$pid" $kids $(pgrep -P "$pid" 2>/dev/null) 2>/dev/null
+	return 0
+}
+
+# --- clients ----------------------------------------------------------------
+
+# srv_mailclient PROTO PORT SRC SESSION...: tests/lib/mailclient.py from SRC;
+# prints how many logins the server refused.
+srv_mailclient() {
+	local proto=$1 port=$2 src=$3 out
+	shift 3
+	out=$SRV_DIR/client-$proto-$src-$RANDOM
+	timeout 60 nsenter --net="/run/netns/$SRV_NS" python3 \
+		"$SRV_HERE/mailclient.py" "$proto" "$SRV_IP" "$port" "$src" "$@" \
+		>"$out" 2>&1
+	sed -nE 's/^failed ([0-9]+) ok ([0-9]+)$/\1/p' "$out"
+}
+
+# srv_swaks SRC PORT USER PASS [ARGS]...: one SMTP AUTH with swaks from SRC,
+# stopping after AUTH. Prints "fail" for a 535 answer, "ok" for 235,
+# "none" for anything else.
+srv_swaks() {
+	local src=$1 port=$2 user=$3 pass=$4 out
+	shift 4
+	out=$SRV_DIR/swaks-$src-$RANDOM
+	timeout 60 nsenter --net="/run/netns/$SRV_NS" swaks --server "$SRV_IP" \
+		--port "$port" --local-interface "$src" --helo client.test \
+		--from probe@client.test --to postmaster@mx.test \
+		--auth-user "$user" --auth-password "$pass" --quit-after AUTH \
+		--timeout 20 "$@" >"$out" 2>&1
+	if grep -q '^<[~*-]* *535[ -]' "$out"; then
+		echo fail
+	elif grep -q '^<[~*-]* *235[ -]' "$out"; then
+		echo ok
+	else
+		echo none
+	fi
+}
+
+# srv_smtp_attack SRC PORT COUNT USERS [ARGS]...: COUNT failed AUTHs from SRC,
+# one connection each, cycling through USERS (space separated), run
+# sequentially. Prints how many the server refused with 535.
+srv_smtp_attack() {
+	local src=$1 port=$2 n=$3 i got=0 u
+	local -a users
+	read -r -a users <<<"$4"
+	shift 4
+	for ((i = 0; i < n; i++)); do
+		u=${users[$((i % ${#users[@]}))]}
+		[ "$(srv_swaks "$src" "$port" "$u" "Wrong-$i-$RANDOM" "$@")" = fail ] &&
+			got=$((got + 1))
+	done
+	echo $got
+}
+
+# --- what mxguard reports ----------------------------------------------------
+
+# srv_scan [SERVER:]FILE...: mxguard scan --json over the files, added up
+# per address: "ADDR ATTEMPTS" lines, sorted. Non-zero when scan failed.
+srv_scan() {
+	local out=$SRV_DIR/scan.json
+	"$MXG" scan --json "$@" >"$out" 2>"$SRV_DIR/scan.err" || return 1
+	python3 -c '
+import json, sys, collections
+n = collections.Counter()
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    n[e["addr"]] += e.get("attempts", 1)
+for a in sorted(n):
+    print(a, n[a])' "$out"
+}
+
+# srv_expect NAME LOGSPEC A_WANT B_WANT: PASS when scan over LOGSPEC counts
+# exactly A_WANT attempts from client A, B_WANT from client B and nothing
+# from any other address (client C's success is not a failure).
+# SRV_KEEP_LOGS=DIR copies each log read to DIR/NAME.log, under a line that
+# says what made it (SRV_TRUTH, set by the test: who tried what).
+srv_expect() {
+	local name=$1 spec=$2 wa=$3 wb=$4 got want
+	if [ -n "${SRV_KEEP_LOGS:-}" ]; then
+		local as=$name.log
+		case $spec in *:*) as=${spec%%:*}:$as ;; esac
+		{
+			echo "# $name, made by tests/live/test_servers.sh:" \
+				"${SRV_TRUTH//$'\n'/ };" \
+				"scan it as: mxguard scan --json $as"
+			cat "${spec#*:}"
+		} >"$SRV_KEEP_LOGS/$name.log"
+	fi
+	got=$(srv_scan "$spec") || {
+		fail "$name" "mxguard scan failed: $(head -3 "$SRV_DIR/scan.err")"
+		return 1
+	}
+	want=$(printf '%s %s\n%s %s\n' $SRV_A "$wa" $SRV_B "$wb")
+	if [ "$got" = "$want" ]; then
+		pass "$name"
+		return 0
+	fi
+	fail "$name" "want {$(echo $want)}, mxguard scan counted {$(echo $got)}"
+	return 1
+}
+
+# srv_clients_ok NAME WANT GOT: the server itself refused exactly WANT
+# logins (else the labelled truth is wrong, and NAME fails).
+srv_clients_ok() {
+	[ "$3" = "$2" ] && return 0
+	fail "$1" "the server refused $3 of the $2 wrong logins the client made"
+	return 1
+}
+
+# --- Dovecot ------------------------------------------------------------------
+
+SRV_DOVECOT_PID=
+
+# srv_dovecot_start RUN VERBOSE PASSDB: Dovecot with IMAP on 143 and POP3 on
+# 110, auth_verbose VERBOSE, the passdb block PASSDB (its lines), in a
+# fresh folder $SRV_DIR (srv_dir RUN); the log is $SRV_DIR/dovecot.log.
+# The users files the drivers read are made first: srv_dovecot_users.
+srv_dovecot_start() {
+	srv_render "$SRV_CONF/dovecot.conf.in" "$SRV_DIR/dovecot.conf" \
+		"VERBOSE=$2" "PASSDB=$3"
+	mkdir -p "$SRV_DIR/run" "$SRV_DIR/state" "$SRV_DIR/home"
+	chown nobody:nogroup "$SRV_DIR/home"
+	: >"$SRV_DIR/dovecot.log"
+	srv_in dovecot -c "$SRV_DIR/dovecot.conf" >"$SRV_DIR/start.log" 2>&1 || {
+		cat "$SRV_DIR/start.log" >&2
+		return 1
+	}
+	SRV_DOVECOT_PID=$(cat "$SRV_DIR/run/master.pid" 2>/dev/null)
+	on_exit "srv_kill_tree $SRV_DOVECOT_PID"
+	wait_for 20 srv_listening 143 && wait_for 10 srv_listening 110
+}
+srv_dovecot_stop() {
+	srv_kill_tree "$SRV_DOVECOT_PID"
+	SRV_DOVECOT_PID=
+}
+
+# srv_userlist: "user password" lines of the accounts every server knows.
+srv_userlist() {
+	local u
+	for u in $SRV_USERS; do
+		echo "$u $SRV_PASS"
+	done
+}

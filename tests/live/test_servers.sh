@@ -1,0 +1,128 @@
+#!/bin/bash
+# Real servers, counted exactly: each mail server family that Debian or npm
+# ships runs in a namespace of this test's own (tests/lib/servers.sh), real
+# clients make real wrong logins from two known addresses (A on several
+# accounts, B on one) and a third logs in with the right password; then
+# `mxguard scan --json` over the server's own log must count exactly the
+# attempts A and B made, for those two addresses, and nothing else.
+# One PASS line per server and variant. Needs scripts/deps.sh --test
+# (scripts/deps-servers.sh).
+#
+#   SRV_KEEP_LOGS=DIR   keep a copy of each server's log in DIR
+#   SRV_ONLY=WORD       run only the servers whose name holds WORD
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/lib.sh
+need_root
+. tests/lib/servers.sh
+
+if [ ! -x "$MXG" ]; then
+	fail mxguard_is_built "$MXG not found (make)"
+	summary
+	exit 1
+fi
+srv_setup || {
+	fail servers_namespace "cannot make the namespace"
+	summary
+	exit 1
+}
+
+# want NAME: the server NAME is to run (SRV_ONLY).
+want() { [[ "$1" == *"${SRV_ONLY:-}"* ]]; }
+
+# --- Dovecot: IMAP and POP3, each passdb driver, auth_verbose yes and no ------
+
+# The logins of one Dovecot run. A tries 6 wrong passwords: three accounts
+# in one IMAP connection, an unknown account and alice again over POP3, and
+# one more over IMAP; B tries bob 3 times, each a connection of its own.
+# C logs in as alice over IMAP and over POP3.
+DOVECOT_A=6
+DOVECOT_B=3
+DOVECOT_TRUTH="198.18.11.2 (A) made 6 failed logins: IMAP alice, bob, carol in one
+connection, POP3 nosuchuser (no such account) and alice in one connection,
+IMAP carol; 198.18.12.2 (B) made 3: bob over POP3, then IMAP, IMAP, one a
+connection; 198.18.13.2 (C) logged in as alice over IMAP and over POP3
+(successes); nothing else connected"
+dovecot_logins() {
+	local name=$1 a b c
+	srv_mailclient imap 143 $SRV_A "alice:x1,bob:x2,carol:x3" >"$SRV_DIR/a1" &
+	srv_mailclient pop3 110 $SRV_B "bob:y1" >"$SRV_DIR/b1" &
+	wait
+	srv_mailclient pop3 110 $SRV_A "nosuchuser:x4,alice:x5" >"$SRV_DIR/a2" &
+	srv_mailclient imap 143 $SRV_B "bob:y2" "bob:y3" >"$SRV_DIR/b2" &
+	wait
+	srv_mailclient imap 143 $SRV_A "carol:x6" >"$SRV_DIR/a3"
+	c=$(srv_mailclient imap 143 $SRV_C "alice:$SRV_PASS")
+	c=$c$(srv_mailclient pop3 110 $SRV_C "alice:$SRV_PASS")
+	a=$(($(cat "$SRV_DIR/a1") + $(cat "$SRV_DIR/a2") + $(cat "$SRV_DIR/a3")))
+	b=$(($(cat "$SRV_DIR/b1") + $(cat "$SRV_DIR/b2")))
+	srv_clients_ok "$name" $DOVECOT_A "$a" || return 1
+	srv_clients_ok "$name" $DOVECOT_B "$b" || return 1
+	[ "$c" = 00 ] || {
+		fail "$name" "the legitimate user could not log in"
+		return 1
+	}
+}
+
+# dovecot_run DRIVER VERBOSE PASSDB: one Dovecot run, checked.
+dovecot_run() {
+	local name=dovecot_${1}_verbose_$2
+	srv_dir "$name"
+	SRV_TRUTH="Dovecot 2.3.19.1, passdb $1, auth_verbose = $2; $DOVECOT_TRUTH"
+	"dovecot_users_$1"
+	if ! srv_dovecot_start "$name" "$2" "$3"; then
+		fail "$name" "Dovecot did not start: $(tail -3 "$SRV_DIR/dovecot.log")"
+		srv_dovecot_stop
+		return
+	fi
+	dovecot_logins "$name" && srv_expect "$name" "$SRV_DIR/dovecot.log" \
+		$DOVECOT_A $DOVECOT_B
+	srv_dovecot_stop
+}
+
+dovecot_users_passwdfile() {
+	srv_userlist | while read -r u p; do
+		echo "$u:{PLAIN}$p::::::"
+	done >"$SRV_DIR/users"
+	chmod 644 "$SRV_DIR/users"
+}
+dovecot_users_static() { :; }
+# SQLite through Dovecot's sql driver (dovecot-sqlite).
+dovecot_users_sql() {
+	srv_userlist | python3 -c '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("CREATE TABLE users (username TEXT PRIMARY KEY, password TEXT)")
+for line in sys.stdin:
+    u, p = line.split()
+    db.execute("INSERT INTO users VALUES (?, ?)", (u, "{PLAIN}" + p))
+db.commit()' "$SRV_DIR/users.sqlite"
+	cat >"$SRV_DIR/sql.conf" <<-EOF
+	driver = sqlite
+	connect = $SRV_DIR/users.sqlite
+	password_query = SELECT username AS user, password FROM users WHERE username = '%u'
+	EOF
+}
+# PAM: a service of the test's own, pam_userdb over a Berkeley DB of the
+# accounts (no system user is made, no PAM delay).
+DOVECOT_PAM=mxguard-test-$TID
+dovecot_users_pam() {
+	srv_userlist | tr ' ' '\n' | db_load -T -t hash "$SRV_DIR/pamusers.db"
+	printf 'auth required pam_userdb.so db=%s crypt=none\naccount required pam_permit.so\n' \
+		"$SRV_DIR/pamusers" >"/etc/pam.d/$DOVECOT_PAM"
+	on_exit "rm -f /etc/pam.d/$DOVECOT_PAM"
+}
+
+if want dovecot; then
+	for v in yes no; do
+		dovecot_run passwdfile $v "  driver = passwd-file
+  args = scheme=PLAIN @D@/users"
+		dovecot_run static $v "  driver = static
+  args = password=$SRV_PASS"
+		dovecot_run sql $v "  driver = sql
+  args = @D@/sql.conf"
+		dovecot_run pam $v "  driver = pam
+  args = $DOVECOT_PAM"
+	done
+fi
+
+summary
