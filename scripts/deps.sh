@@ -8,8 +8,11 @@
 #                            nftables, iptables, and through deps-e2e.sh a real
 #                            Postfix with Dovecot, and clang's libFuzzer
 #                            runtime for make fuzz, and promtool (package
-#                            prometheus) for the dashboard check. Meant for
-#                            test machines.
+#                            prometheus) for the dashboard check, and
+#                            through deps-servers.sh the servers of
+#                            tests/live/test_servers.sh (Dovecot IMAP/POP3,
+#                            nginx mail, rsyslog; Exim and Sendmail unpacked,
+#                            Haraka from npm). Meant for test machines.
 set -eu
 
 BUILD_PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
@@ -68,4 +71,5 @@ if [ -n "$missing" ]; then
 fi
 # Not exec: the EXIT trap must still remove policy-rc.d afterwards.
 [ $tests = yes ] && "$here/deps-e2e.sh"
+[ $tests = yes ] && "$here/deps-servers.sh"
 exit 0
