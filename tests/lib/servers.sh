@@ -228,3 +228,61 @@ srv_userlist() {
 		echo "$u $SRV_PASS"
 	done
 }
+
+# --- a private mount namespace ----------------------------------------------
+
+# Exim and Sendmail look up their system users (Debian-exim, smmsp) by name
+# before reading any config. They run with /etc/passwd and /etc/group of the
+# test's own bind-mounted over the real ones in a private mount namespace,
+# where those users are nobody's uid and gid: nothing is added to the system.
+srv_priv_files() {
+	[ -e "$SRV_D/passwd" ] && return 0
+	{
+		cat /etc/passwd
+		echo "Debian-exim:x:$(id -u nobody):$(id -g nobody):mxguard test:/nonexistent:/usr/sbin/nologin"
+		echo "smmsp:x:$(id -u nobody):$(id -g nobody):mxguard test:/nonexistent:/usr/sbin/nologin"
+	} >"$SRV_D/passwd"
+	{
+		cat /etc/group
+		echo "Debian-exim:x:$(id -g nobody):"
+		echo "smmsp:x:$(id -g nobody):"
+	} >"$SRV_D/group"
+	chmod 644 "$SRV_D/passwd" "$SRV_D/group"
+}
+
+# srv_priv [MOUNT-CMD] -- CMD...: CMD in the namespace and in a private mount
+# namespace with those users; MOUNT-CMD (a shell line) runs there first.
+srv_priv() {
+	local pre=
+	[ "$1" != -- ] && { pre=$1; shift; }
+	shift
+	srv_priv_files
+	nsenter --net="/run/netns/$SRV_NS" unshare --mount --propagation private \
+		sh -c 'mount --bind "$1" /etc/passwd && mount --bind "$2" /etc/group &&
+			eval "$3" && shift 3 && exec "$@"' sh \
+		"$SRV_D/passwd" "$SRV_D/group" "${pre:-:}" "$@"
+}
+
+# --- Exim -----------------------------------------------------------------------
+
+SRV_EXIM=$SRV_CACHE/exim/usr/sbin/exim4
+SRV_EXIM_PID=
+
+# srv_exim_start: Exim (unpacked by deps-servers.sh) on 587 in a fresh
+# $SRV_DIR (srv_dir first); the mainlog is $SRV_DIR/log/mainlog.
+srv_exim_start() {
+	mkdir -p "$SRV_DIR/log" "$SRV_DIR/spool"
+	chown nobody:nogroup "$SRV_DIR/log" "$SRV_DIR/spool"
+	srv_userlist | sed 's/ /: /' >"$SRV_DIR/passwd"
+	chmod 644 "$SRV_DIR/passwd"
+	srv_render "$SRV_CONF/exim.conf.in" "$SRV_DIR/exim.conf"
+	srv_priv -- "$SRV_EXIM" -C "$SRV_DIR/exim.conf" -bdf \
+		>"$SRV_DIR/start.log" 2>&1 &
+	SRV_EXIM_PID=$!
+	on_exit "srv_kill_tree $SRV_EXIM_PID"
+	wait_for 20 srv_listening 587
+}
+srv_exim_stop() {
+	srv_kill_tree "$SRV_EXIM_PID"
+	SRV_EXIM_PID=
+}

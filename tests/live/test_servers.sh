@@ -43,13 +43,15 @@ IMAP carol; 198.18.12.2 (B) made 3: bob over POP3, then IMAP, IMAP, one a
 connection; 198.18.13.2 (C) logged in as alice over IMAP and over POP3
 (successes); nothing else connected"
 dovecot_logins() {
-	local name=$1 a b c
+	local name=$1 a b c pa
 	srv_mailclient imap 143 $SRV_A "alice:x1,bob:x2,carol:x3" >"$SRV_DIR/a1" &
+	pa=$!
 	srv_mailclient pop3 110 $SRV_B "bob:y1" >"$SRV_DIR/b1" &
-	wait
+	wait $pa $!
 	srv_mailclient pop3 110 $SRV_A "nosuchuser:x4,alice:x5" >"$SRV_DIR/a2" &
+	pa=$!
 	srv_mailclient imap 143 $SRV_B "bob:y2" "bob:y3" >"$SRV_DIR/b2" &
-	wait
+	wait $pa $!
 	srv_mailclient imap 143 $SRV_A "carol:x6" >"$SRV_DIR/a3"
 	c=$(srv_mailclient imap 143 $SRV_C "alice:$SRV_PASS")
 	c=$c$(srv_mailclient pop3 110 $SRV_C "alice:$SRV_PASS")
@@ -123,6 +125,51 @@ if want dovecot; then
 		dovecot_run pam $v "  driver = pam
   args = $DOVECOT_PAM"
 	done
+fi
+
+# --- SMTP servers: the same logins for each -----------------------------------
+
+# smtp_logins NAME PORT [SWAKS-ARGS]...: A makes $SMTP_A wrong AUTHs over
+# LOGIN, cycling through alice, bob, carol and admin (no such account),
+# while B makes $SMTP_B over PLAIN as bob, one connection each; then C
+# authenticates as alice. Fails NAME unless the server refused exactly
+# those and accepted C.
+SMTP_A=5
+SMTP_B=3
+SMTP_TRUTH="198.18.11.2 (A) made 5 failed AUTH LOGIN as alice, bob, carol,
+admin (no such account), alice, one connection each; 198.18.12.2 (B) made
+3 failed AUTH PLAIN as bob, one connection each, at the same time as A;
+then 198.18.13.2 (C) authenticated as alice with the right password
+(a success); nothing else connected"
+smtp_logins() {
+	local name=$1 port=$2 a b c pa
+	shift 2
+	srv_smtp_attack $SRV_A "$port" $SMTP_A "alice bob carol admin" \
+		--auth LOGIN "$@" >"$SRV_DIR/a" &
+	pa=$!
+	srv_smtp_attack $SRV_B "$port" $SMTP_B "bob" --auth PLAIN "$@" >"$SRV_DIR/b" &
+	wait $pa $!
+	a=$(cat "$SRV_DIR/a") b=$(cat "$SRV_DIR/b")
+	c=$(srv_swaks $SRV_C "$port" alice "$SRV_PASS" --auth LOGIN "$@")
+	srv_clients_ok "$name" $SMTP_A "$a" || return 1
+	srv_clients_ok "$name" $SMTP_B "$b" || return 1
+	[ "$c" = ok ] || {
+		fail "$name" "the legitimate user could not authenticate ($c)"
+		return 1
+	}
+}
+
+# --- Exim 4.96, unpacked ------------------------------------------------------
+
+if want exim; then
+	srv_dir exim
+	SRV_TRUTH="Exim 4.96 (exim4-daemon-light), plaintext PLAIN/LOGIN authenticators on 587; $SMTP_TRUTH"
+	if ! srv_exim_start; then
+		fail exim "Exim did not start: $(tail -3 "$SRV_DIR/start.log")"
+	elif smtp_logins exim 587; then
+		srv_expect exim "exim:$SRV_DIR/log/mainlog" $SMTP_A $SMTP_B
+	fi
+	srv_exim_stop
 fi
 
 summary
