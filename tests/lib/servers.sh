@@ -198,13 +198,14 @@ srv_clients_ok() {
 
 SRV_DOVECOT_PID=
 
-# srv_dovecot_start RUN VERBOSE PASSDB: Dovecot with IMAP on 143 and POP3 on
-# 110, auth_verbose VERBOSE, the passdb block PASSDB (its lines), in a
-# fresh folder $SRV_DIR (srv_dir RUN); the log is $SRV_DIR/dovecot.log.
-# The users files the drivers read are made first: srv_dovecot_users.
+# srv_dovecot_start VERBOSE PASSDB [IMAP-PORT POP3-PORT]: Dovecot with IMAP
+# on 143 and POP3 on 110 (or the ports given), auth_verbose VERBOSE, the
+# passdb block PASSDB (its lines), in $SRV_DIR (srv_dir first); the log is
+# $SRV_DIR/dovecot.log. Make the files the passdb reads first.
 srv_dovecot_start() {
+	local imap=${3:-143} pop3=${4:-110}
 	srv_render "$SRV_CONF/dovecot.conf.in" "$SRV_DIR/dovecot.conf" \
-		"VERBOSE=$2" "PASSDB=$3"
+		"VERBOSE=$1" "PASSDB=$2" "IMAPPORT=$imap" "POP3PORT=$pop3"
 	mkdir -p "$SRV_DIR/run" "$SRV_DIR/state" "$SRV_DIR/home"
 	chown nobody:nogroup "$SRV_DIR/home"
 	: >"$SRV_DIR/dovecot.log"
@@ -214,7 +215,7 @@ srv_dovecot_start() {
 	}
 	SRV_DOVECOT_PID=$(cat "$SRV_DIR/run/master.pid" 2>/dev/null)
 	on_exit "srv_kill_tree $SRV_DOVECOT_PID"
-	wait_for 20 srv_listening 143 && wait_for 10 srv_listening 110
+	wait_for 20 srv_listening "$imap" && wait_for 10 srv_listening "$pop3"
 }
 srv_dovecot_stop() {
 	srv_kill_tree "$SRV_DOVECOT_PID"
@@ -285,4 +286,36 @@ srv_exim_start() {
 srv_exim_stop() {
 	srv_kill_tree "$SRV_EXIM_PID"
 	SRV_EXIM_PID=
+}
+
+# --- nginx's mail proxy ---------------------------------------------------------
+
+SRV_NGINX_PID=
+SRV_AUTHHTTP_PID=
+SRV_AUTHHTTP_PORT=9180
+
+# srv_nginx_start: nginx's mail proxy on 143 and 110 in $SRV_DIR, asking
+# tests/lib/authhttp.py, which sends right logins on to a Dovecot on 1143
+# and 1110 (start that first); the error log is $SRV_DIR/error.log.
+srv_nginx_start() {
+	srv_userlist >"$SRV_DIR/authusers"
+	srv_in python3 "$SRV_HERE/authhttp.py" 127.0.0.1 $SRV_AUTHHTTP_PORT \
+		"$SRV_DIR/authusers" "$SRV_IP" 1143 1110 >"$SRV_DIR/authhttp.log" 2>&1 &
+	SRV_AUTHHTTP_PID=$!
+	on_exit "kill $SRV_AUTHHTTP_PID"
+	srv_render "$SRV_CONF/nginx.conf.in" "$SRV_DIR/nginx.conf" \
+		"AUTHPORT=$SRV_AUTHHTTP_PORT"
+	: >"$SRV_DIR/error.log"
+	srv_in nginx -c "$SRV_DIR/nginx.conf" -p "$SRV_DIR" -e "$SRV_DIR/error.log" \
+		-g 'daemon off;' >"$SRV_DIR/start.log" 2>&1 &
+	SRV_NGINX_PID=$!
+	on_exit "srv_kill_tree $SRV_NGINX_PID"
+	wait_for 10 srv_listening $SRV_AUTHHTTP_PORT &&
+		wait_for 20 srv_listening 143 && wait_for 10 srv_listening 110
+}
+srv_nginx_stop() {
+	srv_kill_tree "$SRV_NGINX_PID"
+	kill "$SRV_AUTHHTTP_PID" 2>/dev/null
+	wait "$SRV_AUTHHTTP_PID" 2>/dev/null
+	SRV_NGINX_PID= SRV_AUTHHTTP_PID=
 }

@@ -71,7 +71,7 @@ dovecot_run() {
 	srv_dir "$name"
 	SRV_TRUTH="Dovecot 2.3.19.1, passdb $1, auth_verbose = $2; $DOVECOT_TRUTH"
 	"dovecot_users_$1"
-	if ! srv_dovecot_start "$name" "$2" "$3"; then
+	if ! srv_dovecot_start "$2" "$3"; then
 		fail "$name" "Dovecot did not start: $(tail -3 "$SRV_DIR/dovecot.log")"
 		srv_dovecot_stop
 		return
@@ -170,6 +170,26 @@ if want exim; then
 		srv_expect exim "exim:$SRV_DIR/log/mainlog" $SMTP_A $SMTP_B
 	fi
 	srv_exim_stop
+fi
+
+# --- nginx's mail proxy in front of Dovecot -------------------------------------
+
+# The same logins as for Dovecot, through nginx; mxguard reads nginx's
+# error log (Dovecot behind it sees only nginx's address).
+if want nginx; then
+	srv_dir nginx
+	SRV_TRUTH="nginx 1.22.1 mail proxy (libnginx-mod-mail), error_log at info, an auth_http service of the test's own, Dovecot behind it; $DOVECOT_TRUTH"
+	dovecot_users_passwdfile
+	if ! srv_dovecot_start no "  driver = passwd-file
+  args = scheme=PLAIN @D@/users" 1143 1110; then
+		fail nginx "Dovecot behind nginx did not start: $(tail -3 "$SRV_DIR/dovecot.log")"
+	elif ! srv_nginx_start; then
+		fail nginx "nginx did not start: $(tail -3 "$SRV_DIR/error.log" "$SRV_DIR/start.log")"
+	elif dovecot_logins nginx; then
+		srv_expect nginx "$SRV_DIR/error.log" $DOVECOT_A $DOVECOT_B
+	fi
+	srv_nginx_stop
+	srv_dovecot_stop
 fi
 
 summary
