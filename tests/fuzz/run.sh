@@ -50,6 +50,11 @@ parse_seeds() {
 	' tests/corpus/*.txt
 	cp tests/corpus/opensmtpd.txt "$d/session-opensmtpd"
 	cp tests/corpus/haraka.txt "$d/session-haraka"
+	# Lines that pair up: Dovecot's passdb lines and summaries,
+	# sendmail's and Exchange's sessions.
+	cp tests/corpus/dovecot.txt "$d/session-dovecot"
+	cp tests/corpus/sendmail.txt "$d/session-sendmail"
+	cp tests/corpus/exchange.txt "$d/session-exchange"
 }
 
 # Print the crash input a run left, in hex, and where it is.

@@ -93,8 +93,10 @@ const struct cli_command cli_scan = {
 	.about = "Report every SMTP/IMAP AUTH failure found in log files (plain or .gz).\n"
 		 "Syslog-style files are read line by line by the parser of the program\n"
 		 "each line names; a file one server writes itself is named with it:\n"
-		 "exim:/var/log/exim4/mainlog, haraka:FILE, exchange:FILE, domino:FILE\n"
-		 "(Exim's and Haraka's default paths are known without it).\n"
+		 "exim:/var/log/exim4/mainlog, haraka:FILE, exchange:FILE, domino:FILE,\n"
+		 "nginx:FILE, zimbra:FILE, stalwart:FILE, roundcube:FILE, sogo:FILE\n"
+		 "(the default paths of Exim, Haraka, nginx, Zimbra, Roundcube and SOGo\n"
+		 "are known without it).\n"
 		 "Exit status: 0 ok, 1 a file could not be read, 2 bad usage.",
 	.opts = scan_opts, .min_operands = 1, .max_operands = CLI_ANY,
 	.missing = "no FILE given",

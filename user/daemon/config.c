@@ -93,7 +93,7 @@ static const struct cfg_key keys[] = {
 	  "Ranges never banned from log evidence (loopback and own addresses always are)." },
 
 	{ "logs", "log", T_PATHS, OFF(n_logs), 0, "", 0, 0, NULL, false,
-	  "Mail log files to follow (rotation and not-yet-existing files handled). A syslog file is read line by line by the parser of each line's program; SERVER:PATH binds a file one server writes itself (exim:/var/log/exim4/mainlog, haraka:, exchange:, domino:, maddy:, or a pattern's program)." },
+	  "Mail log files to follow (rotation and not-yet-existing files handled). A syslog file is read line by line by the parser of each line's program; SERVER:PATH binds a file one server writes itself (exim:/var/log/exim4/mainlog, haraka:, exchange:, domino:, maddy:, dovecot:, nginx:, zimbra:, stalwart:, roundcube:, sogo:, or a pattern's program)." },
 	{ "logs", "journal", T_BOOL, OFF(journal), 0, "no", 0, 0, NULL, false,
 	  "Follow the systemd journal (mail units) as well; entries count only from root, a mail server's user or unit." },
 	{ "logs", "journal_dir", T_STRING, OFF(journal_dir), PATH_MAX, "", 0, 0, NULL, false,

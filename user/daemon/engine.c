@@ -111,58 +111,6 @@ static void forget_refused(struct mxg_engine *e)
 	e->n_refused = 0;
 }
 
-static uint32_t user_hash(const char *u)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *u; u++)
-		h = (h ^ (uint8_t)*u) * 16777619u;
-	return h;
-}
-
-/*
- * Either way round: replay reads one file after another, so Dovecot's
- * report of an attempt may come after later lines of Postfix's.
- */
-static uint64_t ns_apart(uint64_t a, uint64_t b)
-{
-	return a > b ? a - b : b - a;
-}
-
-/*
- * One failed AUTH through Postfix with Dovecot as its SASL backend is
- * logged twice when Dovecot has auth_verbose: Postfix's "SASL ...
- * authentication failed" and Dovecot's "auth: ...: Password mismatch".
- * A failure with the same address and user name as one from another
- * service within MXG_DEDUP_NS is the same attempt seen twice.
- */
-static bool seen_twice(struct mxg_engine *e, const struct mxg_auth_event *ev,
-		       uint64_t now)
-{
-	struct mxg_recent *r;
-	uint32_t h;
-	unsigned int i;
-
-	if (!ev->user[0])
-		return false;
-	h = user_hash(ev->user);
-	for (i = 0; i < MXG_RECENT; i++) {
-		r = &e->recent[i];
-		if (r->seen_ns && ns_apart(now, r->seen_ns) <= MXG_DEDUP_NS &&
-		    r->user_hash == h && r->service != ev->service &&
-		    mxg_addr_equal(&r->addr, &ev->addr)) {
-			r->seen_ns = 0;	/* pairs up once */
-			return true;
-		}
-	}
-	r = &e->recent[e->recent_next++ % MXG_RECENT];
-	r->seen_ns = now;
-	r->user_hash = h;
-	r->service = ev->service;
-	r->addr = ev->addr;
-	return false;
-}
-
 void mxg_engine_event(struct mxg_engine *e, const struct mxg_auth_event *ev,
 		      const char *line, size_t len)
 {
@@ -175,10 +123,11 @@ void mxg_engine_event(struct mxg_engine *e, const struct mxg_auth_event *ev,
 	 * at the time it carries. */
 	if (e->replay && ev->time > 0)
 		now = (uint64_t)ev->time * MXG_SEC_NS;
-	if (seen_twice(e, ev, now)) {
-		e->duplicates++;
-		return;
-	}
+	/*
+	 * One attempt logged by two services (Postfix and Dovecot's auth,
+	 * PAM, a login summary) reaches here once: the parser pairs them
+	 * (user/detect/sessions.h).
+	 */
 	mxg_policy_failure(e->policy, now, &ev->addr, ev->label,
 			   ev->user[0] ? ev->user : NULL, ev->attempts, line, len);
 	forget_refused(e);
@@ -219,7 +168,8 @@ static int resolve_sources(const struct mxg_parser *p, const struct mxg_options 
 			snprintf(err, errlen,
 				 "log: %s: names no server or pattern program before ':' "
 				 "(servers: postfix exim dovecot sendmail courier domino "
-				 "opensmtpd haraka exchange maddy cyrus uwimap, or syslog)",
+				 "opensmtpd haraka exchange maddy cyrus uwimap nginx zimbra "
+				 "vpopmail stalwart roundcube sogo, or syslog)",
 				 o->logs[i]);
 			return -EINVAL;
 		}

@@ -18,17 +18,6 @@
 
 #define MXG_MAX_OWN_ADDRS 256
 
-/* Recent failures kept to spot one attempt logged by two services. */
-#define MXG_RECENT 128
-#define MXG_DEDUP_NS (2 * MXG_SEC_NS)
-
-struct mxg_recent {
-	uint64_t seen_ns;		/* 0: free */
-	uint32_t user_hash;
-	enum mxg_service service;
-	struct mxg_addr addr;
-};
-
 /*
  * Rate reports already fed to the policy, by bucket and stamp: an XDP event
  * and a later walk of the rate maps (after the ring lost events) may show
@@ -87,9 +76,6 @@ struct mxg_engine {
 	uint64_t bans[MXG_REASON_IMPORT + 1];	/* by reason */
 	uint64_t would_bans;			/* monitor mode */
 	uint64_t bans_run_out;			/* replay: already over */
-	uint64_t duplicates;			/* one attempt logged twice */
-	struct mxg_recent recent[MXG_RECENT];
-	unsigned int recent_next;
 	uint64_t lat_count[MXG_LAT_BUCKETS + 1];
 	double lat_sum;
 	uint64_t bans_refused;			/* the denylist would not take them */

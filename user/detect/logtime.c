@@ -148,8 +148,18 @@ static int64_t iso_time(const char *s, const char *e)
 
 	y = digits(s, e, 4);
 	if (y < 1970 || e - s < 19 || s[4] != '-' || s[7] != '-' ||
-	    (s[10] != 'T' && s[10] != ' '))
-		return 0;
+	    (s[10] != 'T' && s[10] != ' ')) {
+		/* nginx's error log: "2026/11/29 10:00:01", local time. */
+		if (y < 1970 || e - s < 19 || s[4] != '/' || s[7] != '/' ||
+		    s[10] != ' ')
+			return 0;
+		mo = digits(s + 5, e, 2);
+		d = digits(s + 8, e, 2);
+		p = clock_at(s + 11, e, &h, &mi, &sec);
+		if (!p || !valid(mo, d, h, mi, sec))
+			return 0;
+		return mxg_local_seconds(y, mo, d, h, mi, sec);
+	}
 	mo = digits(s + 5, e, 2);
 	d = digits(s + 8, e, 2);
 	p = clock_at(s + 11, e, &h, &mi, &sec);
@@ -265,7 +275,7 @@ int64_t mxg_logtime_parse(const char *line, size_t len, int64_t now)
 	if (e - s < 8)
 		return 0;
 	if (is_digit(s[0])) {
-		if (s[4] == '-')
+		if (s[4] == '-' || s[4] == '/')
 			return iso_time(s, e);
 		t = domino_time(s, e);
 		if (t)

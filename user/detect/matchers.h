@@ -21,16 +21,41 @@
 #include "event.h"
 #include "sessions.h"
 
-int mxg_match_postfix(const char *s, const char *e, struct mxg_auth_event *ev);
-int mxg_match_exim(const char *s, const char *e, struct mxg_auth_event *ev);
-int mxg_match_dovecot(const char *s, const char *e, struct mxg_auth_event *ev);
-int mxg_match_sendmail(const char *s, const char *e, struct mxg_auth_event *ev);
+/*
+ * How a failure relates to other lines of the same attempt, where a
+ * server logs one attempt more than once (sessions.h); the dispatcher
+ * applies it with its tables, so that each attempt counts once.
+ */
+struct mxg_dedup {
+	bool on;			/* the line is one of several reporters */
+	enum mxg_reporter rep;
+	int64_t window;			/* seconds the report looks back; 0:
+					 * MXG_PAIR_WINDOW */
+	const char *id;			/* Dovecot's session id in the line */
+	size_t idlen;
+};
+
+int mxg_match_postfix(const char *s, const char *e, struct mxg_auth_event *ev,
+		      struct mxg_dedup *d);
+int mxg_match_exim(const char *s, const char *e, struct mxg_auth_event *ev,
+		   struct mxg_dedup *d);
+int mxg_match_dovecot(const char *s, const char *e, struct mxg_auth_event *ev,
+		      struct mxg_dedup *d);
+int mxg_match_sendmail(struct mxg_sessions *t, const char *s, const char *e,
+		       int64_t now, struct mxg_auth_event *ev);
 int mxg_match_courier(const char *s, const char *e, struct mxg_auth_event *ev);
 /* 1 for a Cyrus line, 2 for a UW-IMAP line. */
 int mxg_match_imapd(const char *s, const char *e, struct mxg_auth_event *ev);
 int mxg_match_domino(const char *s, const char *e, struct mxg_auth_event *ev);
-int mxg_match_exchange(const char *s, const char *e, struct mxg_auth_event *ev);
+int mxg_match_exchange(struct mxg_sessions *t, const char *s, const char *e,
+		       int64_t now, struct mxg_auth_event *ev);
 int mxg_match_maddy(const char *s, const char *e, struct mxg_auth_event *ev);
+int mxg_match_nginx(const char *s, const char *e, struct mxg_auth_event *ev);
+int mxg_match_zimbra(const char *s, const char *e, struct mxg_auth_event *ev);
+int mxg_match_vpopmail(const char *s, const char *e, struct mxg_auth_event *ev);
+int mxg_match_stalwart(const char *s, const char *e, struct mxg_auth_event *ev);
+int mxg_match_roundcube(const char *s, const char *e, struct mxg_auth_event *ev);
+int mxg_match_sogo(const char *s, const char *e, struct mxg_auth_event *ev);
 int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 			int64_t now, struct mxg_auth_event *ev);
 int mxg_match_haraka(struct mxg_sessions *t, const char *s, const char *e,

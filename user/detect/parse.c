@@ -24,6 +24,7 @@ struct mxg_parser {
 	unsigned int flags;
 	struct mxg_custom *custom;
 	struct mxg_sessions sessions;
+	struct mxg_pairs pairs;
 	/* The line being judged, for the time the session matchers need. */
 	const char *line, *line_end;
 };
@@ -41,6 +42,12 @@ static const char *const service_names[MXG_SVC_COUNT] = {
 	[MXG_SVC_MADDY]		= "maddy",
 	[MXG_SVC_CYRUS]		= "cyrus",
 	[MXG_SVC_UWIMAP]	= "uwimap",
+	[MXG_SVC_NGINX]		= "nginx",
+	[MXG_SVC_ZIMBRA]	= "zimbra",
+	[MXG_SVC_VPOPMAIL]	= "vpopmail",
+	[MXG_SVC_STALWART]	= "stalwart",
+	[MXG_SVC_ROUNDCUBE]	= "roundcube",
+	[MXG_SVC_SOGO]		= "sogo",
 	[MXG_SVC_CUSTOM]	= "custom",
 };
 
@@ -253,6 +260,24 @@ static bool tag_token(const char *s, const char *t, const char **name_end)
 	if (p == s || p - s > MXG_PROG_MAX)
 		return false;
 	*name_end = p;
+	if (p < t && *p == '(' && p + 1 < t && !is_digit_c(p[1])) {
+		/*
+		 * Dovecot 2.4's own log files: "auth(user,ip,mech)<sess>:",
+		 * the identity in the name. The name is what counts.
+		 */
+		const char *rp = memrchr(p, ')', (size_t)(t - p));
+
+		if (!rp)
+			return false;
+		for (p = rp + 1; p < t && *p == '<';) {
+			const char *gt = memchr(p, '>', (size_t)(t - p));
+
+			if (!gt)
+				return false;
+			p = gt + 1;
+		}
+		return p == t;
+	}
 	if (p < t && (*p == '[' || *p == '(')) {
 		char close = *p == '[' ? ']' : ')';
 
@@ -412,7 +437,51 @@ static unsigned int services_of(const struct mxg_line_head *h)
 		m |= 1u << MXG_SVC_MADDY;
 	if (prog_is(h, "domino"))
 		m |= 1u << MXG_SVC_DOMINO;
+	if (prog_is(h, "nginx"))
+		m |= 1u << MXG_SVC_NGINX;
+	if (prog_is(h, "zimbra") || prog_is(h, "mailboxd"))
+		m |= 1u << MXG_SVC_ZIMBRA;
+	if (prog_is(h, "vpopmail") || prog_is(h, "vchkpw"))
+		m |= 1u << MXG_SVC_VPOPMAIL;
+	if (prog_is(h, "stalwart") || prog_is(h, "stalwart-mail"))
+		m |= 1u << MXG_SVC_STALWART;
+	if (prog_is(h, "roundcube"))
+		m |= 1u << MXG_SVC_ROUNDCUBE;
+	if (prog_is(h, "sogod") || prog_is(h, "sogo"))
+		m |= 1u << MXG_SVC_SOGO;
 	return m;
+}
+
+/*
+ * A container's tag (mailcow's "postfix-mailcow", "dovecot-mailcow",
+ * "sogo-mailcow", also as Docker Compose names it,
+ * "mailcowdockerized-postfix-mailcow-1"): the one family whose lines it
+ * carries, or 0. Docker sets the tag, the server inside writes its own
+ * syslog line as the message.
+ */
+static unsigned int container_family(const struct mxg_line_head *h)
+{
+	static const struct {
+		const char *name;
+		enum mxg_service svc;
+	} fams[] = {
+		{ "postfix", MXG_SVC_POSTFIX }, { "dovecot", MXG_SVC_DOVECOT },
+		{ "sogo", MXG_SVC_SOGO }, { "nginx", MXG_SVC_NGINX },
+	};
+	const char *p = h->prog, *m;
+	size_t i, n;
+
+	m = memmem(p, (size_t)(h->prog_end - p), "-mailcow", 8);
+	if (!m)
+		return 0;
+	if (h->prog_end - p > 18 && !memcmp(p, "mailcowdockerized-", 18))
+		p += 18;
+	for (i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
+		n = strlen(fams[i].name);
+		if ((size_t)(m - p) == n && !memcmp(p, fams[i].name, n))
+			return 1u << fams[i].svc;
+	}
+	return 0;
 }
 
 /*
@@ -439,17 +508,18 @@ static int64_t line_now(const struct mxg_parser *p, int64_t now)
 
 static int run_matcher(struct mxg_parser *p, enum mxg_service svc,
 		       const char *s, const char *e, int64_t now,
-		       struct mxg_auth_event *ev)
+		       struct mxg_auth_event *ev, struct mxg_dedup *d)
 {
+	memset(d, 0, sizeof(*d));
 	switch (svc) {
 	case MXG_SVC_POSTFIX:
-		return mxg_match_postfix(s, e, ev);
+		return mxg_match_postfix(s, e, ev, d);
 	case MXG_SVC_EXIM:
-		return mxg_match_exim(s, e, ev);
+		return mxg_match_exim(s, e, ev, d);
 	case MXG_SVC_DOVECOT:
-		return mxg_match_dovecot(s, e, ev);
+		return mxg_match_dovecot(s, e, ev, d);
 	case MXG_SVC_SENDMAIL:
-		return mxg_match_sendmail(s, e, ev);
+		return mxg_match_sendmail(&p->sessions, s, e, now, ev);
 	case MXG_SVC_COURIER:
 		return mxg_match_courier(s, e, ev);
 	case MXG_SVC_DOMINO:
@@ -459,13 +529,25 @@ static int run_matcher(struct mxg_parser *p, enum mxg_service svc,
 	case MXG_SVC_HARAKA:
 		return mxg_match_haraka(&p->sessions, s, e, line_now(p, now), ev);
 	case MXG_SVC_EXCHANGE:
-		return mxg_match_exchange(s, e, ev);
+		return mxg_match_exchange(&p->sessions, s, e, now, ev);
 	case MXG_SVC_MADDY:
 		return mxg_match_maddy(s, e, ev);
 	case MXG_SVC_CYRUS:
 		return mxg_match_imapd(s, e, ev) == 1;
 	case MXG_SVC_UWIMAP:
 		return mxg_match_imapd(s, e, ev) == 2;
+	case MXG_SVC_NGINX:
+		return mxg_match_nginx(s, e, ev);
+	case MXG_SVC_ZIMBRA:
+		return mxg_match_zimbra(s, e, ev);
+	case MXG_SVC_VPOPMAIL:
+		return mxg_match_vpopmail(s, e, ev);
+	case MXG_SVC_STALWART:
+		return mxg_match_stalwart(s, e, ev);
+	case MXG_SVC_ROUNDCUBE:
+		return mxg_match_roundcube(s, e, ev);
+	case MXG_SVC_SOGO:
+		return mxg_match_sogo(s, e, ev);
 	default:
 		return 0;
 	}
@@ -484,6 +566,51 @@ static int run_hostile(enum mxg_service svc, const char *s, const char *e,
 	}
 }
 
+/*
+ * A failure that other lines of the same attempt may also tell
+ * (struct mxg_dedup): keep ev->attempts to what is new, and say whether
+ * anything is.
+ */
+static bool first_report(struct mxg_parser *p, const struct mxg_dedup *d,
+			 struct mxg_auth_event *ev, int64_t now)
+{
+	char key[MXG_SESSION_ID_MAX];
+	struct mxg_session *x;
+	unsigned int n = ev->attempts;
+	int64_t t;
+	size_t kn;
+
+	if (!d->on || ev->kind != MXG_EV_AUTH)
+		return true;
+	t = line_now(p, now);
+	if (d->id && d->idlen + 2 < sizeof(key)) {
+		/* Dovecot's session ids, apart from other servers' ids. */
+		key[0] = 'D';
+		key[1] = ':';
+		memcpy(key + 2, d->id, d->idlen);
+		kn = d->idlen + 2;
+		x = mxg_sessions_get(&p->sessions, key, kn, t);
+		if (d->rep == MXG_REP_SESSION) {
+			if (!x) {
+				mxg_sessions_put(&p->sessions, key, kn,
+						 &ev->addr, t);
+				x = mxg_sessions_get(&p->sessions, key, kn, t);
+			}
+			if (x)
+				x->counted += n;
+		} else if (x) {
+			/* The summary: what its passdb lines did not tell. */
+			n = n > x->counted ? n - x->counted : 0;
+			mxg_sessions_del(&p->sessions, key, kn);
+		}
+	}
+	n = mxg_pairs_report(&p->pairs, &ev->addr, d->rep, n, d->window, t);
+	if (!n)
+		return false;
+	ev->attempts = n;
+	return true;
+}
+
 /* Reset what a matcher that did not match may have written. */
 static void ev_reset(struct mxg_auth_event *ev)
 {
@@ -496,8 +623,9 @@ static int judge(struct mxg_parser *p, int src, const char *line,
 		 const char *e, int64_t now, struct mxg_auth_event *ev)
 {
 	struct mxg_line_head h;
+	struct mxg_dedup d;
 	const char *s;
-	unsigned int svcs;
+	unsigned int svcs, cont;
 	int i;
 
 	if (src > MXG_SRC_SYSLOG) {
@@ -511,15 +639,16 @@ static int judge(struct mxg_parser *p, int src, const char *line,
 						      src - MXG_SRC_CUSTOM_BASE,
 						      s, e, ev) ? MXG_SVC_CUSTOM : -1;
 		}
-		/* Domino's own prefixes are its matcher's business. */
-		if (src != MXG_SVC_DOMINO && src != MXG_SVC_EXCHANGE)
+		/* Domino's, Exchange's, nginx's and Zimbra's heads are their own. */
+		if (src != MXG_SVC_DOMINO && src != MXG_SVC_EXCHANGE &&
+		    src != MXG_SVC_NGINX && src != MXG_SVC_ZIMBRA)
 			s = skip_time(s, e);
 		/* A server that also writes "tag: " into its own file. */
 		memset(&h, 0, sizeof(h));
 		if (mxg_split_line(line, e, &h) && (services_of(&h) & (1u << src)))
 			s = src == MXG_SVC_DOVECOT ? dovecot_start(&h) : h.msg;
-		if (run_matcher(p, (enum mxg_service)src, s, e, now, ev))
-			return src;
+		if (run_matcher(p, (enum mxg_service)src, s, e, now, ev, &d))
+			return first_report(p, &d, ev, now) ? src : -1;
 		ev_reset(ev);
 		if ((p->flags & MXG_PARSE_HOSTILE) &&
 		    run_hostile((enum mxg_service)src, s, e,
@@ -530,12 +659,26 @@ static int judge(struct mxg_parser *p, int src, const char *line,
 	if (!mxg_split_line(line, e, &h))
 		return -1;
 	svcs = services_of(&h);
+	cont = container_family(&h);
+	if (cont) {
+		/* The server's own line inside the container's message. */
+		struct mxg_line_head in;
+
+		if (mxg_split_line(h.msg, e, &in) && (services_of(&in) & cont)) {
+			h = in;
+			svcs = services_of(&in) & cont;
+		} else {
+			svcs = cont;
+			h.msg = skip_time(h.msg, e);
+			h.tok = h.msg;
+		}
+	}
 	for (i = 0; svcs && i < MXG_SVC_CUSTOM; i++) {
 		if (!(svcs & (1u << i)))
 			continue;
 		s = i == MXG_SVC_DOVECOT ? dovecot_start(&h) : h.msg;
-		if (run_matcher(p, (enum mxg_service)i, s, e, now, ev))
-			return i;
+		if (run_matcher(p, (enum mxg_service)i, s, e, now, ev, &d))
+			return first_report(p, &d, ev, now) ? i : -1;
 		ev_reset(ev);
 		if ((p->flags & MXG_PARSE_HOSTILE) &&
 		    run_hostile((enum mxg_service)i, s, e,
@@ -612,6 +755,12 @@ static const struct {
 	{ "/var/spool/exim/log/mainlog", MXG_SVC_EXIM },
 	{ "/var/log/haraka.log", MXG_SVC_HARAKA },
 	{ "/var/log/haraka/haraka.log", MXG_SVC_HARAKA },
+	{ "/var/log/nginx/error.log", MXG_SVC_NGINX },
+	{ "/opt/zimbra/log/audit.log", MXG_SVC_ZIMBRA },
+	{ "/opt/zimbra/log/mailbox.log", MXG_SVC_ZIMBRA },
+	{ "/var/log/roundcube/userlogins.log", MXG_SVC_ROUNDCUBE },
+	{ "/var/log/roundcube/errors.log", MXG_SVC_ROUNDCUBE },
+	{ "/var/log/sogo/sogo.log", MXG_SVC_SOGO },
 };
 
 int mxg_log_spec(const struct mxg_parser *p, const char *spec,

@@ -7,6 +7,8 @@
  *       connecting host 198.18.3.4
  *   http: bob@example.com [198.18.3.4] authentication failure using
  *       internet password
+ *   POP3 Server: Authentication failure for bob, connecting host
+ *       198.18.3.4: Password not found in the Name and Address Book ...
  * The user name is the client's and comes first, so the address is taken
  * from the last "connecting host" / the bracket before Domino's own text.
  */
@@ -33,6 +35,28 @@ static int failed_for_user(const char *a, const char *e,
 	for (ue = h; ue > a && (ue[-1] == ' ' || ue[-1] == ';'); ue--)
 		;
 	mxg_user_copy(ev, a, ue);
+	return 1;
+}
+
+/*
+ * "USER, connecting host ADDR: REASON": the user (the client's) first,
+ * Domino's reason last, so the address is after the last ", connecting
+ * host ".
+ */
+static int failure_for(const char *a, const char *e, struct mxg_auth_event *ev)
+{
+	const char *h, *v, *end;
+
+	h = MXG_RFIND(a, e, ", connecting host ");
+	if (!h)
+		return 0;
+	v = h + 18;
+	for (end = v; end < e && *end != ' ' && !(*end == ':' &&
+	     (end + 1 == e || end[1] == ' ')); end++)
+		;
+	if (mxg_addr_span(v, end, &ev->addr) || (end != e && *end != ':'))
+		return 0;
+	mxg_user_copy(ev, a, h);
 	return 1;
 }
 
@@ -74,6 +98,14 @@ static const char *skip_domino_head(const char *s, const char *e)
 			return NULL;
 		p = q + 2;
 	}
+	/* "YYYY-MM-DD HH:MM:SS" (newer servers) or the locale's "DD-MM-YYYY". */
+	if (e - p >= 19 && dig(p[0]) && dig(p[3]) && p[4] == '-' && p[7] == '-' &&
+	    p[10] == ' ' && p[13] == ':' && p[16] == ':') {
+		p += 19;
+		while (p < e && *p == ' ')
+			p++;
+		return p;
+	}
 	if (e - p < 19 || !dig(p[0]) || !dig(p[1]) || !dig(p[3]) || !dig(p[4]) ||
 	    (p[2] != '-' && p[2] != '.' && p[2] != '/') || p[5] != p[2] ||
 	    !dig(p[6]) || !dig(p[9]) || p[10] != ' ' || p[13] != ':' ||
@@ -95,9 +127,13 @@ int mxg_match_domino(const char *s, const char *e, struct mxg_auth_event *ev)
 	s = skip_domino_head(s, e);
 	if (!s)
 		return 0;
-	/* "SMTP Server: " or "SMTP Server [thread] " starts Domino's message. */
-	if (MXG_STARTS(s, e, "SMTP Server")) {
-		p = s + 11;
+	/* "SMTP Server: " or "POP3 Server [thread] " starts Domino's message. */
+	for (p = s; p < e && p - s < 8 && ((*p >= 'A' && *p <= 'Z') ||
+					    (*p >= '0' && *p <= '9')); p++)
+		;
+	if (p > s && MXG_STARTS(p, e, " Server") &&
+	    (p + 7 == e || p[7] == ':' || p[7] == ' ')) {
+		p += 7;
 		if (MXG_STARTS(p, e, " [")) {
 			p = memchr(p, ']', (size_t)(e - p) < 40 ? (size_t)(e - p) : 40);
 			if (!p)
@@ -110,6 +146,8 @@ int mxg_match_domino(const char *s, const char *e, struct mxg_auth_event *ev)
 		}
 		while (p < e && *p == ' ')
 			p++;
+		if (MXG_STARTS(p, e, "Authentication failure for "))
+			return failure_for(p + 27, e, ev);
 		if (!MXG_STARTS(p, e, "Authentication failed for user "))
 			return 0;
 		return failed_for_user(p + 31, e, ev);

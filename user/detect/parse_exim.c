@@ -184,7 +184,60 @@ static int protocol_error(const char *a, const char *e,
 	return host_end_before(a, t, &ev->addr);
 }
 
-int mxg_match_exim(const char *s, const char *e, struct mxg_auth_event *ev)
+/*
+ * A message from an authenticated client (MXG_EV_LOGIN):
+ *   MSGID <= SENDER H=RDNS? (HELO)? [ADDR]:PORT (I=[IP]:PORT)? (U=ID)?
+ *       P=esmtpsa ... A=AUTHENTICATOR:USER ...
+ * The sender, the HELO and later fields (id=, T=) are the client's: the
+ * client is the one "[ADDR]..." that Exim's " P=" follows (a line with two
+ * that differ is not counted), and A= is the first field after P= (quoted
+ * values, which a client's certificate DN may be, are skipped).
+ */
+static int login_ok(const char *s, const char *e, struct mxg_auth_event *ev)
+{
+	const char *p, *a, *u, *ue;
+
+	/* "1tABCD-000123-4E <= " (also older 6-6-2 ids). */
+	for (p = s; p < e && (digit(*p) || (*p >= 'a' && *p <= 'z') ||
+			      (*p >= 'A' && *p <= 'Z') || *p == '-'); p++)
+		;
+	if (p - s < 16 || p - s > 23 || !MXG_STARTS(p, e, " <= "))
+		return 0;
+	if (!only_host_before(p + 4, e, " P=", false, &ev->addr))
+		return 0;
+	p = MXG_RFIND(p + 4, e, " P=");
+	for (a = p + 1; a < e;) {
+		if (MXG_STARTS(a, e, "A=")) {
+			u = memchr(a, ':', (size_t)(e - a));
+			if (!u)
+				return 0;
+			u++;
+			for (ue = u; ue < e && *ue != ' '; ue++)
+				;
+			if (ue == u)
+				return 0;
+			mxg_user_copy(ev, u, ue);
+			ev->kind = MXG_EV_LOGIN;
+			return 1;
+		}
+		/* The next field: past a quoted value, then the blank. */
+		while (a < e && *a != ' ' && *a != '"')
+			a++;
+		if (a < e && *a == '"') {
+			for (a++; a < e && *a != '"'; a++)
+				if (*a == '\\')
+					a++;
+			while (a < e && *a != ' ')
+				a++;
+		}
+		while (a < e && *a == ' ')
+			a++;
+	}
+	return 0;
+}
+
+int mxg_match_exim(const char *s, const char *e, struct mxg_auth_event *ev,
+		   struct mxg_dedup *d)
 {
 	const char *p, *a;
 
@@ -192,8 +245,12 @@ int mxg_match_exim(const char *s, const char *e, struct mxg_auth_event *ev)
 	/* "NAME authenticator failed for ": NAME is the driver's, one word. */
 	for (p = s; p < e && *p != ' ' && p - s < 64; p++)
 		;
-	if (p > s && MXG_STARTS(p, e, " authenticator failed for "))
+	if (p > s && MXG_STARTS(p, e, " authenticator failed for ")) {
+		/* A dovecot authenticator's attempt is logged by Dovecot too. */
+		d->on = true;
+		d->rep = MXG_REP_MTA;
 		return auth_failed(p + 26, e, ev);
+	}
 	if (MXG_STARTS(s, e, "SMTP protocol error in \"AUTH"))
 		return protocol_error(s, e, ev);
 	if (MXG_STARTS(s, e, "SMTP call from ")) {
@@ -202,5 +259,5 @@ int mxg_match_exim(const char *s, const char *e, struct mxg_auth_event *ev)
 					"protocol errors (last command was \"AUTH",
 					false, &ev->addr);
 	}
-	return 0;
+	return login_ok(s, e, ev);
 }

@@ -56,6 +56,23 @@ int mxg_match_opensmtpd(struct mxg_sessions *t, const char *s, const char *e,
 	}
 	if (MXG_STARTS(k, e, "authentication ")) {
 		r = MXG_RFIND(k, e, " result=");
+		if (r && MXG_STARTS(r + 8, e, "ok") && r + 10 == e) {
+			/* A login (MXG_EV_LOGIN): the session's client. */
+			a = old_format ? MXG_RFIND(k, r + 1, " address=") : NULL;
+			if (!a || mxg_addr_span(a + 9, mxg_value_end(a + 9, r),
+						&ev->addr)) {
+				x = mxg_sessions_get(t, id, idn, now);
+				if (!x)
+					return 0;
+				ev->addr = x->addr;
+				a = NULL;
+			}
+			u = MXG_FIND(k, r, "user=");
+			if (u)
+				mxg_user_copy(ev, u + 5, a && a > u ? a : r);
+			ev->kind = MXG_EV_LOGIN;
+			return 1;
+		}
 		if (!r || !MXG_STARTS(r + 8, e, "permfail"))
 			return 0;
 		/* The client's user= comes before address=: take the last. */

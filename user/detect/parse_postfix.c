@@ -4,6 +4,7 @@
  * "postfix-out/smtpd"); the message from its start:
  *   warning: NAME[ADDR](:PORT)?: SASL MECH authentication failed: REASON
  *            (, sasl_username=USER)?
+ *   QID: client=NAME[ADDR], sasl_method=MECH, sasl_username=USER (a login)
  * NAME is "unknown" or a verified host name (no blanks, no brackets), so
  * the client is the first token after "warning: ", and nothing the client
  * sent can precede it. REASON and USER may hold client text: the address is
@@ -46,12 +47,49 @@ static const char *client_at(const char *p, const char *e,
 	return p;
 }
 
-int mxg_match_postfix(const char *s, const char *e, struct mxg_auth_event *ev)
+/*
+ * A message accepted from an authenticated client (MXG_EV_LOGIN):
+ *   QID: client=NAME[ADDR](:PORT)?, sasl_method=MECH, sasl_username=USER
+ *       (, sasl_sender=S)?(, orig_queue_id=Q, orig_client=C)?
+ * QID is a queue id or NOQUEUE; the client is the first token after
+ * "client=", Postfix's own. The user name is the account that logged in;
+ * sasl_sender (the client's MAIL FROM AUTH=) comes after it.
+ */
+static int login_ok(const char *s, const char *e, struct mxg_auth_event *ev)
+{
+	const char *p, *m, *u, *ue;
+
+	for (p = s; p < e && p - s <= 32 && isalnum((unsigned char)*p); p++)
+		;
+	if (p == s || !MXG_STARTS(p, e, ": client="))
+		return 0;
+	p = client_at(p + 9, e, &ev->addr);
+	if (!p || !MXG_STARTS(p, e, ", sasl_method="))
+		return 0;
+	for (m = p + 14; m < e && *m != ',' && *m != ' '; m++)
+		;
+	if (m == p + 14 || !MXG_STARTS(m, e, ", sasl_username="))
+		return 0;
+	u = m + 16;
+	ue = MXG_FIND(u, e, ", sasl_sender=");
+	if (!ue)
+		ue = MXG_FIND(u, e, ", orig_queue_id=");
+	if (!ue)
+		ue = e;
+	if (ue == u)
+		return 0;
+	mxg_user_copy(ev, u, ue);
+	ev->kind = MXG_EV_LOGIN;
+	return 1;
+}
+
+int mxg_match_postfix(const char *s, const char *e, struct mxg_auth_event *ev,
+		      struct mxg_dedup *d)
 {
 	const char *p, *m, *r, *u;
 
 	if (!MXG_STARTS(s, e, "warning: "))
-		return 0;
+		return login_ok(s, e, ev);
 	p = client_at(s + 9, e, &ev->addr);
 	if (!p || !MXG_STARTS(p, e, ": SASL "))
 		return 0;
@@ -70,6 +108,9 @@ int mxg_match_postfix(const char *s, const char *e, struct mxg_auth_event *ev)
 	u = MXG_RFIND(r, e, ", sasl_username=");
 	if (u)
 		mxg_user_copy(ev, u + 16, e);
+	/* Dovecot's auth service may log the same attempt (sessions.h). */
+	d->on = true;
+	d->rep = MXG_REP_MTA;
 	return 1;
 }
 

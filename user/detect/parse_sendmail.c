@@ -6,6 +6,8 @@
  *       relay=host.example [198.18.1.2] (may be forged)
  *   QID: host.example [198.18.1.2]: possible SMTP attack: command=AUTH,
  *       count=5
+ *   QID: AUTH=server, relay=host.example [198.18.1.2], authid=bob,
+ *       mech=PLAIN, bits=0                                     (a login)
  * relay= is the last field and sendmail's own; user= before it is the
  * client's text, and the host part is reverse DNS, so the address is the
  * last bracket of the last relay=, which must end the line.
@@ -51,20 +53,81 @@ static bool relay(const char *s, const char *e, struct mxg_addr *addr,
 	return client_ends(r + 8, e, addr);
 }
 
-int mxg_match_sendmail(const char *s, const char *e, struct mxg_auth_event *ev)
+/*
+ * A successful AUTH (MXG_EV_LOGIN), with or without a queue id:
+ *   QID: AUTH=server, relay=host.example [198.18.2.9] (may be forged),
+ *       authid=bob, mech=PLAIN, bits=0
+ * authid (the account), mech and bits are sendmail's and come last.
+ */
+static int login_ok(const char *q, const char *e, struct mxg_auth_event *ev)
+{
+	const char *a, *m;
+
+	if (!MXG_STARTS(q, e, "AUTH=server, relay="))
+		return 0;
+	a = MXG_RFIND(q, e, ", authid=");
+	if (!a || !client_ends(q + 19, a, &ev->addr))
+		return 0;
+	m = MXG_FIND(a + 9, e, ", mech=");
+	if (!m)
+		m = e;
+	mxg_user_copy(ev, a + 9, m);
+	ev->kind = MXG_EV_LOGIN;
+	return 1;
+}
+
+/* Kinds of lines that tell a session's failed AUTHs (sessions.h). */
+enum { REP_AUTH_FAILURE, REP_ATTACK };
+
+/*
+ * With LogLevel 10 sendmail logs each failed AUTH, and a session that
+ * goes on logs "possible SMTP attack: command=AUTH, count=N" as well:
+ * both tell the same attempts, tied by the queue id.
+ */
+static unsigned int session_count(struct mxg_sessions *t, const char *qid,
+				  size_t n, unsigned int kind,
+				  unsigned int attempts,
+				  const struct mxg_addr *addr, int64_t now)
+{
+	char key[MXG_SESSION_ID_MAX];
+	struct mxg_session *x;
+
+	if (n + 2 >= sizeof(key))
+		return attempts;
+	key[0] = 'S';
+	key[1] = ':';
+	memcpy(key + 2, qid, n);
+	x = mxg_sessions_get(t, key, n + 2, now);
+	if (!x) {
+		mxg_sessions_put(t, key, n + 2, addr, now);
+		x = mxg_sessions_get(t, key, n + 2, now);
+		if (!x)
+			return attempts;
+	}
+	return mxg_session_report(x, kind, attempts);
+}
+
+int mxg_match_sendmail(struct mxg_sessions *t, const char *s, const char *e,
+		       int64_t now, struct mxg_auth_event *ev)
 {
 	const char *q, *r, *u, *c, *a;
+	unsigned int n;
 
+	if (MXG_STARTS(s, e, "AUTH=server, "))
+		return login_ok(s, e, ev);
 	q = past_qid(s, e);
 	if (!q)
 		return 0;
+	if (MXG_STARTS(q, e, "AUTH=server, "))
+		return login_ok(q, e, ev);
 	if (MXG_STARTS(q, e, "AUTH failure (")) {
 		if (!relay(q, e, &ev->addr, &r))
 			return 0;
 		u = MXG_FIND(q, r, ", user=");
 		if (u)
 			mxg_user_copy(ev, u + 7, r);
-		return 1;
+		return session_count(t, s, (size_t)(q - 2 - s), REP_AUTH_FAILURE,
+				     1, &ev->addr, now) > 0;
 	}
 	/* "QID: possible SMTP attack: ..., relay=CLIENT" or "QID: CLIENT: possible ...". */
 	if (MXG_STARTS(q, e, "possible SMTP attack: command=AUTH, count=")) {
@@ -79,8 +142,11 @@ int mxg_match_sendmail(const char *s, const char *e, struct mxg_auth_event *ev)
 		a += 2;
 	}
 	c = a + 42;
-	ev->attempts = mxg_uint(c, e, NULL);
-	return 1;
+	n = mxg_uint(c, e, NULL);
+	n = session_count(t, s, (size_t)(q - 2 - s), REP_ATTACK, n ? n : 1,
+			  &ev->addr, now);
+	ev->attempts = n;
+	return n > 0;
 }
 
 /*

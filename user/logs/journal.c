@@ -26,7 +26,8 @@
 
 const char *const mxg_journal_default_identifiers[] = {
 	"postfix*", "dovecot*", "exim*", "sendmail*", "sm-mta*", "smtpd",
-	"opensmtpd*", "courier*", "authdaemond*", "haraka*", NULL,
+	"opensmtpd*", "courier*", "authdaemond*", "haraka*", "nginx",
+	"vpopmail", "stalwart*", "roundcube", "sogod", NULL,
 };
 
 /*
@@ -44,7 +45,8 @@ const char *const mxg_journal_trusted_users[] = {
 
 const char *const mxg_journal_trusted_units[] = {
 	"postfix*", "dovecot*", "exim*", "exim4*", "sendmail*", "sm-mta*",
-	"opensmtpd*", "courier*", "haraka*", "maddy*", "cyrus*", NULL,
+	"opensmtpd*", "courier*", "haraka*", "maddy*", "cyrus*", "nginx*",
+	"stalwart*", "sogo*", NULL,
 };
 
 #define MAX_TRUSTED_UIDS 32
