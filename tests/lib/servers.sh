@@ -49,6 +49,17 @@ srv_listening() {
 	[ -n "$(srv_in ss -Hltn "sport = :$1" 2>/dev/null)" ]
 }
 
+# srv_free PORT...: no listener left on any PORT (by a server before);
+# waits up to 5 s, then says which is taken.
+srv_free() {
+	local p
+	for p in "$@"; do
+		wait_for 5 eval "! srv_listening $p" && continue
+		echo "port $p is still taken: $(srv_in ss -Hltnp "sport = :$p")" >&2
+		return 1
+	done
+}
+
 # srv_render TEMPLATE OUT [KEY=VALUE]...: fill in @D@ (the server's folder,
 # $SRV_DIR), @IP@, @UID@/@GID@ (nobody), @CACHE@ and each @KEY@ given
 # (first, so a VALUE may hold the others).
@@ -204,6 +215,7 @@ SRV_DOVECOT_PID=
 # $SRV_DIR/dovecot.log. Make the files the passdb reads first.
 srv_dovecot_start() {
 	local imap=${3:-143} pop3=${4:-110}
+	srv_free $imap $pop3 || return 1
 	srv_render "$SRV_CONF/dovecot.conf.in" "$SRV_DIR/dovecot.conf" \
 		"VERBOSE=$1" "PASSDB=$2" "IMAPPORT=$imap" "POP3PORT=$pop3"
 	mkdir -p "$SRV_DIR/run" "$SRV_DIR/state" "$SRV_DIR/home"
@@ -213,6 +225,8 @@ srv_dovecot_start() {
 		cat "$SRV_DIR/start.log" >&2
 		return 1
 	}
+	# The starting process may return before master.pid is written.
+	wait_for 10 test -s "$SRV_DIR/run/master.pid"
 	SRV_DOVECOT_PID=$(cat "$SRV_DIR/run/master.pid" 2>/dev/null)
 	on_exit "srv_kill_tree $SRV_DOVECOT_PID"
 	wait_for 20 srv_listening "$imap" && wait_for 10 srv_listening "$pop3"
@@ -272,6 +286,7 @@ SRV_EXIM_PID=
 # srv_exim_start: Exim (unpacked by deps-servers.sh) on 587 in a fresh
 # $SRV_DIR (srv_dir first); the mainlog is $SRV_DIR/log/mainlog.
 srv_exim_start() {
+	srv_free 587 || return 1
 	mkdir -p "$SRV_DIR/log" "$SRV_DIR/spool"
 	chown nobody:nogroup "$SRV_DIR/log" "$SRV_DIR/spool"
 	srv_userlist | sed 's/ /: /' >"$SRV_DIR/passwd"
@@ -298,6 +313,7 @@ SRV_AUTHHTTP_PORT=9180
 # tests/lib/authhttp.py, which sends right logins on to a Dovecot on 1143
 # and 1110 (start that first); the error log is $SRV_DIR/error.log.
 srv_nginx_start() {
+	srv_free 143 110 $SRV_AUTHHTTP_PORT || return 1
 	srv_userlist >"$SRV_DIR/authusers"
 	srv_in python3 "$SRV_HERE/authhttp.py" 127.0.0.1 $SRV_AUTHHTTP_PORT \
 		"$SRV_DIR/authusers" "$SRV_IP" 1143 1110 >"$SRV_DIR/authhttp.log" 2>&1 &

@@ -186,7 +186,7 @@ if want nginx; then
 	elif ! srv_nginx_start; then
 		fail nginx "nginx did not start: $(tail -3 "$SRV_DIR/error.log" "$SRV_DIR/start.log")"
 	elif dovecot_logins nginx; then
-		srv_expect nginx "$SRV_DIR/error.log" $DOVECOT_A $DOVECOT_B
+		srv_expect nginx "nginx:$SRV_DIR/error.log" $DOVECOT_A $DOVECOT_B
 	fi
 	srv_nginx_stop
 	srv_dovecot_stop
