@@ -335,3 +335,46 @@ srv_nginx_stop() {
 	wait "$SRV_AUTHHTTP_PID" 2>/dev/null
 	SRV_NGINX_PID= SRV_AUTHHTTP_PID=
 }
+
+# --- Haraka -----------------------------------------------------------------------
+
+SRV_HARAKA=$SRV_CACHE/haraka/node_modules/Haraka/bin/haraka
+SRV_HARAKA_PID=
+
+# srv_haraka_start [LOG-KEY=VALUE]...: Haraka (npm, deps-servers.sh) on 587
+# with tls and auth/flat_file (which offers AUTH only after STARTTLS), in
+# $SRV_DIR/haraka; its log is its stdout, $SRV_DIR/haraka.log; the
+# arguments go to log.ini's [main] (timestamps=true, ...).
+srv_haraka_start() {
+	local c=$SRV_DIR/haraka/config u
+	srv_free 587 || return 1
+	# haraka -i: a service folder with Haraka's default config, then ours.
+	node "$SRV_HARAKA" -i "$SRV_DIR/haraka" >"$SRV_DIR/install.log" 2>&1 ||
+		return 1
+	# nodes=0: one process, no cluster of workers to stop.
+	printf '[main]\nlisten=%s:587\nnodes=0\n' "$SRV_IP" >"$c/smtp.ini"
+	printf 'tls\nauth/flat_file\n' >"$c/plugins"
+	echo mx.test >"$c/me"
+	echo mx.test >"$c/host_list"
+	{
+		printf '[main]\nlevel=info\n'
+		for u in "$@"; do echo "$u"; done
+	} >"$c/log.ini"
+	{
+		printf '[core]\nmethods=PLAIN,LOGIN\n[users]\n'
+		srv_userlist | sed 's/ /=/'
+	} >"$c/auth_flat_file.ini"
+	# Fixed DH parameters (public, not secret): without them Haraka spawns
+	# an openssl that works for a minute and outlives it.
+	cp "$SRV_CONF/haraka/dhparams.pem" "$c/dhparams.pem"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mx.test \
+		-keyout "$c/tls_key.pem" -out "$c/tls_cert.pem" >/dev/null 2>&1 || return 1
+	srv_in node "$SRV_HARAKA" -c "$SRV_DIR/haraka" >"$SRV_DIR/haraka.log" 2>&1 &
+	SRV_HARAKA_PID=$!
+	on_exit "srv_kill_tree $SRV_HARAKA_PID"
+	wait_for 30 srv_listening 587
+}
+srv_haraka_stop() {
+	srv_kill_tree "$SRV_HARAKA_PID"
+	SRV_HARAKA_PID=
+}

@@ -192,4 +192,19 @@ if want nginx; then
 	srv_dovecot_stop
 fi
 
+# --- Haraka 3.3.4 from npm ----------------------------------------------------
+
+# Haraka offers AUTH only after STARTTLS (auth/flat_file), and makes each
+# failed AUTH wait a second or more.
+if want haraka; then
+	srv_dir haraka
+	SRV_TRUTH="Haraka 3.3.4 (npm), tls + auth/flat_file on 587, log.ini level=info, its stdout; clients use STARTTLS; $SMTP_TRUTH"
+	if ! srv_haraka_start; then
+		fail haraka "Haraka did not start: $(tail -3 "$SRV_DIR/haraka.log")"
+	elif smtp_logins haraka 587 --tls; then
+		srv_expect haraka "haraka:$SRV_DIR/haraka.log" $SMTP_A $SMTP_B
+	fi
+	srv_haraka_stop
+fi
+
 summary
