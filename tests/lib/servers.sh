@@ -84,18 +84,39 @@ srv_dir() {
 	mkdir -p "$SRV_DIR" && chmod 755 "$SRV_DIR"
 }
 
-# srv_kill_tree PID: TERM, wait up to 5 s for PID and its children, then
-# KILL what is left of them (by pid only).
+# srv_tree PID: the pids of PID's descendants.
+srv_tree() {
+	local p
+	for p in $(pgrep -P "$1" 2>/dev/null); do
+		echo "$p"
+		srv_tree "$p"
+	done
+}
+
+# srv_alive PID: PID runs (a zombie, waiting for its parent, does not).
+srv_alive() {
+	local st
+	st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $st != Z* ]]
+}
+
+# srv_kill_tree PID: TERM to PID and all its descendants (a server started
+# through a subshell, nsenter and unshare has helpers of its own below it,
+# such as Sendmail's rsyslogd), up to 5 s for them to go, then KILL what is
+# left of them (by pid only).
 srv_kill_tree() {
-	local pid=$1 kids
+	local pid=$1 all p left
 	[ -n "$pid" ] || return 0
-	kids=$(pgrep -P "$pid" 2>/dev/null)
-	kill -TERM "$pid" 2>/dev/null
+	all="$pid $(srv_tree "$pid")"
+	kill -TERM $all 2>/dev/null
 	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
+		left=
+		for p in $all; do
+			srv_alive "$p" && left="$left $p"
+		done
+		[ -z "$left" ] && return 0
 		sleep 0.1
 	done
-	kill -9 "$pid" $kids $(pgrep -P "$pid" 2>/dev/null) 2>/dev/null
+	kill -9 $left 2>/dev/null
 	return 0
 }
 
@@ -318,7 +339,7 @@ srv_nginx_start() {
 	srv_in python3 "$SRV_HERE/authhttp.py" 127.0.0.1 $SRV_AUTHHTTP_PORT \
 		"$SRV_DIR/authusers" "$SRV_IP" 1143 1110 >"$SRV_DIR/authhttp.log" 2>&1 &
 	SRV_AUTHHTTP_PID=$!
-	on_exit "kill $SRV_AUTHHTTP_PID"
+	on_exit "srv_kill_tree $SRV_AUTHHTTP_PID"
 	srv_render "$SRV_CONF/nginx.conf.in" "$SRV_DIR/nginx.conf" \
 		"AUTHPORT=$SRV_AUTHHTTP_PORT"
 	: >"$SRV_DIR/error.log"
@@ -331,8 +352,7 @@ srv_nginx_start() {
 }
 srv_nginx_stop() {
 	srv_kill_tree "$SRV_NGINX_PID"
-	kill "$SRV_AUTHHTTP_PID" 2>/dev/null
-	wait "$SRV_AUTHHTTP_PID" 2>/dev/null
+	srv_kill_tree "$SRV_AUTHHTTP_PID"
 	SRV_NGINX_PID= SRV_AUTHHTTP_PID=
 }
 
@@ -377,4 +397,52 @@ srv_haraka_start() {
 srv_haraka_stop() {
 	srv_kill_tree "$SRV_HARAKA_PID"
 	SRV_HARAKA_PID=
+}
+
+# --- Sendmail -----------------------------------------------------------------
+
+SRV_SM=$SRV_CACHE/sendmail
+SRV_SM_PID=
+
+# srv_sendmail_start: Sendmail (unpacked by deps-servers.sh) as an MSA on 587
+# with Cyrus SASL (PLAIN, LOGIN) against a sasldb of the test's own, at
+# LogLevel 10 (below it no AUTH failure is logged), in $SRV_DIR; it logs
+# through an rsyslogd of the test's own (tests/lib/privlog.sh) to
+# $SRV_DIR/maillog, as sm-mta (Debian's tag for the daemon).
+srv_sendmail_start() {
+	local u p cf=$SRV_SM/usr/share/sendmail/cf
+	srv_free 587 || return 1
+	mkdir -p "$SRV_DIR/mqueue" "$SRV_DIR/sasl2"
+	chmod 700 "$SRV_DIR/mqueue"
+	: >"$SRV_DIR/aliases"
+	printf 'hosts files\naliases files\n' >"$SRV_DIR/service.switch"
+	# Sendmail sleeps and retries until it can qualify the machine's name.
+	printf '127.0.0.1 localhost\n%s mx.test %s\n' "$SRV_IP" "$(hostname)" \
+		>"$SRV_DIR/hosts"
+	srv_render "$SRV_CONF/sendmail.mc.in" "$SRV_DIR/sendmail.mc"
+	m4 -D_CF_DIR_="$cf/" "$cf/m4/cf.m4" "$SRV_DIR/sendmail.mc" \
+		>"$SRV_DIR/sendmail.cf" 2>"$SRV_DIR/m4.err" || return 1
+	# Cyrus SASL reads Sendmail.conf from /usr/lib/sasl2 (among others):
+	# ours is mounted over it in the private namespace.
+	cp -a /usr/lib/sasl2/. "$SRV_DIR/sasl2/"
+	srv_render "$SRV_CONF/sasl-Sendmail.conf.in" "$SRV_DIR/sasl2/Sendmail.conf"
+	srv_userlist | while read -r u p; do
+		echo "$p" | saslpasswd2 -f "$SRV_DIR/sasldb2" -c -p -u mx.test "$u" ||
+			return 1
+	done
+	chmod 640 "$SRV_DIR/sasldb2"
+	# Not set-group-id: this copy runs as root from a config of the test's.
+	install -m 0755 "$SRV_SM/usr/libexec/sendmail/sendmail" "$SRV_DIR/sendmail"
+	srv_priv "mount --bind $SRV_DIR/sasl2 /usr/lib/sasl2 &&
+		mount --bind $SRV_DIR/hosts /etc/hosts" -- \
+		sh "$SRV_HERE/privlog.sh" "$SRV_DIR/maillog" "$SRV_DIR/rsyslog" \
+		"$SRV_DIR/sendmail" -L sm-mta -C "$SRV_DIR/sendmail.cf" -bD \
+		>"$SRV_DIR/start.log" 2>&1 &
+	SRV_SM_PID=$!
+	on_exit "srv_kill_tree $SRV_SM_PID"
+	wait_for 30 srv_listening 587
+}
+srv_sendmail_stop() {
+	srv_kill_tree "$SRV_SM_PID"
+	SRV_SM_PID=
 }

@@ -207,4 +207,21 @@ if want haraka; then
 	srv_haraka_stop
 fi
 
+# --- Sendmail 8.17 with Cyrus SASL, unpacked, through a private rsyslogd -------
+
+# sendmail_logged: the legitimate user's AUTH, the last thing the clients
+# did, has reached the syslog file.
+sendmail_logged() { grep -q 'AUTH=server, .*authid=alice' "$SRV_DIR/maillog"; }
+if want sendmail; then
+	srv_dir sendmail
+	SRV_TRUTH="Sendmail 8.17.1.9 (sendmail-bin) with Cyrus SASL 2.1.28 sasldb, LogLevel 10, MSA on 587, through rsyslogd 8.2302 (traditional file format), tag sm-mta; $SMTP_TRUTH"
+	if ! srv_sendmail_start; then
+		fail sendmail "Sendmail did not start: $(tail -3 "$SRV_DIR/start.log" "$SRV_DIR/maillog")"
+	elif smtp_logins sendmail 587; then
+		wait_for 10 sendmail_logged
+		srv_expect sendmail "$SRV_DIR/maillog" $SMTP_A $SMTP_B
+	fi
+	srv_sendmail_stop
+fi
+
 summary
