@@ -135,14 +135,14 @@ srv_mailclient() {
 }
 
 # srv_swaks SRC PORT USER PASS [ARGS]...: one SMTP AUTH with swaks from SRC,
-# stopping after AUTH. Prints "fail" for a 535 answer, "ok" for 235,
+# stopping after AUTH, with the HELO $SRV_HELO (client.test by default). Prints "fail" for a 535 answer, "ok" for 235,
 # "none" for anything else.
 srv_swaks() {
 	local src=$1 port=$2 user=$3 pass=$4 out
 	shift 4
 	out=$SRV_DIR/swaks-$src-$RANDOM
 	timeout 60 nsenter --net="/run/netns/$SRV_NS" swaks --server "$SRV_IP" \
-		--port "$port" --local-interface "$src" --helo client.test \
+		--port "$port" --local-interface "$src" --helo "${SRV_HELO:-client.test}" \
 		--from probe@client.test --to postmaster@mx.test \
 		--auth-user "$user" --auth-password "$pass" --quit-after AUTH \
 		--timeout 20 "$@" >"$out" 2>&1

@@ -5,6 +5,8 @@
 # accounts, B on one) and a third logs in with the right password; then
 # `mxguard scan --json` over the server's own log must count exactly the
 # attempts A and B made, for those two addresses, and nothing else.
+# A also plays the attacker who writes an address into what the server
+# logs (an account name, the HELO): that address must never be reported.
 # One PASS line per server and variant. Needs scripts/deps.sh --test
 # (scripts/deps-servers.sh).
 #
@@ -26,19 +28,22 @@ srv_setup || {
 	exit 1
 }
 
+# The address client A writes into account names and its HELO.
+PLANT=198.18.99.9
+
 # want NAME: the server NAME is to run (SRV_ONLY).
 want() { [[ "$1" == *"${SRV_ONLY:-}"* ]]; }
 
 # --- Dovecot: IMAP and POP3, each passdb driver, auth_verbose yes and no ------
 
 # The logins of one Dovecot run. A tries 6 wrong passwords: three accounts
-# in one IMAP connection, an unknown account and alice again over POP3, and
-# one more over IMAP; B tries bob 3 times, each a connection of its own.
+# in one IMAP connection, an unknown account named $PLANT and alice again
+# over POP3, and one more over IMAP; B tries bob 3 times, each a connection of its own.
 # C logs in as alice over IMAP and over POP3.
 DOVECOT_A=6
 DOVECOT_B=3
 DOVECOT_TRUTH="198.18.11.2 (A) made 6 failed logins: IMAP alice, bob, carol in one
-connection, POP3 nosuchuser (no such account) and alice in one connection,
+connection, POP3 $PLANT (no such account) and alice in one connection,
 IMAP carol; 198.18.12.2 (B) made 3: bob over POP3, then IMAP, IMAP, one a
 connection; 198.18.13.2 (C) logged in as alice over IMAP and over POP3
 (successes); nothing else connected"
@@ -48,7 +53,7 @@ dovecot_logins() {
 	pa=$!
 	srv_mailclient pop3 110 $SRV_B "bob:y1" >"$SRV_DIR/b1" &
 	wait $pa $!
-	srv_mailclient pop3 110 $SRV_A "nosuchuser:x4,alice:x5" >"$SRV_DIR/a2" &
+	srv_mailclient pop3 110 $SRV_A "$PLANT:x4,alice:x5" >"$SRV_DIR/a2" &
 	pa=$!
 	srv_mailclient imap 143 $SRV_B "bob:y2" "bob:y3" >"$SRV_DIR/b2" &
 	wait $pa $!
@@ -130,22 +135,24 @@ fi
 # --- SMTP servers: the same logins for each -----------------------------------
 
 # smtp_logins NAME PORT [SWAKS-ARGS]...: A makes $SMTP_A wrong AUTHs over
-# LOGIN, cycling through alice, bob, carol and admin (no such account),
+# LOGIN, cycling through alice, bob, carol and [$PLANT] (no such account),
+# with the HELO [$PLANT],
 # while B makes $SMTP_B over PLAIN as bob, one connection each; then C
 # authenticates as alice. Fails NAME unless the server refused exactly
 # those and accepted C.
 SMTP_A=5
 SMTP_B=3
 SMTP_TRUTH="198.18.11.2 (A) made 5 failed AUTH LOGIN as alice, bob, carol,
-admin (no such account), alice, one connection each; 198.18.12.2 (B) made
+[$PLANT] (no such account), alice, one connection each, all with
+EHLO [$PLANT]; 198.18.12.2 (B) made
 3 failed AUTH PLAIN as bob, one connection each, at the same time as A;
 then 198.18.13.2 (C) authenticated as alice with the right password
 (a success); nothing else connected"
 smtp_logins() {
 	local name=$1 port=$2 a b c pa
 	shift 2
-	srv_smtp_attack $SRV_A "$port" $SMTP_A "alice bob carol admin" \
-		--auth LOGIN "$@" >"$SRV_DIR/a" &
+	SRV_HELO="[$PLANT]" srv_smtp_attack $SRV_A "$port" $SMTP_A \
+		"alice bob carol [$PLANT]" --auth LOGIN "$@" >"$SRV_DIR/a" &
 	pa=$!
 	srv_smtp_attack $SRV_B "$port" $SMTP_B "bob" --auth PLAIN "$@" >"$SRV_DIR/b" &
 	wait $pa $!
