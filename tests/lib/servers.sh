@@ -446,3 +446,30 @@ srv_sendmail_stop() {
 	srv_kill_tree "$SRV_SM_PID"
 	SRV_SM_PID=
 }
+
+# srv_replay_expect NAME LOGSPEC A_WANT B_WANT: the same count through the
+# ban policy: `mxguard replay --monitor` with maxretry just at and just over
+# each client's count must ban A at A_WANT and not A_WANT + 1, B at B_WANT
+# and not B_WANT + 1, and never anyone else (A_WANT > B_WANT + 1). With
+# --monitor nothing is written, and the pin dir named is never made.
+srv_replay_expect() {
+	local name=${1}_replay spec=$2 wa=$3 wb=$4 mr got want bad=
+	for mr in "$wb" $((wb + 1)) "$wa" $((wa + 1)); do
+		got=$("$MXG" replay --monitor --pin-dir "/sys/fs/bpf/${TID}srv" \
+			-o maxretry="$mr" -o findtime=1d \
+			-o bantime=1d "$spec" 2>&1 |
+			sed -nE 's/.*would ban ([0-9a-f.:]+)\/[0-9]+ .*/\1/p' | sort -u |
+			paste -sd' ')
+		want=
+		[ "$mr" -le "$wa" ] && want=$SRV_A
+		[ "$mr" -le "$wb" ] && want="$SRV_A $SRV_B"
+		[ "$got" = "$want" ] ||
+			bad="$bad maxretry=$mr: want {$want}, would ban {$got};"
+	done
+	if [ -z "$bad" ]; then
+		pass "$name"
+		return 0
+	fi
+	fail "$name" "${bad%;}"
+	return 1
+}

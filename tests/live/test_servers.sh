@@ -81,8 +81,10 @@ dovecot_run() {
 		srv_dovecot_stop
 		return
 	fi
-	dovecot_logins "$name" && srv_expect "$name" "$SRV_DIR/dovecot.log" \
-		$DOVECOT_A $DOVECOT_B
+	if dovecot_logins "$name"; then
+		srv_expect "$name" "$SRV_DIR/dovecot.log" $DOVECOT_A $DOVECOT_B
+		srv_replay_expect "$name" "$SRV_DIR/dovecot.log" $DOVECOT_A $DOVECOT_B
+	fi
 	srv_dovecot_stop
 }
 
@@ -175,6 +177,7 @@ if want exim; then
 		fail exim "Exim did not start: $(tail -3 "$SRV_DIR/start.log")"
 	elif smtp_logins exim 587; then
 		srv_expect exim "exim:$SRV_DIR/log/mainlog" $SMTP_A $SMTP_B
+		srv_replay_expect exim "exim:$SRV_DIR/log/mainlog" $SMTP_A $SMTP_B
 	fi
 	srv_exim_stop
 fi
@@ -194,6 +197,7 @@ if want nginx; then
 		fail nginx "nginx did not start: $(tail -3 "$SRV_DIR/error.log" "$SRV_DIR/start.log")"
 	elif dovecot_logins nginx; then
 		srv_expect nginx "nginx:$SRV_DIR/error.log" $DOVECOT_A $DOVECOT_B
+		srv_replay_expect nginx "nginx:$SRV_DIR/error.log" $DOVECOT_A $DOVECOT_B
 	fi
 	srv_nginx_stop
 	srv_dovecot_stop
@@ -210,6 +214,7 @@ if want haraka; then
 		fail haraka "Haraka did not start: $(tail -3 "$SRV_DIR/haraka.log")"
 	elif smtp_logins haraka 587 --tls; then
 		srv_expect haraka "haraka:$SRV_DIR/haraka.log" $SMTP_A $SMTP_B
+		srv_replay_expect haraka "haraka:$SRV_DIR/haraka.log" $SMTP_A $SMTP_B
 	fi
 	srv_haraka_stop
 fi
@@ -227,6 +232,7 @@ if want sendmail; then
 	elif smtp_logins sendmail 587; then
 		wait_for 10 sendmail_logged
 		srv_expect sendmail "$SRV_DIR/maillog" $SMTP_A $SMTP_B
+		srv_replay_expect sendmail "$SRV_DIR/maillog" $SMTP_A $SMTP_B
 	fi
 	srv_sendmail_stop
 fi
