@@ -76,6 +76,13 @@ static const struct carrier carriers[] = {
 	{ "mx imapd[1]: AUTHENTICATE %s failure host=x [198.18.5.5]", MXG_SRC_SYSLOG, 1 },
 	{ "mx imapd[1]: Login failed user=%s auth=%s host=x [198.18.5.5]", MXG_SRC_SYSLOG, 1 },
 	{ "mx postfix-mailcow[1]: postfix/smtpd[2]: warning: unknown[198.18.5.5]: SASL LOGIN authentication failed: x, sasl_username=%s", MXG_SRC_SYSLOG, 1 },
+	/* Logins (MXG_PARSE_LOGIN): the account and the client's text beside it */
+	{ "2026/11/29 10:00:01 [info] 400#400: *2 client logged in, client: 198.18.5.5, server: 0.0.0.0:143, login: \"%s\", upstream: 10.0.0.2:143", MXG_SVC_NGINX, 0 },
+	{ "2026-11-29 10:00:01 1tABCD-000123-4E <= %s H=(%s) [198.18.5.5]:4444 P=esmtpa A=plain:%s S=1", MXG_SVC_EXIM, 0 },
+	{ "mx sm-mta[200]: 4A1B2C: AUTH=server, relay=[198.18.5.5], authid=%s, mech=PLAIN, bits=0", MXG_SRC_SYSLOG, 0 },
+	{ "mx imapd: LOGIN, user=%s, ip=[::ffff:198.18.5.5], port=[1], protocol=IMAP", MXG_SRC_SYSLOG, 0 },
+	{ "29-11-2026 10:00:01 SMTP Server: Authentication succeeded for user %s; connecting host 198.18.5.5", MXG_SVC_DOMINO, 0 },
+	{ "2026-11-29 10:00:01,000 INFO  [Pop3Server-1] [ip=198.18.5.5;] security - cmd=Auth; account=%s; protocol=pop3;", MXG_SVC_ZIMBRA, 0 },
 	/* Courier, OpenSMTPD, Exchange, Domino: their client-written fields */
 	{ "mx courieresmtpd: error,relay=::ffff:198.18.5.5,msg=\"502 ESMTP command error\",cmd: %s", MXG_SRC_SYSLOG, 0 },
 	{ "mx imapd: LOGIN FAILED, user=%s, ip=[::ffff:198.18.5.5]", MXG_SRC_SYSLOG, 1 },

@@ -19,6 +19,7 @@
 #include "logtime.h"
 #include "matchers.h"
 #include "parse.h"
+#include "text.h"
 
 struct mxg_parser {
 	unsigned int flags;
@@ -105,6 +106,11 @@ int mxg_parser_add_pattern(struct mxg_parser *p, const char *pattern,
 static bool is_digit_c(char c)
 {
 	return c >= '0' && c <= '9';
+}
+
+static bool mxg_hexdig(char c)
+{
+	return is_digit_c(c) || (c >= 'a' && c <= 'f');
 }
 
 static bool all_digits(const char *s, const char *e)
@@ -209,6 +215,13 @@ static const char *skip_time(const char *s, const char *e)
 			q = skip_spaces(token_end(q, e), e);
 		return q;
 	}
+	/* daemontools' multilog: "@" and a TAI64N label. */
+	if (e - s > 25 && s[0] == '@' && s[25] == ' ') {
+		for (p = s + 1; p < s + 25 && mxg_hexdig(*p); p++)
+			;
+		if (p == s + 25)
+			return skip_spaces(p, e);
+	}
 	/* journalctl -o short-unix. */
 	q = token_end(s, e);
 	for (p = s; p < q && is_digit_c(*p); p++)
@@ -290,6 +303,27 @@ static bool tag_token(const char *s, const char *t, const char **name_end)
 	return p == t;
 }
 
+/*
+ * GNUstep's NSLog head, as SOGo writes its own log: "NAME [PID]: " with
+ * NAME the token [s, t1). Sets *after past the colon.
+ */
+static bool gnustep_tag(const char *s, const char *t1, const char *e,
+			const char **after)
+{
+	const char *p, *q;
+
+	for (p = s; p < t1 && prog_char(*p); p++)
+		;
+	if (p != t1 || p == s || e - t1 < 5 || t1[0] != ' ' || t1[1] != '[')
+		return false;
+	for (q = t1 + 2; q < e && is_digit_c(*q); q++)
+		;
+	if (q == t1 + 2 || !MXG_STARTS(q, e, "]:"))
+		return false;
+	*after = q + 2;
+	return true;
+}
+
 int mxg_split_line(const char *s, const char *e, struct mxg_line_head *h)
 {
 	const char *p, *t1, *t2, *ne;
@@ -344,6 +378,13 @@ int mxg_split_line(const char *s, const char *e, struct mxg_line_head *h)
 	t1 = token_end(p, e);
 	if (t1 > p && t1[-1] == ':' && tag_token(p, t1 - 1, &ne)) {
 		h->tok = p;
+	} else if (gnustep_tag(p, t1, e, &t2)) {
+		/* SOGo's own file: "sogod [PID]: msg". */
+		h->prog = p;
+		h->prog_end = t1;
+		h->tok = p;
+		h->msg = skip_spaces(t2, e);
+		return 1;
 	} else {
 		p = skip_spaces(t1, e);
 		t2 = token_end(p, e);
@@ -389,7 +430,7 @@ static bool prog_last_is(const struct mxg_line_head *h, const char *name)
 static const char *const dovecot_procs[] = {
 	"imap-login", "pop3-login", "submission-login", "managesieve-login",
 	"auth", "auth-worker", "imap", "pop3", "submission", "lmtp",
-	"managesieve", "dovecot",
+	"managesieve", "dovecot", "dovecot-auth",
 };
 
 static bool dovecot_prog(const struct mxg_line_head *h)
@@ -416,16 +457,23 @@ static unsigned int services_of(const struct mxg_line_head *h)
 		m |= 1u << MXG_SVC_DOVECOT;
 	if (prog_is(h, "exim") || prog_is(h, "exim4"))
 		m |= 1u << MXG_SVC_EXIM;
-	if (prog_is(h, "sm-mta") || prog_is(h, "sendmail"))
+	/* sendmail's daemon as its process title names it, too. */
+	if (prog_is(h, "sm-mta") || prog_is(h, "sendmail") ||
+	    prog_is(h, "sm-acceptingconnections"))
 		m |= 1u << MXG_SVC_SENDMAIL;
 	if (prog_is(h, "courieresmtpd") || prog_is(h, "imapd") ||
 	    prog_is(h, "imapd-ssl") || prog_is(h, "pop3d") ||
 	    prog_is(h, "pop3d-ssl") || prog_is(h, "courierpop3login") ||
 	    prog_is(h, "courierimaplogin"))
 		m |= 1u << MXG_SVC_COURIER;
-	/* Cyrus: "imaps", "cyrus/imap"; its "badlogin: " is its own. */
+	/*
+	 * Cyrus: "imaps", "cyrus/imap", and "imapd"/"pop3d" where it is
+	 * installed so (as Courier and UW-IMAP are); its "badlogin: " and
+	 * "login: " are its own.
+	 */
 	if (prog_last_is(h, "imap") || prog_last_is(h, "imaps") ||
-	    prog_last_is(h, "pop3") || prog_last_is(h, "pop3s"))
+	    prog_last_is(h, "pop3") || prog_last_is(h, "pop3s") ||
+	    prog_is(h, "imapd") || prog_is(h, "pop3d"))
 		m |= 1u << MXG_SVC_CYRUS;
 	if (prog_is(h, "imapd") || prog_is(h, "ipop3d") || prog_is(h, "ipop2d"))
 		m |= 1u << MXG_SVC_UWIMAP;

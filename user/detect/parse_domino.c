@@ -148,6 +148,13 @@ int mxg_match_domino(const char *s, const char *e, struct mxg_auth_event *ev)
 			p++;
 		if (MXG_STARTS(p, e, "Authentication failure for "))
 			return failure_for(p + 27, e, ev);
+		if (MXG_STARTS(p, e, "Authentication succeeded for user ")) {
+			/* A login (MXG_EV_LOGIN), in the failure's words. */
+			if (!failed_for_user(p + 34, e, ev))
+				return 0;
+			ev->kind = MXG_EV_LOGIN;
+			return 1;
+		}
 		if (!MXG_STARTS(p, e, "Authentication failed for user "))
 			return 0;
 		return failed_for_user(p + 31, e, ev);

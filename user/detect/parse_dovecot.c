@@ -37,7 +37,10 @@
 #include "matchers.h"
 #include "text.h"
 
-/* "NAME: " or "NAME(N): " at s, NAME in [a-z0-9-]: past it, or NULL. */
+/*
+ * "NAME: ", "NAME(N): " or Dovecot 1.x's "NAME(default): " at s, NAME in
+ * [a-z0-9-]: past it, or NULL.
+ */
 static const char *proc_at(const char *s, const char *e, const char **name_end)
 {
 	const char *p = s;
@@ -49,7 +52,9 @@ static const char *proc_at(const char *s, const char *e, const char **name_end)
 		return NULL;
 	*name_end = p;
 	if (p < e && *p == '(') {
-		for (p++; p < e && *p >= '0' && *p <= '9'; p++)
+		for (p++; p < e && ((*p >= '0' && *p <= '9') ||
+				    (*p >= 'a' && *p <= 'z') || *p == '-') &&
+		     p - *name_end < 34; p++)
 			;
 		if (p >= e || *p != ')')
 			return NULL;
@@ -224,6 +229,23 @@ static int login_failed(const char *t, const char *e, struct mxg_auth_event *ev,
  */
 static int login_ok(const char *t, const char *e, struct mxg_auth_event *ev)
 {
+	const char *m;
+
+	if (MXG_STARTS(t, e, "proxy(")) {
+		/*
+		 * A proxy's login: "proxy(USER): started proxying to HOST:PORT
+		 * [(T secs)]: user=<USER>, ..., rip=ADDR, ...". The user, the
+		 * client's, comes first: the marker is the first one after it
+		 * that Dovecot's fields follow.
+		 */
+		m = MXG_FIND(t, e, "): started proxying to ");
+		if (!m || !rip_and_user(m, e, ev))
+			return 0;
+		if (!ev->user[0])
+			mxg_user_copy(ev, t + 6, m);
+		ev->kind = MXG_EV_LOGIN;
+		return 1;
+	}
 	if (!MXG_STARTS(t, e, "Login: user=<") || !rip_and_user(t + 7, e, ev))
 		return 0;
 	ev->kind = MXG_EV_LOGIN;
@@ -393,7 +415,7 @@ static bool v24_tail(const char *in, const char *close, const char *e,
 	if (c - 1 - in > 64 + 3)
 		return false;
 	sp->user_end = c - 1;
-	/* "<SESSION>" groups after the parenthesis (the last is the session), then ": ". */
+	/* "<PID><SESSION>" after the parenthesis (the last is the session). */
 	p = close + 1;
 	sp->sess = NULL;
 	while (p < e && *p == '<') {
@@ -472,19 +494,23 @@ int mxg_match_dovecot(const char *s, const char *e, struct mxg_auth_event *ev,
 	/* PAM's line, logged under the auth process's own identifier. */
 	if (MXG_STARTS(s, e, "pam_unix("))
 		return pam_unix(s, e, ev, d);
-	/* 2.4: the identity in the name; the worker repeats auth's line. */
-	if (MXG_STARTS(s, e, "auth(") && e - s > 5 && (s[5] < '0' || s[5] > '9'))
-		return v24_failed(s + 5, e, ev, d);
-	if (MXG_STARTS(s, e, "auth-worker(") && e - s > 12 &&
-	    (s[12] < '0' || s[12] > '9'))
-		return 0;
 	t = proc_at(s, e, &ne);
+	/* Some syslog set-ups repeat the program: "dovecot[1]: dovecot: auth: ...". */
+	if (t && ne - s == 7 && !memcmp(s, "dovecot", 7)) {
+		s = t;
+		t = proc_at(s, e, &ne);
+	}
+	/* 2.4: the identity in the name; the worker repeats auth's line. */
+	if (!t && MXG_STARTS(s, e, "auth(") && e - s > 5 &&
+	    (s[5] < '0' || s[5] > '9'))
+		return v24_failed(s + 5, e, ev, d);
 	if (!t)
 		return 0;
 	t = skip_level(t, e);
 	if (ne - s > 6 && !memcmp(ne - 6, "-login", 6))
 		return login_failed(t, e, ev, d) || login_ok(t, e, ev);
-	if (!mxg_starts(s, ne, "auth", 4))
+	/* "auth", "auth-worker", and Dovecot 1.x's "dovecot-auth". */
+	if (!mxg_starts(s, ne, "auth", 4) && !mxg_starts(s, ne, "dovecot-auth", 12))
 		return 0;
 	if (MXG_STARTS(t, e, "pam_unix("))
 		return pam_unix(t, e, ev, d);

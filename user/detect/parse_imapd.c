@@ -38,6 +38,8 @@ static bool uw_host(const char *q, const char *e, struct mxg_addr *addr)
 {
 	const char *h = MXG_RFIND(q, e, " host=");
 
+	while (e > q && e[-1] == ' ')
+		e--;
 	return h && e[-1] == ']' && mxg_addr_bracket_before(h, e - 1, addr);
 }
 
@@ -65,6 +67,22 @@ int mxg_match_imapd(const char *s, const char *e, struct mxg_auth_event *ev)
 			mxg_user_copy(ev, u, ue);
 		ev->kind = MXG_EV_LOGIN;
 		return 1;
+	}
+	/* Each failed login is one of these, whatever UW-IMAP calls it. */
+	if (MXG_STARTS(s, e, "Login excessive login failures user=") ||
+	    MXG_STARTS(s, e, "Login disabled user=") ||
+	    (MXG_STARTS(s, e, "Failed ") && MXG_FIND(s, e, " override of user=") &&
+	     MXG_FIND(s, e, " override of user=") - s < 32)) {
+		if (!uw_host(s, e, &ev->addr))
+			return 0;
+		u = MXG_FIND(s, e, "user=") + 5;
+		ue = MXG_FIND(u, e, " auth=");
+		if (!ue)
+			ue = MXG_RFIND(u, e, " host=");
+		while (ue > u && ue[-1] == ' ')
+			ue--;
+		mxg_user_copy(ev, u, ue);
+		return 2;
 	}
 	if (MXG_STARTS(s, e, "Login failed user=")) {
 		/* host= is UW-IMAP's last field; user= and auth= come before. */

@@ -5,6 +5,9 @@
  *   2026/11/29 10:00:01 [info] 400#400: *1 client login failed:
  *       "Authentication failed" while in http auth state, client:
  *       198.18.5.5, server: 0.0.0.0:143, login: "bob"
+ *   2026/11/29 10:00:02 [info] 400#400: *2 client logged in, client:
+ *       198.18.5.6, server: 0.0.0.0:143, login: "alice", upstream:
+ *       10.0.0.2:143                                         (a login)
  * The quoted reason is the auth_http service's, "while in ... state" and
  * the fields after it nginx's own log handler's, and the login, last, the
  * client's. The client is the address right after the first
@@ -77,6 +80,21 @@ int mxg_match_nginx(const char *s, const char *e, struct mxg_auth_event *ev)
 	bool info;
 
 	p = skip_head(s, e, &info);
+	if (p && info && MXG_STARTS(p, e, "client logged in, client: ")) {
+		/*
+		 * A login (MXG_EV_LOGIN): "client logged in, client: ADDR,
+		 * server: ..., login: \"USER\", upstream: ..."; the login is
+		 * the client's, nginx's upstream= comes last.
+		 */
+		if (!client_at(p + 16, e, &ev->addr))
+			return 0;
+		l = MXG_FIND(p + 26, e, ", login: \"");
+		w = MXG_RFIND(p + 26, e, "\", upstream: ");
+		if (l && w && w > l + 10)
+			mxg_user_copy(ev, l + 10, w);
+		ev->kind = MXG_EV_LOGIN;
+		return 1;
+	}
 	if (!p || !info || !MXG_STARTS(p, e, "client login failed: \""))
 		return 0;
 	/*

@@ -16,7 +16,8 @@
  *   sogod [1234]: SOGoRootPage successful login from '198.18.1.2' for
  *       user 'bob' - expire = -1 grace = -1                   (a login)
  * SOGo writes the address before the user, in quotes; behind a proxy it
- * is a list, whose last element the proxy added.
+ * is a list (X-Forwarded-For), of which a client writes only the left:
+ * the rightmost public address is the client (mxg_addr_list_client).
  */
 #include <string.h>
 
@@ -63,36 +64,47 @@ static bool addr_from(const char *s, const char *e, const char *lit,
 }
 
 /*
- * "USER against HOST from ADDR[(X-Forwarded-For: ...)]. REASON in FILE on
- * line N (METHOD URI)": the user comes first and the URI last, both the
- * client's, so every " against HOST from ADDR" followed by "." or "(" is
- * a candidate, and only a line with exactly one is counted.
+ * " from ADDR" at f, where Roundcube's own text follows the address: the
+ * line's end, ". " (the IMAP server's answer), or "(X-Forwarded-For".
+ */
+static bool from_addr(const char *f, const char *e, struct mxg_addr *addr)
+{
+	const char *a = f + 6, *end;
+
+	for (end = a; end < e && end - a <= 60 && *end != '(' && *end != ' ' &&
+	     !(*end == '.' && (end + 1 == e || end[1] == ' ')); end++)
+		;
+	if (end < e && *end != '(' && *end != '.')
+		return false;
+	return !mxg_addr_span(a, end, addr);
+}
+
+/*
+ * "USER[ against HOST] from ADDR[(X-Forwarded-For: ...)][. REASON in FILE
+ * on line N (METHOD URI)]": the user comes first and the URI last, both
+ * the client's, so every " from ADDR" that Roundcube's text follows is a
+ * candidate, and only a line with exactly one is counted.
  */
 static int imap_error(const char *u, const char *e, struct mxg_auth_event *ev)
 {
-	const char *a, *f, *end, *ue = NULL;
+	const char *f, *ue = NULL, *a;
 	struct mxg_addr addr;
 	int found = 0;
 
-	for (a = u; (a = MXG_FIND(a, e, " against ")); a++) {
-		/* HOST is one word: look for " from " only within a host's length. */
-		f = MXG_FIND(a + 9, e - a > 9 + 255 + 6 ? a + 9 + 255 + 6 : e,
-			     " from ");
-		if (!f || memchr(a + 9, ' ', (size_t)(f - a - 9)))
-			continue;
-		for (end = f + 6; end < e && *end != '(' && *end != ' ' &&
-		     !(*end == '.' && (end + 1 == e || end[1] == ' ')); end++)
-			;
-		if (end >= e || (*end != '(' && *end != '.') ||
-		    mxg_addr_span(f + 6, end, &addr))
+	for (f = u; (f = MXG_FIND(f, e, " from ")); f++) {
+		if (!from_addr(f, e, &addr))
 			continue;
 		if (found++)
 			return 0;
 		ev->addr = addr;
-		ue = a;
+		ue = f;
 	}
 	if (!found)
 		return 0;
+	/* " against HOST" (one word) right before is Roundcube's too. */
+	a = MXG_RFIND(u, ue, " against ");
+	if (a && !memchr(a + 9, ' ', (size_t)(ue - a - 9)))
+		ue = a;
 	mxg_user_copy(ev, u, ue);
 	return 1;
 }
@@ -102,8 +114,14 @@ int mxg_match_roundcube(const char *s, const char *e, struct mxg_auth_event *ev)
 	const char *f, *a;
 
 	s = skip_rc_head(s, e);
-	if (MXG_STARTS(s, e, "Failed login for ")) {
-		if (!addr_from(s + 16, e, " in session ", &f, &ev->addr))
+	if (MXG_STARTS_CI(s, e, "Failed login for ")) {
+		if (addr_from(s + 16, e, " in session ", &f, &ev->addr)) {
+			mxg_user_copy(ev, s + 17, f);
+			return 1;
+		}
+		/* Older versions: "FAILED login for USER from ADDR" ends the line. */
+		f = MXG_RFIND(s + 16, e, " from ");
+		if (!f || mxg_addr_span(f + 6, e, &ev->addr))
 			return 0;
 		mxg_user_copy(ev, s + 17, f);
 		return 1;
@@ -132,9 +150,8 @@ static const char *quoted_addr(const char *p, const char *e,
 	q = memchr(p + 1, '\'', (size_t)(e - p - 1) < 200 ? (size_t)(e - p - 1) : 200);
 	if (!q)
 		return NULL;
-	for (c = q; c > p + 1 && c[-1] != ',' && c[-1] != ' '; c--)
-		;
-	return mxg_addr_span(c, q, addr) ? NULL : q + 1;
+	(void)c;
+	return mxg_addr_list_client(p + 1, q, addr) ? NULL : q + 1;
 }
 
 int mxg_match_sogo(const char *s, const char *e, struct mxg_auth_event *ev)

@@ -13,8 +13,8 @@
  *   INFO  [ImapServer-3] [ip=10.0.0.5;oip=198.18.1.4;] imap -
  *       authentication failed for [bob], invalid password
  * The second bracket is the request's context, "key=value;" pairs. The
- * client is oip= (the original address, behind Zimbra's proxy; of a list,
- * the last, which the proxy added) or else ip=. name=, ua= and the account
+ * client is oip= (the original address, behind Zimbra's proxy; of a
+ * list, the rightmost public one, mxg_addr_list_client) or else ip=. name=, ua= and the account
  * are the client's text and may hold "; oip=...": a context with a key
  * twice is not counted, and oip= is taken only right after ip= when both
  * are there (which is how Zimbra writes them).
@@ -37,16 +37,6 @@ static bool key_is(const char *p, const char *end, const char *k)
 	size_t n = strlen(k);
 
 	return end - p > (ptrdiff_t)n && !memcmp(p, k, n) && p[n] == '=';
-}
-
-/* The last address of a "a, b" list (X-Forwarded-For style) in [v, end). */
-static int last_addr(const char *v, const char *end, struct mxg_addr *a)
-{
-	const char *c;
-
-	for (c = end; c > v && c[-1] != ',' && c[-1] != ' '; c--)
-		;
-	return mxg_addr_span(c, end, a);
 }
 
 /* The client of the context [s, e) (without its brackets). */
@@ -74,7 +64,7 @@ static bool context_client(const char *s, const char *e, struct mxg_addr *addr)
 		}
 		prev_ip = false;
 	}
-	if (oip && (!ip || oip_after_ip) && !last_addr(oip, oipe, addr))
+	if (oip && (!ip || oip_after_ip) && !mxg_addr_list_client(oip, oipe, addr))
 		return true;
 	return ip && !mxg_addr_span(ip, ipe, addr);
 }
@@ -127,7 +117,8 @@ int mxg_match_zimbra(const char *s, const char *e, struct mxg_auth_event *ev)
 		return 0;
 	/* "cmd=Auth; account=A; protocol=P;[ error=...;]" */
 	a = m;
-	ae = MXG_FIND(a, e, "; protocol=");
+	/* The account is the client's: Zimbra's protocol= is the last one. */
+	ae = MXG_RFIND(a, e, "; protocol=");
 	if (!ae)
 		return 0;
 	mxg_user_copy(ev, a, ae);

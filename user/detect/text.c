@@ -94,6 +94,44 @@ const char *mxg_addr_bracket_before(const char *s, const char *rb,
 	return lb;
 }
 
+static bool addr_private(const struct mxg_addr *a)
+{
+	const unsigned char *b = a->a;
+
+	if (a->family == 4)
+		return b[0] == 10 || b[0] == 127 || (b[0] == 172 && (b[1] & 0xf0) == 16) ||
+		       (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254) ||
+		       (b[0] == 100 && (b[1] & 0xc0) == 64);
+	return (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||
+	       (!memcmp(b, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15) && b[15] == 1);
+}
+
+int mxg_addr_list_client(const char *s, const char *e, struct mxg_addr *out)
+{
+	const char *c, *end = e;
+	struct mxg_addr a;
+	bool have = false;
+
+	while (end > s) {
+		while (end > s && (end[-1] == ' ' || end[-1] == ','))
+			end--;
+		for (c = end; c > s && c[-1] != ',' && c[-1] != ' '; c--)
+			;
+		if (c == end || mxg_addr_span(c, end, &a))
+			return have ? 0 : -EINVAL;
+		if (!have) {
+			*out = a;
+			have = true;
+		}
+		if (!addr_private(&a)) {
+			*out = a;
+			return 0;
+		}
+		end = c;
+	}
+	return have ? 0 : -EINVAL;
+}
+
 void mxg_user_copy(struct mxg_auth_event *ev, const char *s, const char *e)
 {
 	size_t i, n = s < e ? (size_t)(e - s) : 0;

@@ -26,6 +26,15 @@ int mxg_addr_port_span(const char *s, const char *e, struct mxg_addr *out);
 const char *mxg_addr_bracket_before(const char *s, const char *rb,
 				    struct mxg_addr *out);
 
+/*
+ * The client in a proxy's list "a, b, c" in [s, e) (X-Forwarded-For): a
+ * proxy appends the peer it saw, so a client can only add entries to the
+ * left. The rightmost address that is not private (RFC 1918, loopback,
+ * link-local, CGN, ULA: another proxy hop), else the rightmost. 0 or
+ * -EINVAL.
+ */
+int mxg_addr_list_client(const char *s, const char *e, struct mxg_addr *out);
+
 /* ev->user from [s, e), cut to fit, control bytes made '?'. */
 void mxg_user_copy(struct mxg_auth_event *ev, const char *s, const char *e);
 /* Leading decimal digits (saturating near 10^7); *endp after them. */
