@@ -188,24 +188,32 @@ for a in sorted(n):
     print(a, n[a])' "$out"
 }
 
-# srv_expect NAME LOGSPEC A_WANT B_WANT: PASS when scan over LOGSPEC counts
-# exactly A_WANT attempts from client A, B_WANT from client B and nothing
-# from any other address (client C's success is not a failure).
-# SRV_KEEP_LOGS=DIR copies each log read to DIR/NAME.log, under a line that
-# says what made it (SRV_TRUTH, set by the test: who tried what).
+# srv_expect NAME LOGSPEC A_WANT B_WANT: PASS when scan over LOGSPEC (one
+# [SERVER:]FILE or several, space separated) counts exactly A_WANT attempts
+# from client A, B_WANT from client B and nothing from any other address
+# (client C's success is not a failure).
+# SRV_KEEP_LOGS=DIR copies each log read to DIR/NAME.log (DIR/NAME-FILE.log
+# for several), under a line that says what made it (SRV_TRUTH, set by the
+# test: who tried what).
 srv_expect() {
-	local name=$1 spec=$2 wa=$3 wb=$4 got want
+	local name=$1 wa=$3 wb=$4 got want f as out
+	local -a files
+	read -r -a files <<<"$2"
 	if [ -n "${SRV_KEEP_LOGS:-}" ]; then
-		local as=$name.log
-		case $spec in *:*) as=${spec%%:*}:$as ;; esac
-		{
-			echo "# $name, made by tests/live/test_servers.sh:" \
-				"${SRV_TRUTH//$'\n'/ };" \
-				"scan it as: mxguard scan --json $as"
-			cat "${spec#*:}"
-		} >"$SRV_KEEP_LOGS/$name.log"
+		for f in "${files[@]}"; do
+			out=$name
+			[ ${#files[@]} -gt 1 ] && out=$name-$(basename "${f#*:}" .log)
+			as=$out.log
+			case $f in *:*) as=${f%%:*}:$as ;; esac
+			{
+				echo "# $out, made by tests/live/test_servers.sh:" \
+					"${SRV_TRUTH//$'\n'/ };" \
+					"scan it as: mxguard scan --json $as"
+				cat "${f#*:}"
+			} >"$SRV_KEEP_LOGS/$out.log"
+		done
 	fi
-	got=$(srv_scan "$spec") || {
+	got=$(srv_scan "${files[@]}") || {
 		fail "$name" "mxguard scan failed: $(head -3 "$SRV_DIR/scan.err")"
 		return 1
 	}
@@ -453,11 +461,13 @@ srv_sendmail_stop() {
 # and not B_WANT + 1, and never anyone else (A_WANT > B_WANT + 1). With
 # --monitor nothing is written, and the pin dir named is never made.
 srv_replay_expect() {
-	local name=${1}_replay spec=$2 wa=$3 wb=$4 mr got want bad=
+	local name=${1}_replay wa=$3 wb=$4 mr got want bad=
+	local -a files
+	read -r -a files <<<"$2"
 	for mr in "$wb" $((wb + 1)) "$wa" $((wa + 1)); do
 		got=$("$MXG" replay --monitor --pin-dir "/sys/fs/bpf/${TID}srv" \
 			-o maxretry="$mr" -o findtime=1d \
-			-o bantime=1d "$spec" 2>&1 |
+			-o bantime=1d "${files[@]}" 2>&1 |
 			sed -nE 's/.*would ban ([0-9a-f.:]+)\/[0-9]+ .*/\1/p' | sort -u |
 			paste -sd' ')
 		want=

@@ -237,4 +237,59 @@ if want sendmail; then
 	srv_sendmail_stop
 fi
 
+# --- Postfix with Dovecot SASL (the end-to-end suite's set-up) -----------------
+
+# The e2e's private Postfix and Dovecot (tests/e2e/mx.sh), with Dovecot's
+# auth_verbose on: each failed AUTH is then logged by Postfix in its
+# maillog and by Dovecot's passdb in dovecot.log. Read alone or together,
+# the two logs must give each attempt once. A is 198.18.1.2, B 198.18.1.3
+# (the e2e's attackers), the legitimate sender 198.18.2.2 mails bob.
+postfix_fail() { # postfix_fail SRC USER N: N wrong AUTH LOGINs
+	local i got=0
+	for ((i = 0; i < $3; i++)); do
+		mx_swaks "$NS_ATK" "$1" 587 --auth LOGIN --auth-user "$2" \
+			--auth-password "Wrong-$i" --quit-after AUTH --timeout 10 \
+			--helo "${4:-client.test}" || true
+		grep -q '^<[~*-]* *535 ' "$MX_SWAKS_OUT" && got=$((got + 1))
+	done
+	echo $got
+}
+if want postfix; then
+	. tests/e2e/mx.sh
+	missing=$(mx_missing)
+	srv_dir postfix
+	SRV_TRUTH="Postfix 3.7 (submission 587) with Dovecot 2.3 SASL, auth_verbose = yes; 198.18.1.2 (A) made 5 failed AUTH LOGIN: alice, bob, [$PLANT] (no such account), alice, bob, one connection each, EHLO [$PLANT]; 198.18.1.3 (B) made 3 as bob at the same time; 198.18.2.2 authenticated as alice and sent one message (a success)"
+	if [ -n "$missing" ]; then
+		skip postfix "missing $missing (scripts/deps-e2e.sh does not install Postfix where another MTA is installed)"
+	elif ! { mx_dirs && mx_net && mx_postfix_prepare &&
+		echo "auth_verbose = yes" >>"$MX_D/dovecot/dovecot.conf" &&
+		mx_dovecot_start && mx_postfix_start; }; then
+		fail postfix "Postfix or Dovecot did not start: $(tail -3 "$MX_D/log/postfix-start.log" "$MX_DLOG" 2>/dev/null)"
+	else
+		{
+			postfix_fail $ATK1 alice 1 "[$PLANT]"
+			postfix_fail $ATK1 bob 1 "[$PLANT]"
+			postfix_fail $ATK1 "[$PLANT]" 1 "[$PLANT]"
+			postfix_fail $ATK1 alice 1 "[$PLANT]"
+			postfix_fail $ATK1 bob 1 "[$PLANT]"
+		} >"$SRV_DIR/a" &
+		pa=$!
+		postfix_fail $ATK2 bob 3 >"$SRV_DIR/b" &
+		wait $pa $!
+		a=$(($(paste -sd+ "$SRV_DIR/a"))) b=$(cat "$SRV_DIR/b")
+		if ! srv_clients_ok postfix 5 "$a" || ! srv_clients_ok postfix 3 "$b"; then
+			:
+		elif ! mx_send $OK4 1; then
+			fail postfix "the legitimate sender could not mail: $(tail -3 "$MX_SWAKS_OUT")"
+		else
+			SRV_A=$ATK1 SRV_B=$ATK2 srv_expect postfix "$MX_LOG" 5 3
+			SRV_A=$ATK1 SRV_B=$ATK2 srv_expect postfix_dovecot_log "$MX_DLOG" 5 3
+			SRV_A=$ATK1 SRV_B=$ATK2 srv_expect postfix_and_dovecot_logs \
+				"$MX_LOG $MX_DLOG" 5 3
+			SRV_A=$ATK1 SRV_B=$ATK2 srv_replay_expect postfix_and_dovecot_logs \
+				"$MX_LOG $MX_DLOG" 5 3
+		fi
+	fi
+fi
+
 summary
