@@ -483,3 +483,69 @@ srv_replay_expect() {
 	fail "$name" "${bad%;}"
 	return 1
 }
+
+# --- mxguard run following a server's log -------------------------------------
+
+# The daemon runs in a namespace of its own (${TID}dmn, XDP on a veth pair
+# there), not in the servers' one: there the clients' addresses are the
+# host's own, which mxguard never bans. It only follows the log files.
+SRV_DMN_NS=${TID}dmn
+SRV_DMN_PID=
+SRV_PIN=/sys/fs/bpf/${TID}srv
+
+# srv_daemon_start [ARGS]...: mxguard run with ARGS (--log ..., -o ...) and a
+# fresh state dir $SRV_DIR/state; its output is $SRV_DIR/mxguard.log.
+srv_daemon_start() {
+	local log=$SRV_DIR/mxguard.log
+	if ! ip netns list | grep -qx "$SRV_DMN_NS\( .*\)\?"; then
+		ensure_bpffs
+		netns "$SRV_DMN_NS" || return 1
+		ip link add sd0 netns "$SRV_DMN_NS" type veth peer name sd1 \
+			netns "$SRV_DMN_NS" || return 1
+		ip -n "$SRV_DMN_NS" link set sd0 up
+		ip -n "$SRV_DMN_NS" link set sd1 up
+		on_exit srv_daemon_stop
+	fi
+	mkdir -p "$SRV_DIR/state" && chmod 700 "$SRV_DIR/state"
+	: >"$log"
+	nsenter --net="/run/netns/$SRV_DMN_NS" "$MXG" run -i sd0 \
+		--pin-dir "$SRV_PIN" --state-dir "$SRV_DIR/state" "$@" >"$log" 2>&1 &
+	SRV_DMN_PID=$!
+	_srv_dmn_up() {
+		grep -q "running:" "$log" || ! kill -0 "$SRV_DMN_PID" 2>/dev/null
+	}
+	wait_for 15 _srv_dmn_up && grep -q "running:" "$log"
+}
+# srv_daemon_stop: the daemon ended, its program detached, its pins gone.
+srv_daemon_stop() {
+	if [ -n "$SRV_DMN_PID" ]; then
+		kill -TERM "$SRV_DMN_PID" 2>/dev/null
+		wait "$SRV_DMN_PID" 2>/dev/null
+		SRV_DMN_PID=
+	fi
+	nsenter --net="/run/netns/$SRV_DMN_NS" "$MXG" detach --pin-dir "$SRV_PIN" \
+		>/dev/null 2>&1
+	rm -rf "$SRV_PIN"
+}
+# srv_banned: the addresses in the daemon's denylist, one line, sorted.
+srv_banned() {
+	"$MXG" list --json --pin-dir "$SRV_PIN" 2>/dev/null |
+		sed -nE 's/.*"cidr":"([^"/]+)\/[0-9]+".*/\1/p' | sort -u | paste -sd' '
+}
+
+# srv_daemon_expect NAME: with the daemon started with maxretry = client
+# A's count, A must be banned (within 10 s of its last attempt) and no one
+# else: B made fewer attempts, C none.
+srv_daemon_expect() {
+	local name=${1}_daemon got
+	_srv_a_banned() { [ "$(srv_banned)" = "$SRV_A" ]; }
+	wait_for 10 _srv_a_banned
+	sleep 0.5 # a wrong ban of B would land about now
+	got=$(srv_banned)
+	if [ "$got" = "$SRV_A" ]; then
+		pass "$name"
+		return 0
+	fi
+	fail "$name" "want {$SRV_A} banned, the daemon banned {$got}: $(tail -3 "$SRV_DIR/mxguard.log")"
+	return 1
+}

@@ -81,10 +81,20 @@ dovecot_run() {
 		srv_dovecot_stop
 		return
 	fi
+	# One run is also followed by the daemon, the one whose log tells each
+	# attempt twice.
+	local daemon=no
+	if [ "$1$2" = passwdfileyes ]; then
+		srv_daemon_start --log "$SRV_DIR/dovecot.log" -o maxretry=$DOVECOT_A \
+			-o findtime=1h && daemon=yes ||
+			fail "${name}_daemon" "mxguard run did not start: $(tail -3 "$SRV_DIR/mxguard.log")"
+	fi
 	if dovecot_logins "$name"; then
 		srv_expect "$name" "$SRV_DIR/dovecot.log" $DOVECOT_A $DOVECOT_B
 		srv_replay_expect "$name" "$SRV_DIR/dovecot.log" $DOVECOT_A $DOVECOT_B
+		[ $daemon = yes ] && srv_daemon_expect "$name"
 	fi
+	[ $daemon = yes ] && srv_daemon_stop
 	srv_dovecot_stop
 }
 
@@ -172,13 +182,19 @@ smtp_logins() {
 
 if want exim; then
 	srv_dir exim
-	SRV_TRUTH="Exim 4.96 (exim4-daemon-light), plaintext PLAIN/LOGIN authenticators on 587; $SMTP_TRUTH"
+	SRV_TRUTH="Exim 4.96 (exim4-daemon-light), plaintext PLAIN/LOGIN authenticators on
+587; $SMTP_TRUTH"
 	if ! srv_exim_start; then
 		fail exim "Exim did not start: $(tail -3 "$SRV_DIR/start.log")"
+	elif ! srv_daemon_start --log "exim:$SRV_DIR/log/mainlog" \
+		-o maxretry=$SMTP_A -o findtime=1h; then
+		fail exim_daemon "mxguard run did not start: $(tail -3 "$SRV_DIR/mxguard.log")"
 	elif smtp_logins exim 587; then
 		srv_expect exim "exim:$SRV_DIR/log/mainlog" $SMTP_A $SMTP_B
 		srv_replay_expect exim "exim:$SRV_DIR/log/mainlog" $SMTP_A $SMTP_B
+		srv_daemon_expect exim
 	fi
+	srv_daemon_stop
 	srv_exim_stop
 fi
 
@@ -188,34 +204,82 @@ fi
 # error log (Dovecot behind it sees only nginx's address).
 if want nginx; then
 	srv_dir nginx
-	SRV_TRUTH="nginx 1.22.1 mail proxy (libnginx-mod-mail), error_log at info, an auth_http service of the test's own, Dovecot behind it; $DOVECOT_TRUTH"
+	SRV_TRUTH="nginx 1.22.1 mail proxy (libnginx-mod-mail), error_log at info, an
+auth_http service of the test's own, Dovecot behind it; $DOVECOT_TRUTH"
 	dovecot_users_passwdfile
 	if ! srv_dovecot_start no "  driver = passwd-file
   args = scheme=PLAIN @D@/users" 1143 1110; then
 		fail nginx "Dovecot behind nginx did not start: $(tail -3 "$SRV_DIR/dovecot.log")"
 	elif ! srv_nginx_start; then
 		fail nginx "nginx did not start: $(tail -3 "$SRV_DIR/error.log" "$SRV_DIR/start.log")"
+	elif ! srv_daemon_start --log "nginx:$SRV_DIR/error.log" \
+		-o maxretry=$DOVECOT_A -o findtime=1h; then
+		fail nginx_daemon "mxguard run did not start: $(tail -3 "$SRV_DIR/mxguard.log")"
 	elif dovecot_logins nginx; then
 		srv_expect nginx "nginx:$SRV_DIR/error.log" $DOVECOT_A $DOVECOT_B
 		srv_replay_expect nginx "nginx:$SRV_DIR/error.log" $DOVECOT_A $DOVECOT_B
+		srv_daemon_expect nginx
 	fi
+	srv_daemon_stop
 	srv_nginx_stop
 	srv_dovecot_stop
 fi
 
 # --- Haraka 3.3.4 from npm ----------------------------------------------------
 
+# haraka_evidence: the evidence behind A's ban holds A's lines but none of
+# the passwords A tried, which Haraka logs at info as AUTH LOGIN's base64
+# parameters (params="...").
+haraka_evidence() {
+	local name=haraka_evidence_keeps_no_password ev f pw secrets=0
+	ev=$SRV_DIR/evidence.txt
+	_srv_ev() {
+		"$MXG" evidence --state-dir "$SRV_DIR/state" $SRV_A >"$ev" 2>&1 &&
+			grep -q "$SRV_A" "$ev"
+	}
+	if ! wait_for 10 _srv_ev; then
+		fail $name "no evidence for $SRV_A: $(head -3 "$ev")"
+		return
+	fi
+	[ -n "${SRV_KEEP_LOGS:-}" ] && cp "$ev" "$SRV_KEEP_LOGS/haraka-evidence.txt"
+	# Every base64 word in a params="..." that decodes to a wrong password
+	# (a LOGIN step alone, or PLAIN's authzid NUL user NUL password).
+	for f in $(sed -nE 's/.*params="(PLAIN )?([A-Za-z0-9+\/=]+)".*/\2/p' \
+		"$SRV_DIR/haraka.log" | sort -u); do
+		pw=$(echo "$f" | base64 -d 2>/dev/null | tr '\0' '\n' | grep '^Wrong-') ||
+			continue
+		secrets=$((secrets + 1))
+		if grep -qF -e "$f" -e "$pw" "$ev"; then
+			fail $name "the evidence holds the password $pw: $(grep -F -e "$f" -e "$pw" "$ev" | head -1)"
+			return
+		fi
+	done
+	# Haraka logs some of them (not every step, in this version): at least
+	# one must be there, or nothing was checked.
+	if [ $secrets = 0 ]; then
+		fail $name "Haraka logged none of the passwords: nothing checked"
+		return
+	fi
+	pass $name
+}
+
 # Haraka offers AUTH only after STARTTLS (auth/flat_file), and makes each
 # failed AUTH wait a second or more.
 if want haraka; then
 	srv_dir haraka
-	SRV_TRUTH="Haraka 3.3.4 (npm), tls + auth/flat_file on 587, log.ini level=info, its stdout; clients use STARTTLS; $SMTP_TRUTH"
+	SRV_TRUTH="Haraka 3.3.4 (npm), tls + auth/flat_file on 587, log.ini level=info, its
+stdout; clients use STARTTLS; $SMTP_TRUTH"
 	if ! srv_haraka_start; then
 		fail haraka "Haraka did not start: $(tail -3 "$SRV_DIR/haraka.log")"
+	elif ! srv_daemon_start --log "haraka:$SRV_DIR/haraka.log" \
+		-o maxretry=$SMTP_A -o findtime=1h; then
+		fail haraka_daemon "mxguard run did not start: $(tail -3 "$SRV_DIR/mxguard.log")"
 	elif smtp_logins haraka 587 --tls; then
 		srv_expect haraka "haraka:$SRV_DIR/haraka.log" $SMTP_A $SMTP_B
 		srv_replay_expect haraka "haraka:$SRV_DIR/haraka.log" $SMTP_A $SMTP_B
+		srv_daemon_expect haraka && haraka_evidence
 	fi
+	srv_daemon_stop
 	srv_haraka_stop
 fi
 
@@ -226,14 +290,21 @@ fi
 sendmail_logged() { grep -q 'AUTH=server, .*authid=alice' "$SRV_DIR/maillog"; }
 if want sendmail; then
 	srv_dir sendmail
-	SRV_TRUTH="Sendmail 8.17.1.9 (sendmail-bin) with Cyrus SASL 2.1.28 sasldb, LogLevel 10, MSA on 587, through rsyslogd 8.2302 (traditional file format), tag sm-mta; $SMTP_TRUTH"
+	SRV_TRUTH="Sendmail 8.17.1.9 (sendmail-bin) with Cyrus SASL 2.1.28 sasldb, LogLevel
+10, MSA on 587, through rsyslogd 8.2302 (traditional file format), tag
+sm-mta; $SMTP_TRUTH"
 	if ! srv_sendmail_start; then
 		fail sendmail "Sendmail did not start: $(tail -3 "$SRV_DIR/start.log" "$SRV_DIR/maillog")"
+	elif ! srv_daemon_start --log "$SRV_DIR/maillog" \
+		-o maxretry=$SMTP_A -o findtime=1h; then
+		fail sendmail_daemon "mxguard run did not start: $(tail -3 "$SRV_DIR/mxguard.log")"
 	elif smtp_logins sendmail 587; then
 		wait_for 10 sendmail_logged
 		srv_expect sendmail "$SRV_DIR/maillog" $SMTP_A $SMTP_B
 		srv_replay_expect sendmail "$SRV_DIR/maillog" $SMTP_A $SMTP_B
+		srv_daemon_expect sendmail
 	fi
+	srv_daemon_stop
 	srv_sendmail_stop
 fi
 
@@ -258,13 +329,20 @@ if want postfix; then
 	. tests/e2e/mx.sh
 	missing=$(mx_missing)
 	srv_dir postfix
-	SRV_TRUTH="Postfix 3.7 (submission 587) with Dovecot 2.3 SASL, auth_verbose = yes; 198.18.1.2 (A) made 5 failed AUTH LOGIN: alice, bob, [$PLANT] (no such account), alice, bob, one connection each, EHLO [$PLANT]; 198.18.1.3 (B) made 3 as bob at the same time; 198.18.2.2 authenticated as alice and sent one message (a success)"
+	SRV_TRUTH="Postfix 3.7 (submission 587) with Dovecot 2.3 SASL, auth_verbose = yes;
+198.18.1.2 (A) made 5 failed AUTH LOGIN: alice, bob, [$PLANT] (no such
+account), alice, bob, one connection each, EHLO [$PLANT]; 198.18.1.3 (B)
+made 3 as bob at the same time; 198.18.2.2 authenticated as alice and
+sent one message (a success)"
 	if [ -n "$missing" ]; then
 		skip postfix "missing $missing (scripts/deps-e2e.sh does not install Postfix where another MTA is installed)"
 	elif ! { mx_dirs && mx_net && mx_postfix_prepare &&
 		echo "auth_verbose = yes" >>"$MX_D/dovecot/dovecot.conf" &&
 		mx_dovecot_start && mx_postfix_start; }; then
 		fail postfix "Postfix or Dovecot did not start: $(tail -3 "$MX_D/log/postfix-start.log" "$MX_DLOG" 2>/dev/null)"
+	elif ! srv_daemon_start --log "$MX_LOG" --log "$MX_DLOG" -o maxretry=5 \
+		-o findtime=1h; then
+		fail postfix_daemon "mxguard run did not start: $(tail -3 "$SRV_DIR/mxguard.log")"
 	else
 		{
 			postfix_fail $ATK1 alice 1 "[$PLANT]"
@@ -288,7 +366,9 @@ if want postfix; then
 				"$MX_LOG $MX_DLOG" 5 3
 			SRV_A=$ATK1 SRV_B=$ATK2 srv_replay_expect postfix_and_dovecot_logs \
 				"$MX_LOG $MX_DLOG" 5 3
+			SRV_A=$ATK1 SRV_B=$ATK2 srv_daemon_expect postfix_and_dovecot_logs
 		fi
+		srv_daemon_stop
 	fi
 fi
 
