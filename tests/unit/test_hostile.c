@@ -51,7 +51,9 @@ static const struct carrier carriers[] = {
 	{ "mx dovecot: imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<%s>, method=PLAIN, rip=198.18.5.5, lip=198.18.0.1, TLS, session=<abc>", MXG_SRC_SYSLOG, 1 },
 	{ "mx dovecot: imap-login: Login: user=<%s>, method=PLAIN, rip=198.18.5.5, lip=198.18.0.1, mpid=1, TLS, session=<abc>", MXG_SRC_SYSLOG, 0 },
 	{ "mx dovecot: auth: passwd-file(%s,198.18.5.5,<abc>): unknown user", MXG_SRC_SYSLOG, 1 },
-	{ "mx dovecot: auth: Info: passwd-file(?,198.18.5.5,<abc>): Username character disallowed by auth_username_chars: 0x3c (username: %s)", MXG_SRC_SYSLOG, 0 },
+	/* A refused user name is one attempt of the client's own. */
+	{ "mx dovecot: auth: Info: passwd-file(?,198.18.5.5,<abc>): Username character disallowed by auth_username_chars: 0x3c (username: %s)", MXG_SRC_SYSLOG, 1 },
+	{ "mx dovecot: auth: Info: login(?,198.18.5.5): Username character disallowed by auth_username_chars: 0x5b (username: %s)", MXG_SRC_SYSLOG, 1 },
 	{ "mx dovecot: auth: pam_unix(dovecot:auth): authentication failure; logname= uid=0 euid=0 tty=dovecot ruser=%s rhost=198.18.5.5", MXG_SRC_SYSLOG, 1 },
 	/* Sendmail */
 	{ "mx sm-mta[200]: 4A1B2C: AUTH failure (LOGIN): authentication failure (-13) SASL(-13): authentication failure: checkpass failed, user=%s, relay=[198.18.5.5]", MXG_SRC_SYSLOG, 1 },

@@ -28,6 +28,8 @@ struct mxg_parser {
 	struct mxg_pairs pairs;
 	/* The line being judged, for the time the session matchers need. */
 	const char *line, *line_end;
+	int64_t time;			/* its time, once read (have_time) */
+	bool have_time;
 };
 
 static const char *const service_names[MXG_SVC_COUNT] = {
@@ -516,12 +518,19 @@ static unsigned int container_family(const struct mxg_line_head *h)
 		{ "postfix", MXG_SVC_POSTFIX }, { "dovecot", MXG_SVC_DOVECOT },
 		{ "sogo", MXG_SVC_SOGO }, { "nginx", MXG_SVC_NGINX },
 	};
-	const char *p = h->prog, *m;
+	const char *p = h->prog, *m = h->prog_end;
 	size_t i, n;
 
-	m = memmem(p, (size_t)(h->prog_end - p), "-mailcow", 8);
-	if (!m)
+	/* "...-mailcow" or "...-mailcow-N": read from the end, cheaply. */
+	while (m > p && is_digit_c(m[-1]))
+		m--;
+	if (m < h->prog_end && m > p && m[-1] == '-')
+		m--;
+	else
+		m = h->prog_end;
+	if (m - p < 9 || memcmp(m - 8, "-mailcow", 8))
 		return 0;
+	m -= 8;
 	if (h->prog_end - p > 18 && !memcmp(p, "mailcowdockerized-", 18))
 		p += 18;
 	for (i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
@@ -547,9 +556,19 @@ static const char *dovecot_start(const struct mxg_line_head *h)
  * session table, so a replay of old logs pairs lines of their own time.
  * Read only where needed, not for every line: local times cost.
  */
-static int64_t line_now(const struct mxg_parser *p, int64_t now)
+static int64_t line_time(struct mxg_parser *p, int64_t now)
 {
-	int64_t t = mxg_logtime_parse(p->line, (size_t)(p->line_end - p->line), now);
+	if (!p->have_time) {
+		p->time = mxg_logtime_parse(p->line,
+					    (size_t)(p->line_end - p->line), now);
+		p->have_time = true;
+	}
+	return p->time;
+}
+
+static int64_t line_now(struct mxg_parser *p, int64_t now)
+{
+	int64_t t = line_time(p, now);
 
 	return t ? t : now;
 }
@@ -753,6 +772,7 @@ int mxg_parse_source(struct mxg_parser *p, int src, const char *line,
 	ev_reset(ev);
 	ev->label = NULL;
 	p->line = s;
+	p->have_time = false;
 	p->line_end = e;
 	svc = judge(p, src, s, e, now, ev);
 	if (svc < 0)
@@ -767,7 +787,7 @@ int mxg_parse_source(struct mxg_parser *p, int src, const char *line,
 	if (ev->attempts < 1)
 		ev->attempts = 1;
 	/* Only a failure's time is needed: most lines are none. */
-	ev->time = mxg_logtime_parse(s, (size_t)(e - s), now);
+	ev->time = line_time(p, now);
 	return 1;
 }
 

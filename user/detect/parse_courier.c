@@ -30,11 +30,18 @@ static int esmtpd(const char *s, const char *e, struct mxg_auth_event *ev)
 
 static int login_failed(const char *a, const char *e, struct mxg_auth_event *ev)
 {
-	const char *ip, *u;
+	const char *ip, *rb, *u;
 
-	/* ", ip=[ADDR]" ends the line; the client's user= comes before it. */
+	/*
+	 * ", ip=[ADDR]" is the last field but Courier's own ", port=[N]";
+	 * the client's user= comes before it.
+	 */
 	ip = MXG_RFIND(a, e, ", ip=[");
-	if (!ip || e[-1] != ']' || mxg_addr_span(ip + 6, e - 1, &ev->addr))
+	if (!ip)
+		return 0;
+	rb = memchr(ip + 6, ']', (size_t)(e - ip - 6));
+	if (!rb || (rb + 1 != e && !MXG_STARTS(rb + 1, e, ", port=[")) ||
+	    mxg_addr_span(ip + 6, rb, &ev->addr))
 		return 0;
 	u = MXG_FIND(a, ip, ", user=");
 	if (u)

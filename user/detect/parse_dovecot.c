@@ -267,6 +267,13 @@ static bool failure_message(const char *m, const char *e)
 
 	if (MXG_STARTS(m, e, "pam_authenticate() failed: "))
 		return !MXG_FIND(m, e, " - trying the next passdb");
+	/*
+	 * A user name Dovecot refuses to look up ("MECH(?,ADDR): ..."): the
+	 * client gets the same answer as for a wrong password. The refused
+	 * name (the client's) follows in "(username: ...)".
+	 */
+	if (MXG_STARTS(m, e, "Username character disallowed by auth_username_chars: "))
+		return true;
 	for (i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
 		n = strlen(exact[i]);
 		if (!mxg_starts(m, e, exact[i], n))
@@ -373,7 +380,9 @@ static int passdb_failed(const char *t, const char *e, struct mxg_auth_event *ev
 	if (found != 1)
 		return 0;
 	ev->addr = got.addr;
-	mxg_user_copy(ev, in, got.user_end);
+	/* "?": Dovecot has no user name it would log. */
+	if (got.user_end - in != 1 || *in != '?')
+		mxg_user_copy(ev, in, got.user_end);
 	passdb_dedup(&got, d);
 	return 1;
 }
