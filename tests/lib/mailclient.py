@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
-"""Real IMAP and POP3 login attempts from a chosen source address.
+"""Real IMAP, POP3 and SMTP login attempts from a chosen source address.
 
     mailclient.py PROTO HOST PORT SRC SESSION...
 
-PROTO is imap or pop3. Each SESSION is one TCP connection, in which the
-logins "user:password,user:password,..." are tried in order (each a LOGIN,
-or USER/PASS for POP3); the connection is then closed with LOGOUT/QUIT.
+PROTO is imap, pop3 or smtp. Each SESSION is one TCP connection, in which
+the logins "user:password,user:password,..." are tried in order (each a
+LOGIN, USER/PASS for POP3, AUTH PLAIN after EHLO for SMTP, which swaks
+cannot repeat in one connection); the connection is then closed with
+LOGOUT/QUIT.
 Prints one line per attempt, "ok USER" or "fail USER", and at the end
 "failed N ok M". Exit status 0 when every attempt got an answer, 1 when a
 connection or an answer was lost (a timeout or a reset).
 """
+import base64
 import imaplib
 import poplib
+import smtplib
 import socket
 import sys
 
@@ -72,12 +76,33 @@ def pop3_session(host, port, src, logins):
 	return res
 
 
+def smtp_session(host, port, src, logins):
+	res = []
+	c = smtplib.SMTP(host, port, local_hostname="client.test",
+			 source_address=(src, 0), timeout=60)
+	c.ehlo()
+	for user, pw in logins:
+		tok = base64.b64encode(b"\0" + user.encode() + b"\0" + pw.encode())
+		code, _ = c.docmd("AUTH", "PLAIN " + tok.decode())
+		if code == 235:
+			res.append(("ok", user))
+			break
+		if code != 535:
+			raise OSError("AUTH answered %d" % code)
+		res.append(("fail", user))
+	c.quit()
+	return res
+
+
+SESSIONS = {"imap": imap_session, "pop3": pop3_session, "smtp": smtp_session}
+
+
 def main(argv):
-	if len(argv) < 6 or argv[1] not in ("imap", "pop3"):
+	if len(argv) < 6 or argv[1] not in SESSIONS:
 		print(__doc__.strip(), file=sys.stderr)
 		return 2
 	proto, host, port, src = argv[1], argv[2], int(argv[3]), argv[4]
-	run = imap_session if proto == "imap" else pop3_session
+	run = SESSIONS[proto]
 	failed = ok = 0
 	lost = False
 	for session in argv[5:]:
@@ -85,7 +110,7 @@ def main(argv):
 		try:
 			res = run(host, port, src, logins)
 		except (OSError, EOFError, imaplib.IMAP4.abort,
-			poplib.error_proto) as e:
+			poplib.error_proto, smtplib.SMTPException) as e:
 			print("lost %s" % e)
 			lost = True
 			continue

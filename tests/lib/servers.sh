@@ -412,11 +412,12 @@ srv_haraka_stop() {
 SRV_SM=$SRV_CACHE/sendmail
 SRV_SM_PID=
 
-# srv_sendmail_start: Sendmail (unpacked by deps-servers.sh) as an MSA on 587
-# with Cyrus SASL (PLAIN, LOGIN) against a sasldb of the test's own, at
-# LogLevel 10 (below it no AUTH failure is logged), in $SRV_DIR; it logs
-# through an rsyslogd of the test's own (tests/lib/privlog.sh) to
-# $SRV_DIR/maillog, as sm-mta (Debian's tag for the daemon).
+# srv_sendmail_start [LOGLEVEL]: Sendmail (unpacked by deps-servers.sh) as an
+# MSA on 587 with Cyrus SASL (PLAIN, LOGIN) against a sasldb of the test's
+# own, at LogLevel LOGLEVEL (9, Sendmail's default, when not given), in
+# $SRV_DIR; it logs through an rsyslogd of the test's own
+# (tests/lib/privlog.sh) to $SRV_DIR/maillog, as sm-mta (Debian's tag for
+# the daemon).
 srv_sendmail_start() {
 	local u p cf=$SRV_SM/usr/share/sendmail/cf
 	srv_free 587 || return 1
@@ -427,7 +428,8 @@ srv_sendmail_start() {
 	# Sendmail sleeps and retries until it can qualify the machine's name.
 	printf '127.0.0.1 localhost\n%s mx.test %s\n' "$SRV_IP" "$(hostname)" \
 		>"$SRV_DIR/hosts"
-	srv_render "$SRV_CONF/sendmail.mc.in" "$SRV_DIR/sendmail.mc"
+	srv_render "$SRV_CONF/sendmail.mc.in" "$SRV_DIR/sendmail.mc" \
+		"LOGLEVEL=${1:-9}"
 	m4 -D_CF_DIR_="$cf/" "$cf/m4/cf.m4" "$SRV_DIR/sendmail.mc" \
 		>"$SRV_DIR/sendmail.cf" 2>"$SRV_DIR/m4.err" || return 1
 	# Cyrus SASL reads Sendmail.conf from /usr/lib/sasl2 (among others):

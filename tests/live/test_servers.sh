@@ -283,29 +283,68 @@ stdout; clients use STARTTLS; $SMTP_TRUTH"
 	srv_haraka_stop
 fi
 
-# --- Sendmail 8.17 with Cyrus SASL, unpacked, through a private rsyslogd -------
-
 # sendmail_logged: the legitimate user's AUTH, the last thing the clients
 # did, has reached the syslog file.
 sendmail_logged() { grep -q 'AUTH=server, .*authid=alice' "$SRV_DIR/maillog"; }
-if want sendmail; then
-	srv_dir sendmail
-	SRV_TRUTH="Sendmail 8.17.1.9 (sendmail-bin) with Cyrus SASL 2.1.28 sasldb, LogLevel
-10, MSA on 587, through rsyslogd 8.2302 (traditional file format), tag
-sm-mta; $SMTP_TRUTH"
-	if ! srv_sendmail_start; then
-		fail sendmail "Sendmail did not start: $(tail -3 "$SRV_DIR/start.log" "$SRV_DIR/maillog")"
-	elif ! srv_daemon_start --log "$SRV_DIR/maillog" \
-		-o maxretry=$SMTP_A -o findtime=1h; then
-		fail sendmail_daemon "mxguard run did not start: $(tail -3 "$SRV_DIR/mxguard.log")"
-	elif smtp_logins sendmail 587; then
+
+# sendmail_session_logins: at Sendmail's default LogLevel 9, A makes its
+# wrong AUTHs as an attacker keeping one connection does: 4 in one (from
+# the third on Sendmail logs "possible SMTP attack: command=AUTH, count=3"
+# and sleeps 1, 2, ... s before each answer), then one more alone; B and C
+# as for every SMTP server.
+SENDMAIL_SESSION_TRUTH="198.18.11.2 (A) made 4 failed AUTH PLAIN in one
+connection (alice, bob, carol, [$PLANT] - no such account), then 1 more
+(AUTH LOGIN as alice, EHLO [$PLANT]) alone; 198.18.12.2 (B) made 3 failed
+AUTH PLAIN as bob, one connection each, at the same time; then 198.18.13.2
+(C) authenticated as alice (a success); nothing else connected"
+sendmail_session_logins() {
+	local a1 a2 b c pa
+	srv_mailclient smtp 587 $SRV_A \
+		"alice:w1,bob:w2,carol:w3,[$PLANT]:w4" >"$SRV_DIR/a1" &
+	pa=$!
+	srv_smtp_attack $SRV_B 587 $SMTP_B "bob" --auth PLAIN >"$SRV_DIR/b" &
+	wait $pa $!
+	a2=$(SRV_HELO="[$PLANT]" srv_smtp_attack $SRV_A 587 1 alice --auth LOGIN)
+	a1=$(cat "$SRV_DIR/a1") b=$(cat "$SRV_DIR/b")
+	c=$(srv_swaks $SRV_C 587 alice "$SRV_PASS" --auth LOGIN)
+	srv_clients_ok "$1" 5 $((a1 + a2)) || return 1
+	srv_clients_ok "$1" $SMTP_B "$b" || return 1
+	[ "$c" = ok ] || {
+		fail "$1" "the legitimate user could not authenticate ($c)"
+		return 1
+	}
+}
+
+# sendmail_run NAME LOGLEVEL LOGINS A_WANT TRUTH: one Sendmail run, checked.
+sendmail_run() {
+	local name=$1
+	srv_dir "$name"
+	SRV_TRUTH="Sendmail 8.17.1.9 (sendmail-bin) with Cyrus SASL 2.1.28 sasldb,
+LogLevel $2, MSA on 587, through rsyslogd 8.2302 (traditional file format),
+tag sm-mta; $5"
+	if ! srv_sendmail_start "$2"; then
+		fail "$name" "Sendmail did not start: $(tail -3 "$SRV_DIR/start.log" "$SRV_DIR/maillog")"
+	elif ! srv_daemon_start --log "$SRV_DIR/maillog" -o maxretry="$4" \
+		-o findtime=1h; then
+		fail "${name}_daemon" "mxguard run did not start: $(tail -3 "$SRV_DIR/mxguard.log")"
+	elif $3 "$name" 587; then
 		wait_for 10 sendmail_logged
-		srv_expect sendmail "$SRV_DIR/maillog" $SMTP_A $SMTP_B
-		srv_replay_expect sendmail "$SRV_DIR/maillog" $SMTP_A $SMTP_B
-		srv_daemon_expect sendmail
+		srv_expect "$name" "$SRV_DIR/maillog" "$4" $SMTP_B
+		srv_replay_expect "$name" "$SRV_DIR/maillog" "$4" $SMTP_B
+		srv_daemon_expect "$name"
 	fi
 	srv_daemon_stop
 	srv_sendmail_stop
+}
+
+# --- Sendmail 8.17 with Cyrus SASL, unpacked, through a private rsyslogd -------
+
+# Sendmail 8.17.1.9 logs AUTH failures from LogLevel 9, its default, up
+# (at 8 only the "possible SMTP attack" line).
+if want sendmail; then
+	sendmail_run sendmail 10 smtp_logins $SMTP_A "$SMTP_TRUTH"
+	sendmail_run sendmail_loglevel_9_one_connection 9 sendmail_session_logins 5 \
+		"$SENDMAIL_SESSION_TRUTH"
 fi
 
 # --- Postfix with Dovecot SASL (the end-to-end suite's set-up) -----------------
