@@ -239,14 +239,17 @@ srv_clients_ok() {
 SRV_DOVECOT_PID=
 
 # srv_dovecot_start VERBOSE PASSDB [IMAP-PORT POP3-PORT]: Dovecot with IMAP
-# on 143 and POP3 on 110 (or the ports given), auth_verbose VERBOSE, the
+# on 143 and POP3 on 110 (or the ports given), auth_verbose VERBOSE (yes,
+# no, or passwords: yes with auth_verbose_passwords = plain), the
 # passdb block PASSDB (its lines), in $SRV_DIR (srv_dir first); the log is
 # $SRV_DIR/dovecot.log. Make the files the passdb reads first.
 srv_dovecot_start() {
-	local imap=${3:-143} pop3=${4:-110}
+	local imap=${3:-143} pop3=${4:-110} verbose=$1 vpass=no
 	srv_free $imap $pop3 || return 1
+	[ "$1" = passwords ] && verbose=yes vpass=plain
 	srv_render "$SRV_CONF/dovecot.conf.in" "$SRV_DIR/dovecot.conf" \
-		"VERBOSE=$1" "PASSDB=$2" "IMAPPORT=$imap" "POP3PORT=$pop3"
+		"VERBOSE=$verbose" "VPASS=$vpass" "PASSDB=$2" "IMAPPORT=$imap" \
+		"POP3PORT=$pop3"
 	mkdir -p "$SRV_DIR/run" "$SRV_DIR/state" "$SRV_DIR/home"
 	chown nobody:nogroup "$SRV_DIR/home"
 	: >"$SRV_DIR/dovecot.log"

@@ -49,15 +49,16 @@ connection; 198.18.13.2 (C) logged in as alice over IMAP and over POP3
 (successes); nothing else connected"
 dovecot_logins() {
 	local name=$1 a b c pa
-	srv_mailclient imap 143 $SRV_A "alice:x1,bob:x2,carol:x3" >"$SRV_DIR/a1" &
+	srv_mailclient imap 143 $SRV_A "alice:Guess-1,bob:Guess-2,carol:Guess-3" \
+		>"$SRV_DIR/a1" &
 	pa=$!
-	srv_mailclient pop3 110 $SRV_B "bob:y1" >"$SRV_DIR/b1" &
+	srv_mailclient pop3 110 $SRV_B "bob:Guess-b1" >"$SRV_DIR/b1" &
 	wait $pa $!
-	srv_mailclient pop3 110 $SRV_A "$PLANT:x4,alice:x5" >"$SRV_DIR/a2" &
+	srv_mailclient pop3 110 $SRV_A "$PLANT:Guess-4,alice:Guess-5" >"$SRV_DIR/a2" &
 	pa=$!
-	srv_mailclient imap 143 $SRV_B "bob:y2" "bob:y3" >"$SRV_DIR/b2" &
+	srv_mailclient imap 143 $SRV_B "bob:Guess-b2" "bob:Guess-b3" >"$SRV_DIR/b2" &
 	wait $pa $!
-	srv_mailclient imap 143 $SRV_A "carol:x6" >"$SRV_DIR/a3"
+	srv_mailclient imap 143 $SRV_A "carol:Guess-6" >"$SRV_DIR/a3"
 	c=$(srv_mailclient imap 143 $SRV_C "alice:$SRV_PASS")
 	c=$c$(srv_mailclient pop3 110 $SRV_C "alice:$SRV_PASS")
 	a=$(($(cat "$SRV_DIR/a1") + $(cat "$SRV_DIR/a2") + $(cat "$SRV_DIR/a3")))
@@ -72,7 +73,7 @@ dovecot_logins() {
 
 # dovecot_run DRIVER VERBOSE PASSDB: one Dovecot run, checked.
 dovecot_run() {
-	local name=dovecot_${1}_verbose_$2
+	local name=dovecot_${1}_verbose_$2 daemon=no
 	srv_dir "$name"
 	SRV_TRUTH="Dovecot 2.3.19.1, passdb $1, auth_verbose = $2; $DOVECOT_TRUTH"
 	"dovecot_users_$1"
@@ -81,10 +82,9 @@ dovecot_run() {
 		srv_dovecot_stop
 		return
 	fi
-	# One run is also followed by the daemon, the one whose log tells each
-	# attempt twice.
-	local daemon=no
-	if [ "$1$2" = passwdfileyes ]; then
+	# The runs that tell each attempt twice, or log the passwords, are
+	# also followed by the daemon.
+	if [ "$1$2" = passwdfileyes ] || [ "$2" = passwords ]; then
 		srv_daemon_start --log "$SRV_DIR/dovecot.log" -o maxretry=$DOVECOT_A \
 			-o findtime=1h && daemon=yes ||
 			fail "${name}_daemon" "mxguard run did not start: $(tail -3 "$SRV_DIR/mxguard.log")"
@@ -92,10 +92,34 @@ dovecot_run() {
 	if dovecot_logins "$name"; then
 		srv_expect "$name" "$SRV_DIR/dovecot.log" $DOVECOT_A $DOVECOT_B
 		srv_replay_expect "$name" "$SRV_DIR/dovecot.log" $DOVECOT_A $DOVECOT_B
-		[ $daemon = yes ] && srv_daemon_expect "$name"
+		if [ $daemon = yes ] && srv_daemon_expect "$name" &&
+			[ "$2" = passwords ]; then
+			dovecot_evidence "$name"
+		fi
 	fi
 	[ $daemon = yes ] && srv_daemon_stop
 	srv_dovecot_stop
+}
+
+# dovecot_evidence NAME: with auth_verbose_passwords = plain Dovecot logs
+# each wrong password beside the failure: the evidence behind A's ban
+# holds A's lines but none of them.
+dovecot_evidence() {
+	local name=${1}_evidence_keeps_no_password ev=$SRV_DIR/evidence.txt
+	_srv_ev() {
+		"$MXG" evidence --state-dir "$SRV_DIR/state" $SRV_A >"$ev" 2>&1 &&
+			grep -q "$SRV_A" "$ev"
+	}
+	if ! wait_for 10 _srv_ev; then
+		fail "$name" "no evidence for $SRV_A: $(head -3 "$ev")"
+	elif ! grep -q 'Guess-1' "$SRV_DIR/dovecot.log"; then
+		fail "$name" "Dovecot logged no password: nothing checked"
+	elif grep -q 'Guess-' "$ev"; then
+		fail "$name" "the evidence holds a password: $(grep -m1 'Guess-' "$ev")"
+	else
+		pass "$name"
+	fi
+	[ -n "${SRV_KEEP_LOGS:-}" ] && cp "$ev" "$SRV_KEEP_LOGS/$1-evidence.txt"
 }
 
 dovecot_users_passwdfile() {
@@ -142,6 +166,9 @@ if want dovecot; then
 		dovecot_run pam $v "  driver = pam
   args = $DOVECOT_PAM"
 	done
+	# auth_verbose_passwords = plain: the wrong passwords in the log.
+	dovecot_run passwdfile passwords "  driver = passwd-file
+  args = scheme=PLAIN @D@/users"
 fi
 
 # --- SMTP servers: the same logins for each -----------------------------------
