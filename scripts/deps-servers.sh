@@ -28,11 +28,6 @@ PKGS="dovecot-core dovecot-imapd dovecot-pop3d dovecot-sqlite db-util
 EXIM_DEBS="exim4-daemon-light exim4-base"
 SENDMAIL_DEBS="sendmail-bin sendmail-base sendmail-cf"
 
-if [ "$(id -u)" != 0 ]; then
-	echo "deps-servers.sh: run as root" >&2
-	exit 1
-fi
-
 missing=""
 for p in $PKGS; do
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -43,6 +38,17 @@ for p in $PKGS; do
 done
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
+
+lock=$here/../tests/live/servers/haraka/package-lock.json
+sum=$(cat "$lock" "$here/../tests/live/servers/haraka/package.json" | sha256sum | cut -d' ' -f1)
+if [ -z "$missing" ] && [ -e "$CACHE/exim/.done" ] && [ -e "$CACHE/sendmail/.done" ] &&
+	[ "$(cat "$CACHE/haraka/.done" 2>/dev/null)" = "$sum" ]; then
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "deps-servers.sh: missing:$missing or $CACHE (run as root, e.g. sudo make test)" >&2
+	exit 1
+fi
 
 updated=no
 if [ -n "$missing" ]; then
@@ -91,8 +97,6 @@ unpack exim $EXIM_DEBS
 unpack sendmail $SENDMAIL_DEBS
 
 # Haraka: npm ci from the committed lock file, redone when it changes.
-lock=$here/../tests/live/servers/haraka/package-lock.json
-sum=$(cat "$lock" "$here/../tests/live/servers/haraka/package.json" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$CACHE/haraka/.done" 2>/dev/null)" != "$sum" ]; then
 	echo "deps-servers.sh: npm ci Haraka into $CACHE/haraka" >&2
 	rm -rf "$CACHE/haraka"
