@@ -584,6 +584,49 @@ static bool session_table_stays_bounded(void)
 	return ok;
 }
 
+/*
+ * One attempt told by several programs (sessions.h): the attempts are
+ * what the busiest reporter told, SMTP's and the login processes' added,
+ * and a quiet window starts a new run.
+ */
+static bool one_attempt_told_twice_counts_once(void)
+{
+	static struct mxg_pairs t;
+	struct mxg_addr a = { .family = 4, .a = { 198, 18, 99, 1 } };
+	struct mxg_addr b = { .family = 4, .a = { 198, 18, 99, 2 } };
+	unsigned int n = 0;
+	bool ok = true;
+
+	memset(&t, 0, sizeof(t));
+	/* Postfix's line and Dovecot's sessionless passdb line, twice. */
+	n += mxg_pairs_report(&t, &a, MXG_REP_PASSDB, 1, 0, NOW);
+	n += mxg_pairs_report(&t, &a, MXG_REP_MTA, 1, 0, NOW + 2);
+	n += mxg_pairs_report(&t, &a, MXG_REP_PASSDB, 1, 0, NOW + 3);
+	n += mxg_pairs_report(&t, &a, MXG_REP_MTA, 1, 0, NOW + 5);
+	ok &= ASSERT_EQ(n, 2u, "two SMTP attempts, four lines");
+	/* PAM's line tells them too: nothing new. */
+	n += mxg_pairs_report(&t, &a, MXG_REP_PAM, 2, 0, NOW + 5);
+	ok &= ASSERT_EQ(n, 2u, "PAM tells the same two");
+	/* An IMAP session's passdb line adds to SMTP's, and PAM sees it. */
+	n += mxg_pairs_report(&t, &a, MXG_REP_SESSION, 1, 0, NOW + 6);
+	n += mxg_pairs_report(&t, &a, MXG_REP_PAM, 1, 0, NOW + 6);
+	ok &= ASSERT_EQ(n, 3u, "an IMAP attempt beside them");
+	/* Another address is another client. */
+	ok &= ASSERT_EQ(mxg_pairs_report(&t, &b, MXG_REP_MTA, 1, 0, NOW + 6), 1u,
+			"another address");
+	/* After a quiet window the next line is a new attempt. */
+	ok &= ASSERT_EQ(mxg_pairs_report(&t, &a, MXG_REP_PASSDB, 1, 0,
+					 NOW + 6 + MXG_PAIR_WINDOW + 1), 1u,
+			"a new run");
+	/* A summary looks back over its session's length. */
+	n = mxg_pairs_report(&t, &b, MXG_REP_PAM, 3, 0, NOW + 100);
+	ok &= ASSERT_EQ(n, 3u, "PAM first");
+	ok &= ASSERT_EQ(mxg_pairs_report(&t, &b, MXG_REP_SUMMARY, 3, 60,
+					 NOW + 150), 0u,
+			"a summary 50 s later, of a 60 s session, tells the same");
+	return ok;
+}
+
 static bool dovecot_password_is_never_stored(void)
 {
 	static const char line[] =
@@ -663,6 +706,7 @@ int main(void)
 	TEST_RUN(log_and_xdp_event_kinds_share_no_value);
 	TEST_RUN(custom_pattern_errors);
 	TEST_RUN(session_table_stays_bounded);
+	TEST_RUN(one_attempt_told_twice_counts_once);
 	TEST_RUN(dovecot_password_is_never_stored);
 	TEST_RUN(lines_need_no_nul_and_crlf_is_ok);
 	TEST_RUN(service_names_round_trip);

@@ -74,13 +74,20 @@ static bool is_endpoint(const char *f[2], struct mxg_addr *a)
 
 enum { REP_535, REP_INBOUND_AUTH };
 
+/*
+ * One report of a session: 1 when it is a new attempt. A line repeated
+ * with the same sequence number (Exchange writes some twice) is the same
+ * event.
+ */
 static int session_counts(struct mxg_sessions *t, const char *id[2],
-			  unsigned int kind, const struct mxg_addr *addr,
-			  int64_t now)
+			  const char *seqf[2], unsigned int kind,
+			  const struct mxg_addr *addr, int64_t now)
 {
 	char key[MXG_SESSION_ID_MAX];
 	size_t n = (size_t)(id[1] - id[0]);
 	struct mxg_session *x;
+	const char *q;
+	unsigned int seq = mxg_uint(seqf[0], seqf[1], &q) + 1;
 
 	if (n == 0 || n + 2 >= sizeof(key))
 		return 1;
@@ -93,6 +100,11 @@ static int session_counts(struct mxg_sessions *t, const char *id[2],
 		x = mxg_sessions_get(t, key, n + 2, now);
 		if (!x)
 			return 1;
+	}
+	if (q == seqf[1] && q > seqf[0]) {
+		if (x->seq == seq)
+			return 0;
+		x->seq = seq;
 	}
 	return mxg_session_report(x, kind, 1) > 0;
 }
@@ -154,7 +166,7 @@ int mxg_match_exchange(struct mxg_sessions *t, const char *s, const char *e,
 		/* Exchange's own reply to the client. */
 		if (!MXG_STARTS(d, de, "535 "))
 			return 0;
-		return session_counts(t, f[2], REP_535, &ev->addr, now);
+		return session_counts(t, f[2], f[3], REP_535, &ev->addr, now);
 	}
 	if (f[6][0][0] != '*')
 		return 0;
@@ -168,5 +180,5 @@ int mxg_match_exchange(struct mxg_sessions *t, const char *s, const char *e,
 		    !MXG_FIND(d, de, " failed because of "))
 			return 0;
 	}
-	return session_counts(t, f[2], REP_INBOUND_AUTH, &ev->addr, now);
+	return session_counts(t, f[2], f[3], REP_INBOUND_AUTH, &ev->addr, now);
 }

@@ -63,6 +63,7 @@ void mxg_sessions_put(struct mxg_sessions *t, const char *id, size_t n,
 	x->auth_failed = false;
 	x->counted = 0;
 	memset(x->rep, 0, sizeof(x->rep));
+	x->seq = 0;
 	x->user[0] = '\0';
 }
 

@@ -27,6 +27,7 @@ struct mxg_session {
 	unsigned int counted;		/* failures already reported for it
 					 * (Dovecot passdb lines, Haraka) */
 	unsigned int rep[4];		/* reports per kind of line (Haraka) */
+	unsigned int seq;		/* last sequence number + 1 (Exchange) */
 	char user[64];			/* the last AUTH user (Haraka), "" if none */
 };
 
