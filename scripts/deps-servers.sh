@@ -79,7 +79,7 @@ unpack() {
 		updated=yes
 	fi
 	echo "deps-servers.sh: unpacking $* into $CACHE/$name" >&2
-	rm -rf "$CACHE/$name" "$CACHE/$name.debs"
+	rm -rf "${CACHE:?}/$name" "${CACHE:?}/$name.debs"
 	mkdir -p "$CACHE/$name.debs"
 	# apt's sandbox user must be able to write the download folder.
 	chown _apt "$CACHE/$name.debs" 2>/dev/null || true

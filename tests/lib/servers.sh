@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Real mail servers in a network namespace of the test's own, for
 # tests/live/test_servers.sh: each server is started from a config of the
 # test's own (tests/live/servers/), its log goes to a file of the test's own,
@@ -364,7 +365,8 @@ srv_nginx_start() {
 srv_nginx_stop() {
 	srv_kill_tree "$SRV_NGINX_PID"
 	srv_kill_tree "$SRV_AUTHHTTP_PID"
-	SRV_NGINX_PID= SRV_AUTHHTTP_PID=
+	SRV_NGINX_PID=''
+	SRV_AUTHHTTP_PID=''
 }
 
 # --- Haraka -----------------------------------------------------------------------
