@@ -136,7 +136,8 @@ srv_mailclient() {
 }
 
 # srv_swaks SRC PORT USER PASS [ARGS]...: one SMTP AUTH with swaks from SRC,
-# stopping after AUTH, with the HELO $SRV_HELO (client.test by default). Prints "fail" for a 535 answer, "ok" for 235,
+# stopping after AUTH (sending a message with SRV_SEND=yes), with the HELO
+# $SRV_HELO (client.test by default). Prints "fail" for a 535 answer, "ok" for 235,
 # "none" for anything else.
 srv_swaks() {
 	local src=$1 port=$2 user=$3 pass=$4 out
@@ -145,7 +146,8 @@ srv_swaks() {
 	timeout 60 nsenter --net="/run/netns/$SRV_NS" swaks --server "$SRV_IP" \
 		--port "$port" --local-interface "$src" --helo "${SRV_HELO:-client.test}" \
 		--from probe@client.test --to postmaster@mx.test \
-		--auth-user "$user" --auth-password "$pass" --quit-after AUTH \
+		--auth-user "$user" --auth-password "$pass" \
+		$([ "${SRV_SEND:-no}" = yes ] || echo --quit-after AUTH) \
 		--timeout 20 "$@" >"$out" 2>&1
 	if grep -q '^<[~*-]* *535[ -]' "$out"; then
 		echo fail
