@@ -8,9 +8,13 @@
 #                            nftables, iptables, and through deps-e2e.sh a real
 #                            Postfix with Dovecot, and clang's libFuzzer
 #                            runtime for make fuzz, promtool (package
-#                            prometheus) for the dashboard check, and
+#                            prometheus) for the dashboard check,
 #                            xdp-tools (xdp-filter, xdp-loader) for the
-#                            libxdp coexistence test. Meant for test machines.
+#                            libxdp coexistence test, and through
+#                            deps-servers.sh the servers of
+#                            tests/live/test_servers.sh (Dovecot IMAP/POP3,
+#                            nginx mail, rsyslog; Exim and Sendmail unpacked,
+#                            Haraka from npm). Meant for test machines.
 set -eu
 
 # libxdp-dev: mxguard joins libxdp's multi-program dispatcher (README:
@@ -76,4 +80,5 @@ if [ -n "$missing" ]; then
 fi
 # Not exec: the EXIT trap must still remove policy-rc.d afterwards.
 [ $tests = yes ] && "$here/deps-e2e.sh"
+[ $tests = yes ] && "$here/deps-servers.sh"
 exit 0
