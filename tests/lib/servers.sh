@@ -221,12 +221,41 @@ srv_expect() {
 		return 1
 	}
 	want=$(printf '%s %s\n%s %s\n' $SRV_A "$wa" $SRV_B "$wb")
-	if [ "$got" = "$want" ]; then
-		pass "$name"
-		return 0
+	if [ "$got" != "$want" ]; then
+		fail "$name" "want {$(echo $want)}, mxguard scan counted {$(echo $got)}"
+		return 1
 	fi
-	fail "$name" "want {$(echo $want)}, mxguard scan counted {$(echo $got)}"
-	return 1
+	pass "$name"
+	srv_expect_login "$name" "${files[@]}"
+}
+
+# srv_expect_login NAME [SERVER:]FILE...: PASS when scan --accounts over the
+# files names the legitimate login, SRV_LOGIN ("ACCOUNT ADDR", default
+# "alice $SRV_C"; empty where the server names no account), as that
+# account's last success from that address, and flags no account as likely
+# guessed: the guessers never logged in.
+srv_expect_login() {
+	local name=$1 login=${SRV_LOGIN-alice $SRV_C} got
+	shift
+	[ -n "$login" ] || return 0
+	got=$("$MXG" scan --accounts --json "$@" 2>"$SRV_DIR/scan.err" | python3 -c '
+import json, sys
+want_acct, want_addr = sys.argv[1].split()
+ok, bad = False, []
+for line in sys.stdin:
+    e = json.loads(line)
+    if e.get("alert") == "compromise" or e.get("compromised"):
+        bad.append(e.get("account"))
+    if e.get("account") == want_acct and e.get("successes", 0) >= 1 \
+            and e.get("last_success_addr") == want_addr:
+        ok = True
+print("ok" if ok and not bad else "login seen: %s, flagged: %s" % (ok, bad))
+' "$login")
+	if [ "$got" = ok ]; then
+		pass "${name}_login"
+	else
+		fail "${name}_login" "scan --accounts: $got (want $login)"
+	fi
 }
 
 # srv_clients_ok NAME WANT GOT: the server itself refused exactly WANT
