@@ -184,16 +184,18 @@ static bool scan_reports_missing_file_and_callback_stop(void)
 	return ok;
 }
 
-/* Run `mxguard scan ARGS` with stdout and stderr sent to /dev/null. */
-static int run_scan(int argc, char **argv)
+/* Run `mxguard scan ARGS` with stdout to to (or /dev/null), stderr to /dev/null. */
+static int run_scan_to(int argc, char **argv, const char *to)
 {
 	int out = dup(1), err = dup(2), null = open("/dev/null", O_WRONLY);
+	int dst = to ? open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600) : dup(null);
 	int rc;
 
 	fflush(stdout);
 	fflush(stderr);
-	dup2(null, 1);
+	dup2(dst, 1);
 	dup2(null, 2);
+	close(dst);
 	rc = cmd_scan(argc, argv);
 	fflush(stdout);
 	fflush(stderr);
@@ -203,6 +205,62 @@ static int run_scan(int argc, char **argv)
 	close(err);
 	close(null);
 	return rc;
+}
+
+static int run_scan(int argc, char **argv)
+{
+	return run_scan_to(argc, argv, NULL);
+}
+
+/*
+ * --hostile (or its older name --probes) reports hostile lines, marked
+ * "hostile": "probe" is the SMTP auditor, mxguard probe, only.
+ */
+static bool scan_marks_hostile_lines_as_hostile(void)
+{
+	static const char line[] = "Nov 29 10:01:03 mx postfix/smtpd[1234]: "
+		"lost connection after AUTH from unknown[198.18.1.2]\n";
+	char dir[] = "/tmp/mxg-scan-XXXXXX", path[64], out[64], buf[512];
+	char *json[] = { "scan", "--hostile", "--json", path, NULL };
+	char *text[] = { "scan", "--probes", path, NULL };
+	char *plain[] = { "scan", "--json", path, NULL };
+	bool ok = true;
+	ssize_t n;
+	int fd;
+
+	if (!ASSERT_TRUE(mkdtemp(dir) != NULL, "mkdtemp"))
+		return false;
+	snprintf(path, sizeof(path), "%s/mail.log", dir);
+	snprintf(out, sizeof(out), "%s/out", dir);
+	ok &= ASSERT_TRUE(write_file(path, line, sizeof(line) - 1), "write");
+
+	ok &= ASSERT_EQ(run_scan_to(4, json, out), EXIT_OK, "scan --hostile --json");
+	fd = open(out, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	ok &= ASSERT_TRUE(strstr(buf, "\"kind\":\"hostile\"") != NULL, "JSON kind hostile");
+	ok &= ASSERT_TRUE(strstr(buf, "probe") == NULL, "not called a probe");
+
+	ok &= ASSERT_EQ(run_scan_to(3, text, out), EXIT_OK, "scan --probes");
+	fd = open(out, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	ok &= ASSERT_TRUE(strstr(buf, " 198.18.1.2 - 1 hostile\n") != NULL, "text mark hostile");
+
+	ok &= ASSERT_EQ(run_scan_to(3, plain, out), EXIT_OK, "scan without it");
+	fd = open(out, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	ok &= ASSERT_EQ(n, 0, "hostile lines quiet without --hostile");
+	unlink(out);
+	unlink(path);
+	rmdir(dir);
+	return ok;
 }
 
 static bool scan_command_exit_statuses(void)
@@ -241,5 +299,6 @@ int main(void)
 	TEST_RUN(scan_survives_a_line_longer_than_its_buffer);
 	TEST_RUN(scan_reports_missing_file_and_callback_stop);
 	TEST_RUN(scan_command_exit_statuses);
+	TEST_RUN(scan_marks_hostile_lines_as_hostile);
 	return test_summary();
 }

@@ -105,7 +105,7 @@ static int print_event(const struct mxg_auth_event *ev, const char *line,
 		printf("%s:%lu %s %s %s %s %u%s\n", file, lineno,
 		       ev->time ? mxg_time_iso(ev->time, tbuf, sizeof(tbuf)) : "-",
 		       ev->label, abuf, ev->user[0] ? ev->user : "-",
-		       ev->attempts, ev->kind == MXG_EV_HOSTILE ? " probe" : "");
+		       ev->attempts, ev->kind == MXG_EV_HOSTILE ? " hostile" : "");
 		return 0;
 	}
 	fputs("{\"file\":", stdout);
@@ -124,7 +124,7 @@ static int print_event(const struct mxg_auth_event *ev, const char *line,
 	}
 	printf(",\"attempts\":%u", ev->attempts);
 	if (ev->kind == MXG_EV_HOSTILE)
-		fputs(",\"kind\":\"probe\"", stdout);
+		fputs(",\"kind\":\"hostile\"", stdout);
 	fputs("}\n", stdout);
 	return 0;
 }
@@ -150,8 +150,11 @@ static const struct cli_opt scan_opts[] = {
 	  "from the start of their message, with <HOST> for the address and "
 	  "optional (?<user>...)", .off = offsetof(struct scan_args, p),
 	  .parse = parse_pattern, .repeat = true },
-	{ "probes", 0, CLI_FLAG, NULL, "also report hostile probes (lost connection after "
-	  "AUTH, non-SMTP commands, postscreen pregreet)", .off = offsetof(struct scan_args, probes) },
+	{ "hostile", 0, CLI_FLAG, NULL, "also report other hostile lines, marked hostile (lost "
+	  "connection after AUTH, non-SMTP commands, postscreen pregreet)",
+	  .off = offsetof(struct scan_args, probes) },
+	{ "probes", 0, CLI_FLAG, NULL, "the older name of --hostile",
+	  .off = offsetof(struct scan_args, probes) },
 	{ "accounts", 0, CLI_FLAG, NULL, "instead of each failure: the attacked accounts, "
 	  "successful logins too, and the logins that look like a guessed password "
 	  "(as mxguard accounts shows them)", .off = offsetof(struct scan_args, accounts) },
