@@ -29,6 +29,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ports SEC(".maps");
 
+/* Which ports have an entry in "ports": one bit each, read before any lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mxg_port_bits);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} port_bits SEC(".maps");
+
 /* Allowlisted IPv4 ranges: always pass, checked before the denylist. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);

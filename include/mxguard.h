@@ -90,6 +90,33 @@ struct mxg_config {
 	__u32 pad;
 };
 
+/*
+ * Value of the one-entry "port_bits" array: bit (port % 64) of word
+ * (port / 64) is set when port has an entry in "ports". The program reads
+ * it first, so traffic to other ports costs no hash lookup; user/kernel/
+ * maps.c keeps both in step (the bit is set after the ports entry is
+ * written and cleared before it is deleted).
+ */
+#define MXG_PORT_WORDS (65536 / 64)
+struct mxg_port_bits {
+	__u64 w[MXG_PORT_WORDS];
+};
+
+/*
+ * CPUs with their own slot in the program's clock cache (bpf/clock.h);
+ * a CPU numbered higher reads the clock for every packet.
+ */
+#ifndef MXG_CLOCK_CPUS
+#define MXG_CLOCK_CPUS 256
+#endif
+
+/* One CPU's slot of that cache, a cache line of its own (.bss, not pinned). */
+struct mxg_clock_slot {
+	__u64 jiffies;		/* bpf_jiffies64() when boot_ns was read */
+	__u64 boot_ns;		/* bpf_ktime_get_boot_ns() then; 0 = never read */
+	__u64 pad[6];
+};
+
 /* Value of the "ports" hash map, keyed by the TCP destination port (host order). */
 struct mxg_port_limit {
 	__u32 rate;		/* new connections per second per source prefix */

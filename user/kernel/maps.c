@@ -135,10 +135,55 @@ int mxg_config_write(const struct mxg_maps *m, const struct mxg_config *cfg)
 	return ret_errno(bpf_map_update_elem(m->config, &zero, cfg, BPF_ANY));
 }
 
+/* Set or clear port's bit in port_bits (one writer: the maps layer). */
+static int port_bit(const struct mxg_maps *m, uint16_t port, bool on)
+{
+	static struct mxg_port_bits pb;
+	__u32 zero = 0;
+	__u64 bit = 1ULL << (port & 63);
+
+	if (bpf_map_lookup_elem(m->port_bits, &zero, &pb))
+		return -errno;
+	if (!!(pb.w[port >> 6] & bit) == on)
+		return 0;
+	pb.w[port >> 6] ^= bit;
+	return ret_errno(bpf_map_update_elem(m->port_bits, &zero, &pb, BPF_ANY));
+}
+
 int mxg_port_put(const struct mxg_maps *m, uint16_t port,
 		 const struct mxg_port_limit *lim)
 {
-	return ret_errno(bpf_map_update_elem(m->ports, &port, lim, BPF_ANY));
+	int ret = ret_errno(bpf_map_update_elem(m->ports, &port, lim, BPF_ANY));
+
+	return ret ?: port_bit(m, port, true);
+}
+
+/* Clear every bit whose port has no ports entry (left by an older run). */
+static int port_bits_prune(const struct mxg_maps *m)
+{
+	static struct mxg_port_bits pb;
+	struct mxg_port_limit lim;
+	__u32 zero = 0;
+	bool changed = false;
+	unsigned int w, b;
+	__u16 port;
+
+	if (bpf_map_lookup_elem(m->port_bits, &zero, &pb))
+		return -errno;
+	for (w = 0; w < MXG_PORT_WORDS; w++) {
+		for (b = 0; pb.w[w] && b < 64; b++) {
+			if (!(pb.w[w] & 1ULL << b))
+				continue;
+			port = (__u16)(w * 64 + b);
+			if (!bpf_map_lookup_elem(m->ports, &port, &lim))
+				continue;
+			pb.w[w] &= ~(1ULL << b);
+			changed = true;
+		}
+	}
+	if (!changed)
+		return 0;
+	return ret_errno(bpf_map_update_elem(m->port_bits, &zero, &pb, BPF_ANY));
 }
 
 int mxg_ports_prune(const struct mxg_maps *m, const uint16_t *keep,
@@ -160,10 +205,15 @@ int mxg_ports_prune(const struct mxg_maps *m, const uint16_t *keep,
 		if (j == n)
 			stale[n_stale++] = key;
 	}
-	for (i = 0; i < n_stale; i++)
+	for (i = 0; i < n_stale; i++) {
+		int r = port_bit(m, stale[i], false);
+
+		if (r && !ret)
+			ret = r;
 		if (bpf_map_delete_elem(m->ports, &stale[i]) && errno != ENOENT && !ret)
 			ret = -errno;
-	return ret;
+	}
+	return ret ?: port_bits_prune(m);
 }
 
 /* Key for c in whichever trie its family uses; returns that map's fd. */
