@@ -29,14 +29,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ports SEC(".maps");
 
-/* Which ports have an entry in "ports": one bit each, read before any lookup. */
+/* The limits of "ports" indexed by port, what the program reads (rate 0: not protected). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 65536);
 	__type(key, __u32);
-	__type(value, struct mxg_port_bits);
+	__type(value, struct mxg_port_limit);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} port_bits SEC(".maps");
+} port_index SEC(".maps");
 
 /* Allowlisted IPv4 ranges: always pass, checked before the denylist. */
 struct {

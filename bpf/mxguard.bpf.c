@@ -176,13 +176,13 @@ static __always_inline struct mxg_bucket *rate_bucket(const struct pkt *pkt,
 	}
 }
 
-/* Is port in "ports"? One bit of port_bits: no hash lookup. */
-static __always_inline bool port_protected(__u16 port)
+/* The limits of a protected port, NULL for any other: an array lookup. */
+static __always_inline struct mxg_port_limit *port_limit(__u16 port)
 {
-	const __u32 zero = 0;
-	struct mxg_port_bits *pb = bpf_map_lookup_elem(&port_bits, &zero);
+	__u32 key = port;
+	struct mxg_port_limit *l = bpf_map_lookup_elem(&port_index, &key);
 
-	return pb && (pb->w[(port >> 6) & (MXG_PORT_WORDS - 1)] >> (port & 63) & 1);
+	return l && l->rate ? l : NULL;
 }
 
 SEC("xdp")
@@ -196,7 +196,7 @@ int mxguard_xdp(struct xdp_md *ctx)
 	struct mxg_bucket *b;
 	struct pkt pkt = {};
 	int verdict = XDP_PASS;
-	bool monitor, is_syn, protected = false;
+	bool monitor, is_syn;
 	__u32 prefix[4];
 	__u32 plen;
 	__u64 now;
@@ -219,12 +219,12 @@ int mxguard_xdp(struct xdp_md *ctx)
 	}
 
 	if (pkt.has_port)
-		protected = port_protected(pkt.dport);
-	if (!protected && !pkt.l4_opaque && !pkt.frag && !(cfg->flags & MXG_F_DENY_ALL))
+		limit = port_limit(pkt.dport);
+	if (!limit && !pkt.l4_opaque && !pkt.frag && !(cfg->flags & MXG_F_DENY_ALL))
 		goto out;
 
 	monitor = cfg->flags & MXG_F_MONITOR;
-	is_syn = protected && pkt.syn && !pkt.ack;
+	is_syn = limit && pkt.syn && !pkt.ack;
 	if (is_syn)
 		st->smtp_syn++;
 
@@ -250,7 +250,7 @@ int mxguard_xdp(struct xdp_md *ctx)
 				goto out;
 			}
 			/* The scope alone would not have dropped it: only the fragment rule. */
-			if (!protected && !pkt.l4_opaque && !(cfg->flags & MXG_F_DENY_ALL))
+			if (!limit && !pkt.l4_opaque && !(cfg->flags & MXG_F_DENY_ALL))
 				st->frag_denied++;
 			else
 				st->denied++;
@@ -259,7 +259,7 @@ int mxguard_xdp(struct xdp_md *ctx)
 		}
 	}
 
-	if (pkt.frag_bad && (protected || !pkt.has_port)) {
+	if (pkt.frag_bad && (limit || !pkt.has_port)) {
 		if (monitor) {
 			st->monitor_frag++;
 			goto out;
@@ -270,10 +270,6 @@ int mxguard_xdp(struct xdp_md *ctx)
 	}
 
 	if (!is_syn)
-		goto out;
-	/* The limits only now: no other step needs them. */
-	limit = bpf_map_lookup_elem(&ports, &pkt.dport);
-	if (!limit)
 		goto out;
 	b = rate_bucket(&pkt, cfg, prefix, &plen);
 	if (!b)

@@ -91,18 +91,6 @@ struct mxg_config {
 };
 
 /*
- * Value of the one-entry "port_bits" array: bit (port % 64) of word
- * (port / 64) is set when port has an entry in "ports". The program reads
- * it first, so traffic to other ports costs no hash lookup; user/kernel/
- * maps.c keeps both in step (the bit is set after the ports entry is
- * written and cleared before it is deleted).
- */
-#define MXG_PORT_WORDS (65536 / 64)
-struct mxg_port_bits {
-	__u64 w[MXG_PORT_WORDS];
-};
-
-/*
  * CPUs with their own slot in the program's clock cache (bpf/clock.h);
  * a CPU numbered higher reads the clock for every packet.
  */
@@ -117,7 +105,14 @@ struct mxg_clock_slot {
 	__u64 pad[6];
 };
 
-/* Value of the "ports" hash map, keyed by the TCP destination port (host order). */
+/*
+ * Value of the "ports" hash map, keyed by the TCP destination port (host
+ * order), and of "port_index", the array of all 65,536 ports the program
+ * reads instead (an array lookup is a few instructions, a hash lookup costs
+ * as much as the rest of the pass path): rate 0 there = not protected.
+ * user/kernel/maps.c keeps the two in step: the index entry is written after
+ * the ports entry and cleared before it is deleted.
+ */
 struct mxg_port_limit {
 	__u32 rate;		/* new connections per second per source prefix */
 	__u32 burst;		/* bucket depth: SYNs accepted at once */

@@ -135,19 +135,13 @@ int mxg_config_write(const struct mxg_maps *m, const struct mxg_config *cfg)
 	return ret_errno(bpf_map_update_elem(m->config, &zero, cfg, BPF_ANY));
 }
 
-/* Set or clear port's bit in port_bits (one writer: the maps layer). */
-static int port_bit(const struct mxg_maps *m, uint16_t port, bool on)
+/* Set port's entry in port_index (zero: not protected). */
+static int port_index_put(const struct mxg_maps *m, uint16_t port,
+			  const struct mxg_port_limit *lim)
 {
-	static struct mxg_port_bits pb;
-	__u32 zero = 0;
-	__u64 bit = 1ULL << (port & 63);
+	__u32 key = port;
 
-	if (bpf_map_lookup_elem(m->port_bits, &zero, &pb))
-		return -errno;
-	if (!!(pb.w[port >> 6] & bit) == on)
-		return 0;
-	pb.w[port >> 6] ^= bit;
-	return ret_errno(bpf_map_update_elem(m->port_bits, &zero, &pb, BPF_ANY));
+	return ret_errno(bpf_map_update_elem(m->port_index, &key, lim, BPF_ANY));
 }
 
 int mxg_port_put(const struct mxg_maps *m, uint16_t port,
@@ -155,35 +149,28 @@ int mxg_port_put(const struct mxg_maps *m, uint16_t port,
 {
 	int ret = ret_errno(bpf_map_update_elem(m->ports, &port, lim, BPF_ANY));
 
-	return ret ?: port_bit(m, port, true);
+	return ret ?: port_index_put(m, port, lim);
 }
 
-/* Clear every bit whose port has no ports entry (left by an older run). */
-static int port_bits_prune(const struct mxg_maps *m)
+/* Clear every index entry whose port has no ports entry (left by an older run). */
+static int port_index_prune(const struct mxg_maps *m)
 {
-	static struct mxg_port_bits pb;
+	static const struct mxg_port_limit off;
 	struct mxg_port_limit lim;
-	__u32 zero = 0;
-	bool changed = false;
-	unsigned int w, b;
+	__u32 key;
 	__u16 port;
+	int ret = 0;
 
-	if (bpf_map_lookup_elem(m->port_bits, &zero, &pb))
-		return -errno;
-	for (w = 0; w < MXG_PORT_WORDS; w++) {
-		for (b = 0; pb.w[w] && b < 64; b++) {
-			if (!(pb.w[w] & 1ULL << b))
-				continue;
-			port = (__u16)(w * 64 + b);
-			if (!bpf_map_lookup_elem(m->ports, &port, &lim))
-				continue;
-			pb.w[w] &= ~(1ULL << b);
-			changed = true;
-		}
+	for (key = 0; key < 65536; key++) {
+		port = (__u16)key;
+		if (bpf_map_lookup_elem(m->port_index, &key, &lim) || !lim.rate)
+			continue;
+		if (!bpf_map_lookup_elem(m->ports, &port, &lim))
+			continue;
+		if (!ret)
+			ret = port_index_put(m, port, &off);
 	}
-	if (!changed)
-		return 0;
-	return ret_errno(bpf_map_update_elem(m->port_bits, &zero, &pb, BPF_ANY));
+	return ret;
 }
 
 int mxg_ports_prune(const struct mxg_maps *m, const uint16_t *keep,
@@ -206,14 +193,15 @@ int mxg_ports_prune(const struct mxg_maps *m, const uint16_t *keep,
 			stale[n_stale++] = key;
 	}
 	for (i = 0; i < n_stale; i++) {
-		int r = port_bit(m, stale[i], false);
+		static const struct mxg_port_limit off;
+		int r = port_index_put(m, stale[i], &off);
 
 		if (r && !ret)
 			ret = r;
 		if (bpf_map_delete_elem(m->ports, &stale[i]) && errno != ENOENT && !ret)
 			ret = -errno;
 	}
-	return ret ?: port_bits_prune(m);
+	return ret ?: port_index_prune(m);
 }
 
 /* Key for c in whichever trie its family uses; returns that map's fd. */

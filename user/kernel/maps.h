@@ -24,7 +24,7 @@
 #define MXG_MAPS(X)							\
 	X(config,   sizeof(__u32),              false)	/* switches */	\
 	X(ports,    sizeof(__u16),              false)	/* port limits */ \
-	X(port_bits, sizeof(__u32),             false)	/* ports' index */ \
+	X(port_index, sizeof(__u32),            false)	/* ports by index */ \
 	X(deny_v4,  sizeof(struct mxg_lpm_v4),  true)	/* bans */	\
 	X(deny_v6,  sizeof(struct mxg_lpm_v6),  true)			\
 	X(allow_v4, sizeof(struct mxg_lpm_v4),  true)	/* allowlist */	\
@@ -84,13 +84,13 @@ int mxg_config_write(const struct mxg_maps *m, const struct mxg_config *cfg);
 
 /*
  * Protect port with limit lim (add or replace): its ports entry, then its
- * bit in port_bits, which the program reads first.
+ * port_index entry, which is what the program reads.
  */
 int mxg_port_put(const struct mxg_maps *m, uint16_t port,
 		 const struct mxg_port_limit *lim);
 /*
- * Stop protecting every port that is not one of keep[0..n-1] (bit first,
- * then entry); also clears a bit left without an entry.
+ * Stop protecting every port that is not one of keep[0..n-1] (index entry
+ * first, then the ports entry); also clears index entries left without one.
  */
 int mxg_ports_prune(const struct mxg_maps *m, const uint16_t *keep,
 		    unsigned int n);
