@@ -16,7 +16,8 @@ BUILD_PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
 	libpcre2-dev libsystemd-dev libssl-dev pkg-config iproute2"
 TEST_PKGS="python3 procps util-linux systemd-journal-remote openssl fail2ban
 	strace systemd groff-base bc gzip curl python3-pyinotify nftables
-	iptables ethtool libclang-rt-14-dev prometheus"
+	iptables ethtool libclang-rt-14-dev prometheus
+	ipset"	# make bench: ipset restore beside mxguard import
 
 here=$(dirname "$0")
 tests=no
