@@ -96,6 +96,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } rate_v6 SEC(".maps");
 
+/* Prefixes seen once and not yet given a bucket, per CPU (bpf/ratelimit.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mxg_seen_tags);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} rate_seen SEC(".maps");
+
 /* Verdict and reason counters, one record per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -182,6 +182,18 @@ struct mxg_rate_v6 {
 };
 
 /*
+ * Value of the per-CPU "rate_seen" array: a tag of each (prefix, port) that
+ * sent a SYN on this CPU and has no bucket yet, in a slot chosen by the tag.
+ * A prefix gets its bucket at its second SYN, so a flood from ever-new
+ * sources (a random-source flood, far more prefixes than rate_v4 holds)
+ * creates and evicts no buckets; see bpf/ratelimit.h.
+ */
+#define MXG_SEEN_SLOTS 4096
+struct mxg_seen_tags {
+	__u32 tag[MXG_SEEN_SLOTS];
+};
+
+/*
  * A bucket in GCRA form: "tat" is the theoretical arrival time of the next
  * SYN. A SYN at "now" is allowed while max(tat, now) + interval stays within
  * burst * interval of now. One 64-bit word holds the whole state, so a

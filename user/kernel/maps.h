@@ -31,6 +31,7 @@
 	X(allow_v6, sizeof(struct mxg_lpm_v6),  true)			\
 	X(rate_v4,  sizeof(struct mxg_rate_v4), true)	/* SYN buckets */ \
 	X(rate_v6,  sizeof(struct mxg_rate_v6), true)			\
+	X(rate_seen, sizeof(__u32),             false)	/* first SYNs */ \
 	X(stats,    sizeof(__u32),              false)	/* per-CPU counters */ \
 	X(events,   0,                          false)	/* ring buffer */
 
