@@ -182,14 +182,18 @@ struct mxg_rate_v6 {
 };
 
 /*
- * Value of the per-CPU "rate_seen" array: a tag of each (prefix, port) that
- * sent a SYN on this CPU and has no bucket yet, in a slot chosen by the tag.
- * A prefix gets its bucket at its second SYN, so a flood from ever-new
- * sources (a random-source flood, far more prefixes than rate_v4 holds)
- * creates and evicts no buckets; see bpf/ratelimit.h.
+ * Value of the per-CPU "rate_seen" array. While a CPU makes more than
+ * MXG_NEW_BUCKETS new buckets in one jiffy (a flood from ever-new sources,
+ * far more prefixes than rate_v4 holds), a prefix gets its bucket only at
+ * its second SYN: the first leaves a tag, in a slot chosen by the tag. So
+ * such a flood stops creating and evicting buckets; see bpf/ratelimit.h.
  */
 #define MXG_SEEN_SLOTS 4096
+#define MXG_NEW_BUCKETS 16
 struct mxg_seen_tags {
+	__u64 jiffies;		/* the jiffy "made" counts in */
+	__u32 made;		/* buckets this CPU made in it */
+	__u32 pad;
 	__u32 tag[MXG_SEEN_SLOTS];
 };
 
