@@ -66,7 +66,7 @@ else
 fi
 
 missing=
-for m in config ports allow_v4 allow_v6 deny_v4 deny_v6 rate_v4 rate_v6 stats events link_mx0; do
+for m in config ports port_index allow_v4 allow_v6 deny_v4 deny_v6 rate_v4 rate_v6 rate_seen stats events link_mx0; do
 	[ -e "$PIN/$m" ] || missing="$missing $m"
 done
 [ -z "$missing" ] && pass run_pins_every_map_and_the_link ||
