@@ -105,7 +105,7 @@ prog_id() { ip -n "$NSM" link show mx0 | sed -nE 's/.*prog\/xdp id ([0-9]+).*/\1
 gen() {
 	local out mode=$1
 	shift
-	R_runs0= R_run_ns0=
+	R_runs0='' R_run_ns0=''
 	out=$(G taskset -c "$CPU" "$FLOOD" gen gen0 "$MX_MAC" "$mode" "$PACKETS" 20 "$@" 2>"$TMP/gen.err")
 	if [ -z "$out" ]; then
 		echo "bench_flood failed: $(tail -3 "$TMP/gen.err")" >&2
