@@ -17,7 +17,7 @@ BUILD_PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
 TEST_PKGS="python3 procps util-linux systemd-journal-remote openssl fail2ban
 	strace systemd groff-base bc gzip curl python3-pyinotify nftables
 	iptables ethtool libclang-rt-14-dev prometheus
-	ipset"	# make bench: ipset restore beside mxguard import
+	ipset xdp-tools"	# make bench: ipset restore, xdp-filter's objects (libxdp1)
 
 here=$(dirname "$0")
 tests=no
