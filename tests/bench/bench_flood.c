@@ -47,7 +47,8 @@
 #include "tests/bench/flood.skel.h"	/* in $(BUILD) */
 
 #define FRAME_LEN 60		/* minimum Ethernet frame */
-#define CHUNK (1 << 20)		/* runs per BPF_PROG_TEST_RUN call: the time cap is checked between calls */
+/* Runs per BPF_PROG_TEST_RUN call; the time cap is checked between calls. */
+#define CHUNK (1 << 20)
 #define MAX_PROGS 4
 #define SRC_ONE 0		/* as in flood.bpf.c */
 #define SRC_MANY 1

@@ -22,7 +22,7 @@
 # gives medians over the rounds and the min-max of the ratio.
 #
 # Env: FLOOD_PACKETS (2000000 per run), FLOOD_ROUNDS (3), FLOOD_CASES (all),
-# FLOOD_CPU (1), FLOOD_BUDGET seconds (240). Not a test: never fails on a
+# FLOOD_CPU (1), FLOOD_BUDGET seconds (300). Not a test: never fails on a
 # timing; prints "SKIP why" when it cannot run.
 cd "$(dirname "$0")/../.." || exit 1
 
@@ -31,7 +31,7 @@ MXG=${MXG:-$BUILD/mxguard}
 FLOOD=${BENCH_FLOOD:-$BUILD/tests/bench/bench_flood}
 PACKETS=${FLOOD_PACKETS:-2000000}
 ROUNDS=${FLOOD_ROUNDS:-3}
-BUDGET=${FLOOD_BUDGET:-240}
+BUDGET=${FLOOD_BUDGET:-300}
 CPU=${FLOOD_CPU:-$(($(nproc) > 1 ? 1 : 0))}
 XDPF_OBJ=${XDPF_OBJ:-/usr/lib/$(gcc -print-multiarch 2>/dev/null)/bpf/xdpfilt_alw_ip.o}
 ALL_CASES="floor_drop floor_pass probe_hash probe_lpm probe_boot_ns probe_coarse_ns
