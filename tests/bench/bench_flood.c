@@ -327,7 +327,7 @@ static int xdp_filter(int argc, char **argv)
 {
 	struct bpf_object *obj;
 	struct bpf_program *p;
-	struct bpf_map *m;
+	struct bpf_map *m, *any;
 	uint32_t base, i, n, a, ncpu;
 	uint64_t *v;
 	int err;
@@ -346,8 +346,9 @@ static int xdp_filter(int argc, char **argv)
 		fprintf(stderr, "bench_flood: %s has no filter_ipv4 map or no program\n", argv[2]);
 		return 1;
 	}
-	/* Its own pinning would put the map under /sys/fs/bpf/xdp-filter: not ours. */
-	bpf_map__set_pin_path(m, NULL);
+	/* Its maps pin by name (at the root of bpffs here): keep them unpinned. */
+	bpf_object__for_each_map(any, obj)
+		bpf_map__set_pin_path(any, NULL);
 	bpf_map__set_max_entries(m, n > 10000 ? n : 10000);
 	err = bpf_object__load(obj);
 	if (err) {
