@@ -128,6 +128,19 @@ $(BUILD):
 BENCH_SRC := $(wildcard tests/bpf/bench_*.c tests/bench/bench_*.c)
 BENCH_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 
+# The flood bench's own XDP programs (generator, floors, probes), as a skeleton.
+FLOOD_SKEL := $(BUILD)/tests/bench/flood.skel.h
+$(BUILD)/tests/bench/flood.bpf.o: tests/bench/flood.bpf.c | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FLOOD_SKEL): $(BUILD)/tests/bench/flood.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name flood_bpf > $@
+
+$(BUILD)/tests/bench/bench_flood.o: $(FLOOD_SKEL)
+
 MAN5    := $(BUILD)/mxguard.conf.5
 EXAMPLE := $(BUILD)/mxguard.conf.example
 BASHCOMP := $(BUILD)/mxguard.bash

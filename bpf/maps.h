@@ -29,6 +29,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ports SEC(".maps");
 
+/* The limits of "ports" indexed by port, what the program reads (rate 0: not protected). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct mxg_port_limit);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} port_index SEC(".maps");
+
 /* Allowlisted IPv4 ranges: always pass, checked before the denylist. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -86,6 +95,15 @@ struct {
 	__type(value, struct mxg_bucket);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } rate_v6 SEC(".maps");
+
+/* Prefixes seen once and not yet given a bucket, per CPU (bpf/ratelimit.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mxg_seen_tags);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} rate_seen SEC(".maps");
 
 /* Verdict and reason counters, one record per CPU. */
 struct {

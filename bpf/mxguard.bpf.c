@@ -29,6 +29,7 @@
 #include "maps.h"
 #include "parsing.h"
 #include "ratelimit.h"
+#include "clock.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -157,13 +158,18 @@ static __always_inline struct mxg_deny *deny_lookup(const struct pkt *pkt,
 }
 
 /*
- * Bucket of the packet's source prefix and port; NULL if the map is
- * exhausted. w gets the masked prefix, the address events report.
+ * Bucket of the packet's source prefix and port; NULL for the prefix's
+ * first SYN or if the map is exhausted (bucket_get). w gets the masked
+ * prefix, the address events report.
  */
 static __always_inline struct mxg_bucket *rate_bucket(const struct pkt *pkt,
 						      const struct mxg_config *cfg,
-						      __u32 w[4], __u32 *prefixlen)
+						      const struct mxg_port_limit *lim,
+						      __u64 now, __u32 w[4],
+						      __u32 *prefixlen)
 {
+	/* The first-sight tag: the prefix's words and the port, mixed. */
+	__u32 tag = (__u32)pkt->dport * 0x9E3779B1U;
 	int i;
 
 	__builtin_memcpy(w, pkt->src, 16);
@@ -175,7 +181,8 @@ static __always_inline struct mxg_bucket *rate_bucket(const struct pkt *pkt,
 		w[1] = w[2] = w[3] = 0;
 		__builtin_memcpy(k.addr, w, 4);
 		*prefixlen = plen;
-		return bucket_get(&rate_v4, &k);
+		tag ^= w[0];
+		return bucket_get(&rate_v4, &k, tag, now, lim);
 	} else {
 		struct mxg_rate_v6 k = { .port = pkt->dport };
 		__u32 plen = cfg->prefix_v6 > 128 ? 128 : cfg->prefix_v6;
@@ -185,8 +192,18 @@ static __always_inline struct mxg_bucket *rate_bucket(const struct pkt *pkt,
 			w[i] = mask_word(w[i], (__s32)plen - 32 * i);
 		__builtin_memcpy(k.addr, w, 16);
 		*prefixlen = plen;
-		return bucket_get(&rate_v6, &k);
+		tag ^= w[0] ^ (w[1] * 0x85EBCA6BU) ^ (w[2] * 0xC2B2AE35U) ^ (w[3] * 0x27D4EB2FU);
+		return bucket_get(&rate_v6, &k, tag, now, lim);
 	}
+}
+
+/* The limits of a protected port, NULL for any other: an array lookup. */
+static __always_inline struct mxg_port_limit *port_limit(__u16 port)
+{
+	__u32 key = port;
+	struct mxg_port_limit *l = bpf_map_lookup_elem(&port_index, &key);
+
+	return l && l->rate ? l : NULL;
 }
 
 SEC("xdp")
@@ -223,7 +240,7 @@ int mxguard_xdp(struct xdp_md *ctx)
 	}
 
 	if (pkt.has_port)
-		limit = bpf_map_lookup_elem(&ports, &pkt.dport);
+		limit = port_limit(pkt.dport);
 	if (!limit && !pkt.l4_opaque && !pkt.frag && !(cfg->flags & MXG_F_DENY_ALL))
 		goto out;
 
@@ -237,7 +254,7 @@ int mxguard_xdp(struct xdp_md *ctx)
 		goto out;
 	}
 
-	now = bpf_ktime_get_boot_ns();
+	now = mxg_now();
 	deny = deny_lookup(&pkt, now);
 	if (deny) {
 		if (!deny_active(deny, now)) {
@@ -275,7 +292,7 @@ int mxguard_xdp(struct xdp_md *ctx)
 
 	if (!is_syn)
 		goto out;
-	b = rate_bucket(&pkt, cfg, prefix, &plen);
+	b = rate_bucket(&pkt, cfg, limit, now, prefix, &plen);
 	if (!b)
 		goto out;
 	__sync_fetch_and_add(&b->syns, 1);

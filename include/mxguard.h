@@ -90,7 +90,29 @@ struct mxg_config {
 	__u32 pad;
 };
 
-/* Value of the "ports" hash map, keyed by the TCP destination port (host order). */
+/*
+ * CPUs with their own slot in the program's clock cache (bpf/clock.h);
+ * a CPU numbered higher reads the clock for every packet.
+ */
+#ifndef MXG_CLOCK_CPUS
+#define MXG_CLOCK_CPUS 256
+#endif
+
+/* One CPU's slot of that cache, a cache line of its own (.bss, not pinned). */
+struct mxg_clock_slot {
+	__u64 jiffies;		/* bpf_jiffies64() when boot_ns was read */
+	__u64 boot_ns;		/* bpf_ktime_get_boot_ns() then; 0 = never read */
+	__u64 pad[6];
+};
+
+/*
+ * Value of the "ports" hash map, keyed by the TCP destination port (host
+ * order), and of "port_index", the array of all 65,536 ports the program
+ * reads instead (an array lookup is a few instructions, a hash lookup costs
+ * as much as the rest of the pass path): rate 0 there = not protected.
+ * user/kernel/maps.c keeps the two in step: the index entry is written after
+ * the ports entry and cleared before it is deleted.
+ */
 struct mxg_port_limit {
 	__u32 rate;		/* new connections per second per source prefix */
 	__u32 burst;		/* bucket depth: SYNs accepted at once */
@@ -157,6 +179,22 @@ struct mxg_rate_v6 {
 	__u8 addr[16];
 	__u16 port;		/* host order */
 	__u16 pad[3];
+};
+
+/*
+ * Value of the per-CPU "rate_seen" array. While a CPU makes more than
+ * MXG_NEW_BUCKETS new buckets in one jiffy (a flood from ever-new sources,
+ * far more prefixes than rate_v4 holds), a prefix gets its bucket only at
+ * its second SYN: the first leaves a tag, in a slot chosen by the tag. So
+ * such a flood stops creating and evicting buckets; see bpf/ratelimit.h.
+ */
+#define MXG_SEEN_SLOTS 4096
+#define MXG_NEW_BUCKETS 16
+struct mxg_seen_tags {
+	__u64 jiffies;		/* the jiffy "made" counts in */
+	__u32 made;		/* buckets this CPU made in it */
+	__u32 pad;
+	__u32 tag[MXG_SEEN_SLOTS];
 };
 
 /*

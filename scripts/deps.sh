@@ -23,7 +23,8 @@ BUILD_PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
 	libpcre2-dev libsystemd-dev libssl-dev pkg-config iproute2 libxdp-dev"
 TEST_PKGS="python3 procps util-linux systemd-journal-remote openssl fail2ban
 	strace systemd groff-base bc gzip curl python3-pyinotify nftables
-	iptables ethtool libclang-rt-14-dev prometheus xdp-tools"
+	iptables ethtool libclang-rt-14-dev prometheus xdp-tools
+	ipset"	# make bench: ipset restore; xdp-tools: xdp-filter's objects too
 # Fleet mode (user/fleet/) speaks to Redis through hiredis.
 BUILD_PKGS="$BUILD_PKGS libhiredis-dev"
 # tests/live/test_fleet.sh and tests/bench/fleet.sh: a real Redis, a

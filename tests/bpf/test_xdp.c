@@ -562,6 +562,155 @@ static bool monitor_mode_rate_overflow_passes_and_counts_monitor_rate(void)
 	return ok;
 }
 
+/* Entries in a map (up to limit). */
+static unsigned int map_count(struct bpf_map *m, unsigned int limit)
+{
+	uint8_t key[32], next[32];
+	unsigned int n = 0;
+	void *prev = NULL;
+
+	while (n < limit && !bpf_map_get_next_key(bpf_map__fd(m), prev, next)) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		n++;
+	}
+	return n;
+}
+
+/* A SYN to port 25 from (10 + i / 65536).(i / 256 % 256).(i % 256).1: a new /24 for each i. */
+static int syn_from_24(struct fixture *fx, struct frame *f, uint32_t i)
+{
+	uint32_t v;
+
+	/* The source address sits at Ethernet + 12 in an untagged IPv4 frame. */
+	f->d[ETH_HLEN + 12] = (uint8_t)(10 + (i >> 16));
+	f->d[ETH_HLEN + 13] = (uint8_t)(i >> 8);
+	f->d[ETH_HLEN + 14] = (uint8_t)i;
+	f->d[ETH_HLEN + 15] = 1;
+	if (run_frame(fx->prog_fd, f, 1, &v, NULL))
+		return -1;
+	return v;
+}
+
+/* Outside a flood of new prefixes a prefix has its bucket from its first SYN. */
+static bool first_syn_makes_a_bucket_outside_a_flood(void)
+{
+	struct mxg_rate_v4 k = { .addr = { 198, 18, 9, 0 }, .port = 25 };
+	struct mxg_bucket b = {};
+	struct fixture fx;
+	bool ok = true;
+
+	if (!ASSERT_EQ(fixture_open(&fx), 0, "load program"))
+		return false;
+	ok &= ASSERT_EQ(syn_from(&fx, "198.18.9.1", 25), XDP_PASS, "first SYN");
+	ok &= ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(fx.skel->maps.rate_v4), &k, &b), 0,
+			"bucket made at the first SYN");
+	ok &= ASSERT_EQ(b.syns, 1, "syns");
+	fixture_close(&fx);
+	return ok;
+}
+
+/*
+ * During a flood of new prefixes (more than MXG_NEW_BUCKETS new buckets in
+ * this jiffy on this CPU) a prefix's first SYN makes no bucket, and its
+ * second makes one that holds both: burst 2 still lets exactly 2 through.
+ * Retried when a jiffy boundary falls inside the few microseconds it takes.
+ */
+static bool flood_of_new_prefixes_second_syn_makes_the_bucket_with_both_counted(void)
+{
+	struct pkt_spec s = { .family = 4, .src = "10.0.0.1", .dport = 25, .tcp_flags = TF_SYN };
+	struct mxg_rate_v4 k = { .port = 25 };
+	struct mxg_bucket b = {};
+	struct fixture fx;
+	struct frame f;
+	bool ok = true, seen = false;
+	char src[32];
+	uint32_t i, try;
+	cpu_set_t one, old;
+
+	if (!ASSERT_EQ(fixture_open(&fx), 0, "load program"))
+		return false;
+	/* rate_seen is per CPU: stay on one. */
+	sched_getaffinity(0, sizeof(old), &old);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	ok &= ASSERT_EQ(set_port(&fx, 25, 1, 2), 0, "port 25 rate 1 burst 2");
+	ok &= ASSERT_EQ(pkt_build(&s, &f), 0, "frame");
+	for (try = 0; ok && !seen && try < 20; try++) {
+		for (i = 0; i < 4 * MXG_NEW_BUCKETS; i++)
+			syn_from_24(&fx, &f, try << 12 | i);
+		snprintf(src, sizeof(src), "198.18.%u.1", 100 + try);
+		k.addr[0] = 198;
+		k.addr[1] = 18;
+		k.addr[2] = (uint8_t)(100 + try);
+		if (syn_from(&fx, src, 25) != XDP_PASS)
+			ok = ASSERT_TRUE(false, "first SYN passes");
+		if (!bpf_map_lookup_elem(bpf_map__fd(fx.skel->maps.rate_v4), &k, &b))
+			continue;	/* a new jiffy began: not in flood mode, try again */
+		seen = true;
+		ok &= ASSERT_EQ(syn_from(&fx, src, 25), XDP_PASS, "second SYN, within burst 2");
+		ok &= ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(fx.skel->maps.rate_v4), &k, &b), 0,
+				"bucket made at the second SYN");
+		ok &= ASSERT_EQ(b.syns, 2, "both SYNs counted");
+		ok &= ASSERT_EQ(syn_from(&fx, src, 25), XDP_DROP, "third SYN, over burst 2");
+	}
+	ok &= ASSERT_TRUE(seen, "flood mode reached within 20 tries");
+	sched_setaffinity(0, sizeof(old), &old);
+	fixture_close(&fx);
+	return ok;
+}
+
+/*
+ * The attacker's test: a prefix over its limit floods from 150,000 new /24s
+ * besides (more than rate_v4's 131,072 buckets), hoping the LRU map evicts
+ * its empty bucket so it starts again with a full one. The flood makes few
+ * buckets, and the over-limit prefix stays dropped.
+ */
+static bool flood_of_new_prefixes_does_not_evict_a_bucket_over_its_limit(void)
+{
+	struct pkt_spec s = { .family = 4, .src = "10.0.0.1", .dport = 25, .tcp_flags = TF_SYN };
+	struct fixture fx;
+	struct frame f;
+	unsigned int n;
+	bool ok = true;
+	uint32_t i;
+
+	if (!ASSERT_EQ(fixture_open(&fx), 0, "load program"))
+		return false;
+	ok &= ASSERT_EQ(set_port(&fx, 25, 1, 1), 0, "port 25 rate 1 burst 1");
+	ok &= ASSERT_EQ(syn_from(&fx, "198.18.7.1", 25), XDP_PASS, "attacker's first SYN");
+	ok &= ASSERT_EQ(syn_from(&fx, "198.18.7.1", 25), XDP_DROP, "attacker over its limit");
+	ok &= ASSERT_EQ(pkt_build(&s, &f), 0, "frame");
+	for (i = 0; ok && i < 150000; i++)
+		if (syn_from_24(&fx, &f, i) != XDP_PASS)
+			ok = ASSERT_TRUE(false, "a new /24's first SYN passes");
+	n = map_count(fx.skel->maps.rate_v4, MXG_RATE_MAX);
+	printf("  info: 150,000 new /24s left %u buckets in rate_v4\n", n);
+	ok &= ASSERT_TRUE(n < 75000, "the flood made fewer buckets than half its prefixes");
+	ok &= ASSERT_EQ(syn_from(&fx, "198.18.7.1", 25), XDP_DROP, "attacker still over its limit");
+	fixture_close(&fx);
+	return ok;
+}
+
+/* The clock is read once a jiffy: a ban stops dropping within one of its expiry. */
+static bool ban_stops_dropping_within_a_jiffy_of_its_expiry(void)
+{
+	struct fixture fx;
+	bool ok = true;
+
+	if (!ASSERT_EQ(fixture_open(&fx), 0, "load program"))
+		return false;
+	ok &= ASSERT_EQ(list_add(&fx, true, "198.18.66.0/24", boot_ns() + 30 * 1000000LL), 0,
+			"ban for 30 ms");
+	ok &= ASSERT_EQ(syn_from(&fx, BAD4, 25), XDP_DROP, "dropped while the ban holds");
+	/* 30 ms to expiry, plus 20 ms: two jiffies even at HZ=100 */
+	usleep(50 * 1000);
+	ok &= ASSERT_EQ(syn_from(&fx, BAD4, 25), XDP_PASS, "passes once it expired");
+	fixture_close(&fx);
+	return ok;
+}
+
 static bool deny_entry_hit_counter_increments(void)
 {
 	struct mxg_lpm_v4 k = { .prefixlen = 24, .addr = { 198, 18, 66, 0 } };
@@ -983,6 +1132,10 @@ int main(void)
 	TEST_RUN(rate_prefix_change_applies_live);
 	TEST_RUN(monitor_mode_rate_overflow_passes_and_counts_monitor_rate);
 	TEST_RUN(deny_entry_hit_counter_increments);
+	TEST_RUN(first_syn_makes_a_bucket_outside_a_flood);
+	TEST_RUN(flood_of_new_prefixes_second_syn_makes_the_bucket_with_both_counted);
+	TEST_RUN(flood_of_new_prefixes_does_not_evict_a_bucket_over_its_limit);
+	TEST_RUN(ban_stops_dropping_within_a_jiffy_of_its_expiry);
 	TEST_RUN(expired_host_entry_inside_active_range_still_drops);
 	TEST_RUN(ringbuf_one_rate_event_per_bucket_per_second);
 	TEST_RUN(rate_event_addr_is_the_bucket_prefix_not_the_host);

@@ -331,8 +331,11 @@ static inline int set_config(struct fixture *fx, uint32_t flags,
 static inline int set_port(struct fixture *fx, uint16_t port, uint32_t rate, uint32_t burst)
 {
 	struct mxg_port_limit l = { .rate = rate, .burst = burst };
+	__u32 key = port;
 
-	return bpf_map_update_elem(bpf_map__fd(fx->skel->maps.ports), &port, &l, BPF_ANY);
+	/* As user/kernel/maps.c does: the ports entry, then the index. */
+	return bpf_map_update_elem(bpf_map__fd(fx->skel->maps.ports), &port, &l, BPF_ANY) ?:
+	       bpf_map_update_elem(bpf_map__fd(fx->skel->maps.port_index), &key, &l, BPF_ANY);
 }
 
 static inline void fixture_close(struct fixture *fx)

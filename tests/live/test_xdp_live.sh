@@ -66,7 +66,7 @@ else
 fi
 
 missing=
-for m in config ports allow_v4 allow_v6 deny_v4 deny_v6 rate_v4 rate_v6 stats events; do
+for m in config ports port_index allow_v4 allow_v6 deny_v4 deny_v6 rate_v4 rate_v6 rate_seen stats events; do
 	[ -e "$PIN/$m" ] || missing="$missing $m"
 done
 # The link is ours to pin where mxguard holds the hook alone; inside

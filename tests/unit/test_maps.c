@@ -166,7 +166,7 @@ static bool has_allow(const struct mxg_maps *m, const char *cidr, uint8_t source
 	return v.source == source;
 }
 
-static bool configure_prunes_ports_and_config_allow_entries_and_keeps_manual_ones(void)
+static bool configure_prunes_ports_and_their_index_and_config_allow_entries_and_keeps_manual_ones(void)
 {
 	struct mxg_cidr allow[2] = { C("198.18.1.0/24"), C("198.18.2.0/24") };
 	struct mxg_xdp_settings s = {
@@ -182,6 +182,7 @@ static bool configure_prunes_ports_and_config_allow_entries_and_keeps_manual_one
 	struct mxg_cidr mc = C("198.18.3.0/24");
 	char err[512] = "";
 	__u16 port;
+	__u32 key;
 	bool ok = true;
 
 	if (!load())
@@ -205,6 +206,21 @@ static bool configure_prunes_ports_and_config_allow_entries_and_keeps_manual_one
 	port = 587;
 	ok &= ASSERT_TRUE(bpf_map_lookup_elem(m.ports, &port, &lim) && errno == ENOENT,
 			  "port 587 removed");
+	/* What the program reads: the index follows ports both ways. */
+	key = 25;
+	ok &= ASSERT_EQ(bpf_map_lookup_elem(m.port_index, &key, &lim), 0, "index of 25") &&
+	      ASSERT_EQ(lim.rate, 50, "index 25 rate") && ASSERT_EQ(lim.burst, 500, "index 25 burst");
+	key = 587;
+	ok &= ASSERT_EQ(bpf_map_lookup_elem(m.port_index, &key, &lim), 0, "index of 587") &&
+	      ASSERT_EQ(lim.rate, 0, "587 no longer protected in the index");
+	/* An index entry an older run left without a ports entry is cleared too. */
+	key = 2525;
+	lim.rate = 9;
+	lim.burst = 9;
+	ok &= ASSERT_EQ(bpf_map_update_elem(m.port_index, &key, &lim, BPF_ANY), 0, "stray index entry");
+	ok &= ASSERT_EQ(mxg_bpf_configure(&m, &s, err, sizeof(err)), 0, err);
+	ok &= ASSERT_EQ(bpf_map_lookup_elem(m.port_index, &key, &lim), 0, "index of 2525") &&
+	      ASSERT_EQ(lim.rate, 0, "stray index entry cleared");
 	ok &= ASSERT_TRUE(has_allow(&m, "198.18.1.0/24", MXG_ALLOW_CONFIG), "config allow kept");
 	ok &= ASSERT_TRUE(!has_allow(&m, "198.18.2.0/24", MXG_ALLOW_CONFIG), "old config allow removed");
 	ok &= ASSERT_TRUE(has_allow(&m, "198.18.3.0/24", MXG_ALLOW_MANUAL), "manual allow kept");
@@ -249,7 +265,7 @@ int main(void)
 	signal(SIGTERM, on_signal);
 	TEST_RUN(load_pins_every_listed_map_and_open_adopts_them);
 	TEST_RUN(open_without_one_pin_fails_and_names_it);
-	TEST_RUN(configure_prunes_ports_and_config_allow_entries_and_keeps_manual_ones);
+	TEST_RUN(configure_prunes_ports_and_their_index_and_config_allow_entries_and_keeps_manual_ones);
 	TEST_RUN(detach_removes_links_listed_maps_and_older_pins_then_the_dir);
 	rm_pin_dir();
 	return test_summary();

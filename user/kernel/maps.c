@@ -135,10 +135,42 @@ int mxg_config_write(const struct mxg_maps *m, const struct mxg_config *cfg)
 	return ret_errno(bpf_map_update_elem(m->config, &zero, cfg, BPF_ANY));
 }
 
+/* Set port's entry in port_index (zero: not protected). */
+static int port_index_put(const struct mxg_maps *m, uint16_t port,
+			  const struct mxg_port_limit *lim)
+{
+	__u32 key = port;
+
+	return ret_errno(bpf_map_update_elem(m->port_index, &key, lim, BPF_ANY));
+}
+
 int mxg_port_put(const struct mxg_maps *m, uint16_t port,
 		 const struct mxg_port_limit *lim)
 {
-	return ret_errno(bpf_map_update_elem(m->ports, &port, lim, BPF_ANY));
+	int ret = ret_errno(bpf_map_update_elem(m->ports, &port, lim, BPF_ANY));
+
+	return ret ?: port_index_put(m, port, lim);
+}
+
+/* Clear every index entry whose port has no ports entry (left by an older run). */
+static int port_index_prune(const struct mxg_maps *m)
+{
+	static const struct mxg_port_limit off;
+	struct mxg_port_limit lim;
+	__u32 key;
+	__u16 port;
+	int ret = 0;
+
+	for (key = 0; key < 65536; key++) {
+		port = (__u16)key;
+		if (bpf_map_lookup_elem(m->port_index, &key, &lim) || !lim.rate)
+			continue;
+		if (!bpf_map_lookup_elem(m->ports, &port, &lim))
+			continue;
+		if (!ret)
+			ret = port_index_put(m, port, &off);
+	}
+	return ret;
 }
 
 int mxg_ports_prune(const struct mxg_maps *m, const uint16_t *keep,
@@ -160,10 +192,16 @@ int mxg_ports_prune(const struct mxg_maps *m, const uint16_t *keep,
 		if (j == n)
 			stale[n_stale++] = key;
 	}
-	for (i = 0; i < n_stale; i++)
+	for (i = 0; i < n_stale; i++) {
+		static const struct mxg_port_limit off;
+		int r = port_index_put(m, stale[i], &off);
+
+		if (r && !ret)
+			ret = r;
 		if (bpf_map_delete_elem(m->ports, &stale[i]) && errno != ENOENT && !ret)
 			ret = -errno;
-	return ret;
+	}
+	return ret ?: port_index_prune(m);
 }
 
 /* Key for c in whichever trie its family uses; returns that map's fd. */

@@ -24,12 +24,14 @@
 #define MXG_MAPS(X)							\
 	X(config,   sizeof(__u32),              false)	/* switches */	\
 	X(ports,    sizeof(__u16),              false)	/* port limits */ \
+	X(port_index, sizeof(__u32),            false)	/* ports by index */ \
 	X(deny_v4,  sizeof(struct mxg_lpm_v4),  true)	/* bans */	\
 	X(deny_v6,  sizeof(struct mxg_lpm_v6),  true)			\
 	X(allow_v4, sizeof(struct mxg_lpm_v4),  true)	/* allowlist */	\
 	X(allow_v6, sizeof(struct mxg_lpm_v6),  true)			\
 	X(rate_v4,  sizeof(struct mxg_rate_v4), true)	/* SYN buckets */ \
 	X(rate_v6,  sizeof(struct mxg_rate_v6), true)			\
+	X(rate_seen, sizeof(__u32),             false)	/* first SYNs */ \
 	X(stats,    sizeof(__u32),              false)	/* per-CPU counters */ \
 	X(events,   0,                          false)	/* ring buffer */
 
@@ -81,10 +83,16 @@ void mxg_maps_close(struct mxg_maps *m);
 int mxg_config_read(const struct mxg_maps *m, struct mxg_config *cfg);
 int mxg_config_write(const struct mxg_maps *m, const struct mxg_config *cfg);
 
-/* Protect port with limit lim (add or replace). */
+/*
+ * Protect port with limit lim (add or replace): its ports entry, then its
+ * port_index entry, which is what the program reads.
+ */
 int mxg_port_put(const struct mxg_maps *m, uint16_t port,
 		 const struct mxg_port_limit *lim);
-/* Stop protecting every port that is not one of keep[0..n-1]. */
+/*
+ * Stop protecting every port that is not one of keep[0..n-1] (index entry
+ * first, then the ports entry); also clears index entries left without one.
+ */
 int mxg_ports_prune(const struct mxg_maps *m, const uint16_t *keep,
 		    unsigned int n);
 
