@@ -9,15 +9,16 @@
 #include <sys/random.h>
 
 #include "accounts.h"
+#include "ilist.h"
 
-#define NIL UINT32_MAX
+#define NIL MXG_NIL
 
 /* --- a fixed-size hash table with an LRU list, by index ------------------ */
 
 struct node {
 	uint64_t score;		/* eviction: the lowest of a sample goes */
 	uint32_t hnext;		/* hash chain */
-	uint32_t prev, next;	/* LRU list, head = most recently used */
+	struct mxg_ilink lru;	/* head = most recently used */
 	uint32_t hash;
 	bool used;
 };
@@ -26,7 +27,8 @@ struct tbl {
 	unsigned int cap, nbuckets, used;
 	uint32_t *buckets;
 	struct node *n;
-	uint32_t head, tail, free_head;
+	struct mxg_ilist lru;
+	uint32_t free_head;
 	uint64_t evicted;
 };
 
@@ -46,7 +48,7 @@ static int tbl_init(struct tbl *t, unsigned int cap)
 	for (i = 0; i < cap; i++)
 		t->n[i].hnext = i + 1 < cap ? i + 1 : NIL;
 	t->free_head = 0;
-	t->head = t->tail = NIL;
+	mxg_ilist_init(&t->lru);
 	t->used = 0;
 	return 0;
 }
@@ -57,39 +59,11 @@ static void tbl_free(struct tbl *t)
 	free(t->n);
 }
 
-static void lru_unlink(struct tbl *t, uint32_t i)
-{
-	struct node *n = &t->n[i];
-
-	if (n->prev != NIL)
-		t->n[n->prev].next = n->next;
-	else
-		t->head = n->next;
-	if (n->next != NIL)
-		t->n[n->next].prev = n->prev;
-	else
-		t->tail = n->prev;
-}
-
-static void lru_push(struct tbl *t, uint32_t i)
-{
-	struct node *n = &t->n[i];
-
-	n->prev = NIL;
-	n->next = t->head;
-	if (t->head != NIL)
-		t->n[t->head].prev = i;
-	t->head = i;
-	if (t->tail == NIL)
-		t->tail = i;
-}
+#define TBL_LRU(t) &(t)->lru, (t)->n, sizeof(*(t)->n), offsetof(struct node, lru)
 
 static void tbl_touch(struct tbl *t, uint32_t i)
 {
-	if (t->head == i)
-		return;
-	lru_unlink(t, i);
-	lru_push(t, i);
+	mxg_ilist_touch(TBL_LRU(t), i);
 }
 
 /* Take i out of its chain and the LRU list, onto the free list. */
@@ -101,7 +75,7 @@ static void tbl_remove(struct tbl *t, uint32_t i)
 		pp = &t->n[*pp].hnext;
 	if (*pp == i)
 		*pp = t->n[i].hnext;
-	lru_unlink(t, i);
+	mxg_ilist_unlink(TBL_LRU(t), i);
 	t->n[i].used = false;
 	t->n[i].hnext = t->free_head;
 	t->free_head = i;
@@ -121,8 +95,8 @@ static uint32_t tbl_take(struct tbl *t, uint32_t h)
 	unsigned int k;
 
 	if (t->free_head == NIL) {
-		for (i = t->tail, k = 0; i != NIL && k < MXG_ACCT_EVICT_SAMPLE;
-		     i = t->n[i].prev, k++) {
+		for (i = t->lru.tail, k = 0; i != NIL && k < MXG_ACCT_EVICT_SAMPLE;
+		     i = t->n[i].lru.prev, k++) {
 			s = t->n[i].score;
 			if (s < best_s) {
 				best_s = s;
@@ -140,7 +114,7 @@ static uint32_t tbl_take(struct tbl *t, uint32_t h)
 	t->n[i].used = true;
 	t->n[i].hnext = *b;
 	*b = i;
-	lru_push(t, i);
+	mxg_ilist_push_head(TBL_LRU(t), i);
 	t->used++;
 	return i;
 }
@@ -650,7 +624,7 @@ int mxg_accounts_each(const struct mxg_accounts *a,
 	uint32_t i;
 	int ret;
 
-	for (i = a->at.head; i != NIL; i = a->at.n[i].next) {
+	for (i = a->at.lru.head; i != NIL; i = a->at.n[i].lru.next) {
 		acc = a->acc[i];
 		acct_fill_sources(&acc);
 		ret = fn(&acc, arg);
@@ -704,8 +678,8 @@ int mxg_accounts_restore(struct mxg_accounts *a, const struct mxg_account *in)
 			return 0;
 	} else {
 		/* Full of accounts worth more: this one stays out. */
-		if (a->at.free_head == NIL && a->at.tail != NIL &&
-		    a->at.n[a->at.tail].score > acct_value(in))
+		if (a->at.free_head == NIL && a->at.lru.tail != NIL &&
+		    a->at.n[a->at.lru.tail].score > acct_value(in))
 			return -ENOSPC;
 		i = tbl_take(&a->at, h);
 	}

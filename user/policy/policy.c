@@ -8,9 +8,10 @@
 #include <unistd.h>
 
 #include "evidence_ring.h"
+#include "ilist.h"
 #include "policy.h"
 
-#define NIL UINT32_MAX
+#define NIL MXG_NIL
 
 /* A recently failing host of a range. */
 struct host_slot {
@@ -26,7 +27,7 @@ struct host_slot {
 struct entry {
 	struct mxg_cidr key;
 	uint32_t hnext;		/* hash chain */
-	uint32_t prev, next;	/* LRU list, head = most recently used */
+	struct mxg_ilink lru;	/* head = most recently used */
 	uint32_t fail_head, fail_n;	/* ring of failure times (hosts) */
 	uint32_t rate_head, rate_n;	/* ring of rate-event times */
 	uint32_t failures;	/* counted since the entry began or was reset */
@@ -73,7 +74,8 @@ struct mxg_policy {
 	uint64_t *fail_ts;		/* cap * maxretry */
 	uint64_t *rate_ts;		/* cap * n_rate */
 	struct host_slot *slots;	/* cap * n_slots */
-	uint32_t lru_head, lru_tail, free_head;
+	struct mxg_ilist lru;
+	uint32_t free_head;
 
 	/* Ban records: chained hash, grows up to max_bans. */
 	struct ban_rec **bans;
@@ -510,33 +512,7 @@ static bool host_banned(const struct mxg_policy *p, uint64_t now,
 
 /* --- the counting table ------------------------------------------------------ */
 
-static void lru_unlink(struct mxg_policy *p, uint32_t i)
-{
-	struct entry *e = &p->e[i];
-
-	if (e->prev != NIL)
-		p->e[e->prev].next = e->next;
-	else
-		p->lru_head = e->next;
-	if (e->next != NIL)
-		p->e[e->next].prev = e->prev;
-	else
-		p->lru_tail = e->prev;
-	e->prev = e->next = NIL;
-}
-
-static void lru_push_head(struct mxg_policy *p, uint32_t i)
-{
-	struct entry *e = &p->e[i];
-
-	e->prev = NIL;
-	e->next = p->lru_head;
-	if (p->lru_head != NIL)
-		p->e[p->lru_head].prev = i;
-	p->lru_head = i;
-	if (p->lru_tail == NIL)
-		p->lru_tail = i;
-}
+#define POLICY_LRU(p) &(p)->lru, (p)->e, sizeof(*(p)->e), offsetof(struct entry, lru)
 
 static uint32_t *bucket_of(const struct mxg_policy *p, const struct mxg_cidr *c)
 {
@@ -575,7 +551,7 @@ static void entry_remove(struct mxg_policy *p, uint32_t i)
 	while (*pp != i)
 		pp = &p->e[*pp].hnext;
 	*pp = e->hnext;
-	lru_unlink(p, i);
+	mxg_ilist_unlink(POLICY_LRU(p), i);
 	e->used = false;
 	e->hnext = p->free_head;
 	p->free_head = i;
@@ -589,13 +565,12 @@ static uint32_t entry_get(struct mxg_policy *p, const struct mxg_cidr *c,
 	uint32_t i = entry_find(p, c), *b;
 
 	if (i != NIL) {
-		lru_unlink(p, i);
-		lru_push_head(p, i);
+		mxg_ilist_touch(POLICY_LRU(p), i);
 		p->e[i].last_ns = now;
 		return i;
 	}
 	if (p->free_head == NIL)
-		entry_remove(p, p->lru_tail);
+		entry_remove(p, p->lru.tail);
 	i = p->free_head;
 	p->free_head = p->e[i].hnext;
 	p->e[i].key = *c;
@@ -605,7 +580,7 @@ static uint32_t entry_get(struct mxg_policy *p, const struct mxg_cidr *c,
 	b = bucket_of(p, c);
 	p->e[i].hnext = *b;
 	*b = i;
-	lru_push_head(p, i);
+	mxg_ilist_push_head(POLICY_LRU(p), i);
 	p->used++;
 	return i;
 }
@@ -971,10 +946,10 @@ int mxg_policy_note_unban(struct mxg_policy *p, const struct mxg_cidr *cidr)
 		ban_unlink(p, r);
 	mxg_evidence_pool_forget(p->pool, &key);
 	/* Forget counting inside the range, and the range's memory of its hosts. */
-	for (i = p->lru_head; i != NIL; i = next) {
+	for (i = p->lru.head; i != NIL; i = next) {
 		struct entry *e = &p->e[i];
 
-		next = e->next;
+		next = e->lru.next;
 		if (mxg_cidr_within(&e->key, &key)) {
 			entry_remove(p, i);
 		} else if (mxg_cidr_within(&key, &e->key)) {
@@ -1008,8 +983,8 @@ void mxg_policy_tick(struct mxg_policy *p, uint64_t now_ns)
 
 	bans_forget_old(p, now);
 	/* From the least recently used: everything idle for findtime goes. */
-	for (i = p->lru_tail; i != NIL; i = prev) {
-		prev = p->e[i].prev;
+	for (i = p->lru.tail; i != NIL; i = prev) {
+		prev = p->e[i].lru.prev;
 		if (in_window(p, p->e[i].last_ns, now))
 			break;
 		if (!entry_holds_bans(p, i, now))
@@ -1056,10 +1031,10 @@ static int table_alloc(struct mxg_policy *p, const struct mxg_policy_config *cfg
 		p->buckets[i] = NIL;
 	for (i = 0; i < p->cap; i++) {
 		p->e[i].hnext = i + 1 < p->cap ? i + 1 : NIL;
-		p->e[i].prev = p->e[i].next = NIL;
+		p->e[i].lru.prev = p->e[i].lru.next = NIL;
 	}
 	p->free_head = 0;
-	p->lru_head = p->lru_tail = NIL;
+	mxg_ilist_init(&p->lru);
 	p->used = 0;
 	return 0;
 }
@@ -1205,8 +1180,7 @@ int mxg_policy_reconfigure(struct mxg_policy *p,
 		p->rate_ts = tmp.rate_ts;
 		p->slots = tmp.slots;
 		p->free_head = tmp.free_head;
-		p->lru_head = tmp.lru_head;
-		p->lru_tail = tmp.lru_tail;
+		p->lru = tmp.lru;
 		p->used = 0;
 	}
 	if (pool) {
