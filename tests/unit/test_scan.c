@@ -212,6 +212,18 @@ static int run_scan(int argc, char **argv)
 	return run_scan_to(argc, argv, NULL);
 }
 
+/* What a run wrote to path, NUL terminated; its length, or -1. */
+static ssize_t read_out(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	return n;
+}
+
 /*
  * --hostile (or its older name --probes) reports hostile lines, marked
  * "hostile": "probe" is the SMTP auditor, mxguard probe, only.
@@ -226,7 +238,6 @@ static bool scan_marks_hostile_lines_as_hostile(void)
 	char *plain[] = { "scan", "--json", path, NULL };
 	bool ok = true;
 	ssize_t n;
-	int fd;
 
 	if (!ASSERT_TRUE(mkdtemp(dir) != NULL, "mkdtemp"))
 		return false;
@@ -235,27 +246,16 @@ static bool scan_marks_hostile_lines_as_hostile(void)
 	ok &= ASSERT_TRUE(write_file(path, line, sizeof(line) - 1), "write");
 
 	ok &= ASSERT_EQ(run_scan_to(4, json, out), EXIT_OK, "scan --hostile --json");
-	fd = open(out, O_RDONLY);
-	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
+	n = read_out(out, buf, sizeof(buf));
 	ok &= ASSERT_TRUE(strstr(buf, "\"kind\":\"hostile\"") != NULL, "JSON kind hostile");
 	ok &= ASSERT_TRUE(strstr(buf, "probe") == NULL, "not called a probe");
 
 	ok &= ASSERT_EQ(run_scan_to(3, text, out), EXIT_OK, "scan --probes");
-	fd = open(out, O_RDONLY);
-	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
+	n = read_out(out, buf, sizeof(buf));
 	ok &= ASSERT_TRUE(strstr(buf, " 198.18.1.2 - 1 hostile\n") != NULL, "text mark hostile");
 
 	ok &= ASSERT_EQ(run_scan_to(3, plain, out), EXIT_OK, "scan without it");
-	fd = open(out, O_RDONLY);
-	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	if (fd >= 0)
-		close(fd);
+	n = read_out(out, buf, sizeof(buf));
 	ok &= ASSERT_EQ(n, 0, "hostile lines quiet without --hostile");
 	unlink(out);
 	unlink(path);
