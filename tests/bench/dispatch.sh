@@ -107,6 +107,7 @@ mx_denied() { "$MXG" stats --json --pin-dir "$PIN/mx" | sed -E 's/.*"denied":([0
 start_mxguard() {
 	local n t
 	mkdir -p -m 0700 "$TMP/state"
+	: >>"$TMP/mxguard.log"
 	n=$(grep -c "running:" "$TMP/mxguard.log" 2>/dev/null)
 	nsenter --net="/run/netns/$NSM" "$MXG" run -c "$TMP/empty.conf" -i mx0 \
 		--pin-dir "$PIN/mx" --state-dir "$TMP/state" -o metrics=off >>"$TMP/mxguard.log" 2>&1 &

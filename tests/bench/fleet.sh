@@ -131,4 +131,7 @@ sleep 1.5
 "$MXG" fleet status --state-dir "$TMP/state-c" | sed -n '/^sent/,/^stream/p'
 redis-cli -s "$TMP/redis.sock" INFO memory | grep -E '^used_memory_human' | tr -d '\r' | sed 's/^/redis /'
 for h in a b c; do kill "${PID[$h]}"; done
-[ -n "${FLEET_DEBUG:-}" ] && tail -n 5 "$TMP"/*.out
+if [ -n "${FLEET_DEBUG:-}" ]; then
+	tail -n 5 "$TMP"/*.out
+fi
+exit 0
