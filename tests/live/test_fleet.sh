@@ -263,7 +263,9 @@ fi
 out=$("$MXG" fleet status --state-dir "$W/state-b")
 if echo "$out" | grep -q "connected" && echo "$out" | grep -qE '^a +[0-9.]+s ago' &&
 	echo "$out" | grep -qE '^evil ' &&
-	"$MXG" status --pin-dir "/sys/fs/bpf/${TID}_b" --state-dir "$W/state-b" | grep -q "^fleet: .*connected"; then
+	"$MXG" status --pin-dir "/sys/fs/bpf/${TID}_b" --state-dir "$W/state-b" | grep -q "^fleet: .*connected" &&
+	"$MXG" status --json --pin-dir "/sys/fs/bpf/${TID}_b" --state-dir "$W/state-b" |
+	python3 -c 'import json,sys; f=json.load(sys.stdin)["fleet"]; sys.exit(not (f["connected"] and f["host"] == "b" and f["peers"] >= 1))'; then
 	pass fleet_status_shows_peers_lag_and_counts
 else
 	fail fleet_status_shows_peers_lag_and_counts "$out"

@@ -155,6 +155,33 @@ void cli_fleet_status_line(const char *state_dir, FILE *out)
 		s.n_peers, s.sent, s.applied, refused_total(&s), s.queued, s.dropped);
 }
 
+/* The same for status --json: an object, or null without fleet mode. */
+void cli_fleet_status_json(const char *state_dir, FILE *out);
+void cli_fleet_status_json(const char *state_dir, FILE *out)
+{
+	struct fleet_status s;
+	uint64_t now = (uint64_t)time(NULL);
+
+	if (mxg_fleet_status_read(state_dir, &s)) {
+		fputs("null", out);
+		return;
+	}
+	fputs("{\"name\":", out);
+	json_str(out, s.fleet);
+	fputs(",\"host\":", out);
+	json_str(out, s.host);
+	fputs(",\"redis\":", out);
+	json_str(out, s.server);
+	fprintf(out, ",\"connected\":%s,\"stale\":%s,\"updated\":%" PRIu64
+		",\"peers\":%u,\"sent\":%" PRIu64 ",\"applied\":%" PRIu64
+		",\"refused\":%" PRIu64 ",\"queued\":%" PRIu64
+		",\"dropped\":%" PRIu64 "}",
+		!strcmp(s.connected, "yes") ? "true" : "false",
+		now > s.updated + STALE_S ? "true" : "false", s.updated,
+		s.n_peers, s.sent, s.applied, refused_total(&s), s.queued,
+		s.dropped);
+}
+
 int cmd_fleet(int argc, char **argv)
 {
 	struct fleet_args a = { .state_dir = MXG_STATE_DIR_DEFAULT };

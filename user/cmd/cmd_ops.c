@@ -38,6 +38,7 @@ struct status_args {
 
 /* cmd_fleet.c: the fleet's line, when the daemon writes a fleet status. */
 void cli_fleet_status_line(const char *state_dir, FILE *out);
+void cli_fleet_status_json(const char *state_dir, FILE *out);
 
 static const struct cli_opt status_opts[] = {
 	{ "json", 'j', CLI_FLAG, NULL, "one JSON object", .off = offsetof(struct status_args, json) },
@@ -113,7 +114,9 @@ int cmd_status(int argc, char **argv)
 		for (i = 0; i < MXG_N_FILL; i++)
 			printf("%s\"%s\":{\"entries\":%lu,\"max\":%u}", i ? "," : "",
 			       fill[i].name, fill[i].entries, fill[i].max);
-		printf("}}\n");
+		printf("},\"fleet\":");
+		cli_fleet_status_json(a.state_dir, stdout);
+		printf("}\n");
 	} else {
 		printf("pin dir:   %s\n", pin_dir);
 		printf("daemon:    %s\n", alive ? "running" : "not running (the program keeps filtering)");
