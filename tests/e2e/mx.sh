@@ -51,6 +51,31 @@ mx_missing() {
 	echo "${m# }"
 }
 
+# mx_begin: the start every end-to-end suite shares. SKIP the suite where
+# Postfix or Dovecot is missing, fail it where mxguard is not built or the
+# mail servers do not come up (with their logs); returns with both running.
+mx_begin() {
+	local missing f
+
+	missing=$(mx_missing)
+	if [ -n "$missing" ]; then
+		echo "SKIP $(basename "$0"): missing $missing (install with scripts/deps-e2e.sh)"
+		echo "0 passed, 0 failed, 1 skipped"
+		exit 0
+	fi
+	if [ ! -x "$MXG" ]; then
+		fail mxguard_is_built "$MXG not found (make)"
+		summary
+		exit 1
+	fi
+	if ! mx_setup; then
+		fail mail_servers_start "Postfix or Dovecot did not come up"
+		for f in "$MX_D"/log/*; do echo "--- $f"; tail -n 20 "$f"; done
+		summary
+		exit 1
+	fi
+}
+
 # mx_net: the three namespaces and two veth pairs.
 mx_net() {
 	netns "$NS_MX" && netns "$NS_ATK" && netns "$NS_OK" || return 1

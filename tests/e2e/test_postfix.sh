@@ -15,26 +15,8 @@ cd "$(dirname "$0")/../.." || exit 1
 need_root
 . tests/e2e/mx.sh
 
-missing=$(mx_missing)
-if [ -n "$missing" ]; then
-	echo "SKIP $(basename "$0"): missing $missing (install with scripts/deps-e2e.sh)"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
-if [ ! -x "$MXG" ]; then
-	fail mxguard_is_built "$MXG not found (make)"
-	summary
-	exit 1
-fi
-
 T0=$SECONDS
-
-if ! mx_setup; then
-	fail mail_servers_start "Postfix or Dovecot did not come up"
-	for f in "$MX_D"/log/*; do echo "--- $f"; tail -n 20 "$f"; done
-	summary
-	exit 1
-fi
+mx_begin
 if mx_send $OK4 0; then
 	pass legitimate_mail_accepted_before_mxguard
 else
