@@ -246,7 +246,8 @@ fuzz: fuzz-build
 # a copy of the tree under $(BUILD)/deb/: dpkg-buildpackage writes its
 # results beside the source directory, and nothing may land outside the
 # checkout; the copy also keeps debian/ free of build leftovers. The .deb
-# is copied to $(BUILD)/, and lintian reports on it when it is installed.
+# is copied to $(BUILD)/, and lintian reports on it when it is installed
+# (with TMPDIR in the build tree: lintian leaves temp files behind).
 DEB_CHANGELOG_VERSION = $(shell dpkg-parsechangelog -l debian/changelog -S Version 2>/dev/null)
 DEB_ARCH = $(shell dpkg-architecture -qDEB_HOST_ARCH 2>/dev/null)
 DEB_TOP  := $(BUILD)/deb
@@ -269,7 +270,10 @@ deb:
 	$(Q)rm -rf $(DEB_SRC)
 	$(call msg,DEB,$(BUILD)/mxguard_$(VERSION)_$(DEB_ARCH).deb)
 	$(Q)if command -v lintian >/dev/null; then \
-		lintian --info $(BUILD)/mxguard_$(VERSION)_$(DEB_ARCH).deb || true; fi
+		mkdir -p $(DEB_TOP)/lintian-tmp; \
+		TMPDIR=$(DEB_TOP)/lintian-tmp lintian --info \
+			$(BUILD)/mxguard_$(VERSION)_$(DEB_ARCH).deb || true; \
+		rm -rf $(DEB_TOP)/lintian-tmp; fi
 
 .PHONY: clean
 clean:
