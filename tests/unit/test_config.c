@@ -134,6 +134,8 @@ static bool bad_values_are_named_with_file_line_and_key(void)
 		{ "[xdp]\nports = 70000:1/1\n", ":2: ports: \"70000:1/1\": port must be 1..65535" },
 		{ "[xdp]\nports = 25:1/1 25:2/2\n", ":2: ports: port 25 given twice" },
 		{ "[xdp]\ninterface = averyveryverylongname0\n", ":2: interface: \"averyveryverylongname0\": interface name too long" },
+		{ "[xdp]\ninterface = et/0\n", ":2: interface: not an interface name (byte 0x2f)" },
+		{ "[xdp]\ninterface = eth0 ..\n", ":2: interface: \"..\": not an interface name" },
 		{ "[xdp]\nallow = 192.0.2.1/24\n", ":2: allow: \"192.0.2.1/24\": host bits set" },
 		{ "[policy]\nignoreip = 0.0.0.0/0\n", ":2: ignoreip: 0.0.0.0/0 would never ban" },
 		{ "[logs]\nlog = mail.log\n", ":2: log: \"mail.log\": must be an absolute path" },
@@ -268,6 +270,24 @@ static bool fleet_section_is_read_and_bad_values_are_named(void)
 	return ok;
 }
 
+/*
+ * Any blank ends a list word, as any blank is skipped before one: a name
+ * read as "et\v" printed back and read again became "et" (fuzz_config).
+ */
+static bool every_blank_separates_list_words(void)
+{
+	struct mxg_options o;
+	char err[1024];
+	bool ok = true;
+
+	ok &= ASSERT_EQ(load(&o, "[xdp]\ninterface = et\v,eth1\fbr0\n", err,
+			     sizeof(err)), 0, err);
+	ok &= ASSERT_EQ(o.n_ifaces, 3, "three interfaces") &&
+	      ASSERT_STREQ(o.ifaces[0], "et", "vertical tab ends a word") &&
+	      ASSERT_STREQ(o.ifaces[2], "br0", "form feed ends a word");
+	return ok;
+}
+
 static bool a_missing_file_is_enoent(void)
 {
 	struct mxg_options o;
@@ -334,6 +354,7 @@ int main(void)
 	TEST_RUN(reload_keeps_restart_only_keys_and_names_every_change);
 	TEST_RUN(log_bound_to_a_server_is_accepted);
 	TEST_RUN(fleet_section_is_read_and_bad_values_are_named);
+	TEST_RUN(every_blank_separates_list_words);
 	cleanup_conf();
 	return test_summary();
 }

@@ -375,7 +375,9 @@ static int each_word(const char *v, int (*fn)(const char *w, void *arg,
 			p++;
 		if (!*p)
 			break;
-		n = strcspn(p, " \t,");
+		/* A word ends where the blanks skipped above begin. */
+		for (n = 0; p[n] && !isspace((unsigned char)p[n]) && p[n] != ','; n++)
+			;
 		if (n >= sizeof(word)) {
 			snprintf(err, errlen, "value too long");
 			return -EINVAL;
@@ -394,8 +396,21 @@ static int add_iface(const char *w, void *arg, char *err, size_t errlen)
 {
 	struct mxg_options *o = arg;
 
+	const unsigned char *c;
+
 	if (strlen(w) >= IF_NAMESIZE) {
 		snprintf(err, errlen, "\"%s\": interface name too long", w);
+		return -EINVAL;
+	}
+	/* What the kernel takes as a device name (dev_valid_name). */
+	for (c = (const unsigned char *)w; *c; c++) {
+		if (!isgraph(*c) || *c == '/' || *c == ':') {
+			snprintf(err, errlen, "not an interface name (byte 0x%02x)", *c);
+			return -EINVAL;
+		}
+	}
+	if (!strcmp(w, ".") || !strcmp(w, "..")) {
+		snprintf(err, errlen, "\"%s\": not an interface name", w);
 		return -EINVAL;
 	}
 	if (o->n_ifaces >= MXG_MAX_IFACES) {
