@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include "accounts.h"
+#include "hash.h"
 #include "ilist.h"
 
 #define NIL MXG_NIL
@@ -145,16 +146,6 @@ struct mxg_accounts {
 	uint64_t failures, successes, alerts;
 };
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
 static uint32_t bytes_hash(uint64_t seed, const void *p, size_t len)
 {
 	const unsigned char *s = p;
@@ -163,7 +154,7 @@ static uint32_t bytes_hash(uint64_t seed, const void *p, size_t len)
 
 	for (i = 0; i < len; i++)
 		h = (h ^ s[i]) * 1099511628211ULL;
-	return (uint32_t)mix64(h ^ len);
+	return (uint32_t)mxg_mix64(h ^ len);
 }
 
 /*
@@ -179,7 +170,7 @@ static uint32_t addr_hash(const struct mxg_addr *a)
 
 static uint32_t cidr_hash(uint64_t seed, const struct mxg_cidr *c)
 {
-	return bytes_hash(seed ^ c->prefixlen, &c->addr, sizeof(c->addr));
+	return (uint32_t)mxg_cidr_hash(seed, c);
 }
 
 static bool addr_ok(const struct mxg_addr *a)

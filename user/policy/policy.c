@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "evidence_ring.h"
+#include "hash.h"
 #include "ilist.h"
 #include "policy.h"
 
@@ -233,27 +234,6 @@ static bool cidr_overlap(const struct mxg_cidr *x, const struct mxg_cidr *y)
 	return mxg_cidr_within(x, y) || mxg_cidr_within(y, x);
 }
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t cidr_hash(uint64_t seed, const struct mxg_cidr *c)
-{
-	uint64_t lo, hi, h;
-
-	memcpy(&lo, c->addr.a, 8);
-	memcpy(&hi, c->addr.a + 8, 8);
-	h = mix64(seed ^ lo);
-	h = mix64(h ^ hi ^ seed);
-	return mix64(h ^ ((uint64_t)c->prefixlen << 8 | c->addr.family));
-}
-
 static uint64_t advance(struct mxg_policy *p, uint64_t now)
 {
 	if (now > p->now)
@@ -308,7 +288,7 @@ bool mxg_policy_ignored(const struct mxg_policy *p, const struct mxg_addr *addr)
 static struct ban_rec **ban_slot(const struct mxg_policy *p,
 				 const struct mxg_cidr *c)
 {
-	return &p->bans[cidr_hash(p->seed, c) & (p->n_bbuckets - 1)];
+	return &p->bans[mxg_cidr_hash(p->seed, c) & (p->n_bbuckets - 1)];
 }
 
 static struct ban_rec *ban_find(const struct mxg_policy *p,
@@ -394,7 +374,7 @@ static void bans_grow(struct mxg_policy *p)
 		struct ban_rec *r = p->bans[i], *next;
 
 		for (; r; r = next) {
-			struct ban_rec **s = &nbk[cidr_hash(p->seed, &r->cidr) & (nb - 1)];
+			struct ban_rec **s = &nbk[mxg_cidr_hash(p->seed, &r->cidr) & (nb - 1)];
 
 			next = r->next;
 			r->next = *s;
@@ -516,7 +496,7 @@ static bool host_banned(const struct mxg_policy *p, uint64_t now,
 
 static uint32_t *bucket_of(const struct mxg_policy *p, const struct mxg_cidr *c)
 {
-	return &p->buckets[cidr_hash(p->seed, c) & (p->nbuckets - 1)];
+	return &p->buckets[mxg_cidr_hash(p->seed, c) & (p->nbuckets - 1)];
 }
 
 static uint32_t entry_find(const struct mxg_policy *p, const struct mxg_cidr *c)
@@ -1086,7 +1066,7 @@ struct mxg_policy *mxg_policy_new(const struct mxg_policy_config *cfg,
 	p->seed = cfg->hash_seed;
 	if (!p->seed && getrandom(&p->seed, sizeof(p->seed), GRND_NONBLOCK) !=
 			sizeof(p->seed))
-		p->seed = mix64((uint64_t)(uintptr_t)p ^ (uint64_t)getpid());
+		p->seed = mxg_mix64((uint64_t)(uintptr_t)p ^ (uint64_t)getpid());
 	p->n_bbuckets = 1024;
 	p->bans = calloc(p->n_bbuckets, sizeof(*p->bans));
 	if (!p->bans)
