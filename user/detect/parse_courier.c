@@ -55,18 +55,9 @@ static int login_failed(const char *a, const char *e, struct mxg_auth_event *ev)
  */
 static int login_ok(const char *a, const char *e, struct mxg_auth_event *ev)
 {
-	const char *ip, *rb, *u;
-
-	ip = MXG_RFIND(a, e, ", ip=[");
-	if (!ip)
+	/* The same fields as a failure's. */
+	if (!login_failed(a, e, ev))
 		return 0;
-	rb = memchr(ip + 6, ']', (size_t)(e - ip - 6));
-	if (!rb || (rb + 1 != e && !MXG_STARTS(rb + 1, e, ", port=[")) ||
-	    mxg_addr_span(ip + 6, rb, &ev->addr))
-		return 0;
-	u = MXG_FIND(a, ip, ", user=");
-	if (u)
-		mxg_user_copy(ev, u + 7, ip);
 	ev->kind = MXG_EV_LOGIN;
 	return 1;
 }
