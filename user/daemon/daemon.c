@@ -565,16 +565,21 @@ static void write_account_metrics(const struct daemon *d, FILE *f)
 		mxg_accounts_stats(e->accounts, &as);
 	if (d->hooks)
 		mxg_hooks_stats(d->hooks, &hs);
-	fprintf(f, "# HELP mxguard_logins_total Successful logins recognised in the logs.\n# TYPE mxguard_logins_total counter\nmxguard_logins_total %llu\n",
-		(unsigned long long)e->logins);
-	fprintf(f, "# HELP mxguard_compromise_alerts_total Logins from a source that was guessing passwords shortly before.\n# TYPE mxguard_compromise_alerts_total counter\nmxguard_compromise_alerts_total %llu\n",
-		(unsigned long long)e->compromises);
-	fprintf(f, "# HELP mxguard_compromise_bans_total Sources banned at once for a compromise alert (ban_on_compromise).\n# TYPE mxguard_compromise_bans_total counter\nmxguard_compromise_bans_total %llu\n",
-		(unsigned long long)e->compromise_bans);
-	fprintf(f, "# HELP mxguard_accounts Account names the accounts store holds.\n# TYPE mxguard_accounts gauge\nmxguard_accounts %u\n",
-		as.accounts);
-	fprintf(f, "# HELP mxguard_accounts_evicted_total Account names dropped from the full store for newer ones.\n# TYPE mxguard_accounts_evicted_total counter\nmxguard_accounts_evicted_total %llu\n",
-		(unsigned long long)as.evicted);
+	mxg_metric(f, "mxguard_logins_total", "counter",
+		   "Successful logins recognised in the logs.",
+		   (double)e->logins);
+	mxg_metric(f, "mxguard_compromise_alerts_total", "counter",
+		   "Logins from a source that was guessing passwords shortly before.",
+		   (double)e->compromises);
+	mxg_metric(f, "mxguard_compromise_bans_total", "counter",
+		   "Sources banned at once for a compromise alert (ban_on_compromise).",
+		   (double)e->compromise_bans);
+	mxg_metric(f, "mxguard_accounts", "gauge",
+		   "Account names the accounts store holds.",
+		   (double)as.accounts);
+	mxg_metric(f, "mxguard_accounts_evicted_total", "counter",
+		   "Account names dropped from the full store for newer ones.",
+		   (double)as.evicted);
 	fprintf(f, "# HELP mxguard_compromise_hooks_total Runs of on_compromise, by how they ended.\n# TYPE mxguard_compromise_hooks_total counter\n");
 	fprintf(f, "mxguard_compromise_hooks_total{result=\"ok\"} %llu\n", (unsigned long long)hs.ok);
 	fprintf(f, "mxguard_compromise_hooks_total{result=\"failed\"} %llu\n", (unsigned long long)hs.failed);
@@ -607,14 +612,18 @@ static void write_metrics(FILE *f, void *arg)
 	for (i = MXG_REASON_LOG; i <= MXG_REASON_RATE; i++)
 		fprintf(f, "mxguard_bans_total{reason=\"%s\"} %llu\n", reasons[i],
 			(unsigned long long)e->bans[i]);
-	fprintf(f, "# HELP mxguard_would_bans_total Bans monitor mode would have made.\n# TYPE mxguard_would_bans_total counter\nmxguard_would_bans_total %llu\n",
-		(unsigned long long)e->would_bans);
-	fprintf(f, "# HELP mxguard_rate_walks_total Walks of the rate maps after XDP events were lost.\n# TYPE mxguard_rate_walks_total counter\nmxguard_rate_walks_total %llu\n",
-		(unsigned long long)d->rate_walks);
-	fprintf(f, "# HELP mxguard_rate_recovered_total Rate reports lost with the ring and recovered from the rate maps.\n# TYPE mxguard_rate_recovered_total counter\nmxguard_rate_recovered_total %llu\n",
-		(unsigned long long)d->rate_recovered);
-	fprintf(f, "# HELP mxguard_bans_refused_total Bans the denylist did not take (full, or an error).\n# TYPE mxguard_bans_refused_total counter\nmxguard_bans_refused_total %llu\n",
-		(unsigned long long)e->bans_refused);
+	mxg_metric(f, "mxguard_would_bans_total", "counter",
+		   "Bans monitor mode would have made.",
+		   (double)e->would_bans);
+	mxg_metric(f, "mxguard_rate_walks_total", "counter",
+		   "Walks of the rate maps after XDP events were lost.",
+		   (double)d->rate_walks);
+	mxg_metric(f, "mxguard_rate_recovered_total", "counter",
+		   "Rate reports lost with the ring and recovered from the rate maps.",
+		   (double)d->rate_recovered);
+	mxg_metric(f, "mxguard_bans_refused_total", "counter",
+		   "Bans the denylist did not take (full, or an error).",
+		   (double)e->bans_refused);
 	fprintf(f, "# HELP mxguard_map_entries Entries in a map (counted every %ds).\n# TYPE mxguard_map_entries gauge\n",
 		TICK_MAP_COUNT);
 	for (i = 0; i < MXG_N_FILL; i++)
@@ -624,8 +633,9 @@ static void write_metrics(FILE *f, void *arg)
 	for (i = 0; i < MXG_N_FILL; i++)
 		fprintf(f, "mxguard_map_max_entries{map=\"%s\"} %u\n", d->fill[i].name,
 			d->fill[i].max);
-	fprintf(f, "# HELP mxguard_log_lines_total Log lines read.\n# TYPE mxguard_log_lines_total counter\nmxguard_log_lines_total %llu\n",
-		(unsigned long long)e->lines);
+	mxg_metric(f, "mxguard_log_lines_total", "counter",
+		   "Log lines read.",
+		   (double)e->lines);
 	fprintf(f, "# HELP mxguard_log_failures_total AUTH failures recognised, by service.\n# TYPE mxguard_log_failures_total counter\n");
 	for (i = 0; i < MXG_SVC_COUNT; i++)
 		fprintf(f, "mxguard_log_failures_total{service=\"%s\"} %llu\n",
@@ -651,8 +661,9 @@ static void write_metrics(FILE *f, void *arg)
 		struct mxg_follow_stats fs;
 
 		mxg_follow_get_stats(d->follow, &fs);
-		fprintf(f, "# HELP mxguard_log_rotations_total Log rotations followed.\n# TYPE mxguard_log_rotations_total counter\nmxguard_log_rotations_total %llu\n",
-			(unsigned long long)(fs.rotations + fs.truncations));
+		mxg_metric(f, "mxguard_log_rotations_total", "counter",
+		   "Log rotations followed.",
+		   (double)(fs.rotations + fs.truncations));
 	}
 }
 

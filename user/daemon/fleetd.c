@@ -13,6 +13,7 @@
 #include "duration.h"
 #include "fleetd.h"
 #include "log.h"
+#include "metrics.h"
 
 /* Received items handled in one turn of the event loop at most. */
 #define TAKE_BATCH	256
@@ -469,26 +470,35 @@ void mxg_fleetd_metrics(struct mxg_fleetd *fd, FILE *f)
 	if (!fd)
 		return;
 	mxg_fleet_get_stats(fd->f, &st);
-	fprintf(f, "# HELP mxguard_fleet_connected The fleet's Redis takes our events.\n# TYPE mxguard_fleet_connected gauge\nmxguard_fleet_connected %d\n",
-		st.connected);
-	fprintf(f, "# HELP mxguard_fleet_events_sent_total Local bans and unbans sent to the fleet.\n# TYPE mxguard_fleet_events_sent_total counter\nmxguard_fleet_events_sent_total %" PRIu64 "\n",
-		st.sent);
-	fprintf(f, "# HELP mxguard_fleet_queued Events and counts waiting for Redis.\n# TYPE mxguard_fleet_queued gauge\nmxguard_fleet_queued %" PRIu64 "\n",
-		st.queued);
-	fprintf(f, "# HELP mxguard_fleet_dropped_total Events and counts dropped with the queue full.\n# TYPE mxguard_fleet_dropped_total counter\nmxguard_fleet_dropped_total %" PRIu64 "\n",
-		st.dropped);
-	fprintf(f, "# HELP mxguard_fleet_events_received_total Peers' events received.\n# TYPE mxguard_fleet_events_received_total counter\nmxguard_fleet_events_received_total %" PRIu64 "\n",
-		st.received);
-	fprintf(f, "# HELP mxguard_fleet_events_applied_total Peers' events applied to the maps.\n# TYPE mxguard_fleet_events_applied_total counter\nmxguard_fleet_events_applied_total %" PRIu64 "\n",
-		st.applied);
+	mxg_metric(f, "mxguard_fleet_connected", "gauge",
+		   "The fleet's Redis takes our events.",
+		   (double)st.connected);
+	mxg_metric(f, "mxguard_fleet_events_sent_total", "counter",
+		   "Local bans and unbans sent to the fleet.",
+		   (double)st.sent);
+	mxg_metric(f, "mxguard_fleet_queued", "gauge",
+		   "Events and counts waiting for Redis.",
+		   (double)st.queued);
+	mxg_metric(f, "mxguard_fleet_dropped_total", "counter",
+		   "Events and counts dropped with the queue full.",
+		   (double)st.dropped);
+	mxg_metric(f, "mxguard_fleet_events_received_total", "counter",
+		   "Peers' events received.",
+		   (double)st.received);
+	mxg_metric(f, "mxguard_fleet_events_applied_total", "counter",
+		   "Peers' events applied to the maps.",
+		   (double)st.applied);
 	fprintf(f, "# HELP mxguard_fleet_events_refused_total Peers' events refused, by why.\n# TYPE mxguard_fleet_events_refused_total counter\n");
 	for (i = 1; i < MXG_FLEET_N_REFUSALS; i++)
 		fprintf(f, "mxguard_fleet_events_refused_total{why=\"%s\"} %" PRIu64 "\n",
 			mxg_fleet_refusal_name((int)i), st.refused[i]);
-	fprintf(f, "# HELP mxguard_fleet_count_bans_total Bans made when a fleet-wide failure count crossed its limit here.\n# TYPE mxguard_fleet_count_bans_total counter\nmxguard_fleet_count_bans_total %" PRIu64 "\n",
-		fd->count_bans);
-	fprintf(f, "# HELP mxguard_fleet_lag_seconds Newest stream entry minus the last applied.\n# TYPE mxguard_fleet_lag_seconds gauge\nmxguard_fleet_lag_seconds %.3f\n",
-		(double)st.lag_ms / 1000.0);
-	fprintf(f, "# HELP mxguard_fleet_peers Peers seen on the stream.\n# TYPE mxguard_fleet_peers gauge\nmxguard_fleet_peers %u\n",
-		st.n_peers);
+	mxg_metric(f, "mxguard_fleet_count_bans_total", "counter",
+		   "Bans made when a fleet-wide failure count crossed its limit here.",
+		   (double)fd->count_bans);
+	mxg_metric(f, "mxguard_fleet_lag_seconds", "gauge",
+		   "Newest stream entry minus the last applied.",
+		   (double)st.lag_ms / 1000.0);
+	mxg_metric(f, "mxguard_fleet_peers", "gauge",
+		   "Peers seen on the stream.",
+		   (double)st.n_peers);
 }

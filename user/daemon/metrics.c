@@ -285,3 +285,10 @@ void mxg_metrics_expire(struct mxg_metrics *mx)
 		if (mx->c[i].fd >= 0 && now - mx->c[i].since_ns > MXG_METRICS_IDLE_NS)
 			client_close(mx, &mx->c[i]);
 }
+
+void mxg_metric(FILE *f, const char *name, const char *type, const char *help,
+		double v)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %.15g\n", name, help, name,
+		type, name, v);
+}

@@ -29,6 +29,13 @@ struct mxg_metrics;
 typedef void (*mxg_metrics_fn)(FILE *out, void *arg);
 
 /*
+ * One series without labels: its HELP and TYPE lines ("counter" or
+ * "gauge") and its value.
+ */
+void mxg_metric(FILE *f, const char *name, const char *type, const char *help,
+		double v);
+
+/*
  * Listen on "HOST:PORT" ("127.0.0.1:9587", "[::1]:9587"). Returns NULL
  * with errno set, and err filled, on failure.
  */
