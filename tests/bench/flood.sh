@@ -19,7 +19,9 @@
 #             netfilter has. On a busy machine it is the noisier of the two
 # Each ratio ("x floor") is taken within a round against the counting
 # XDP_DROP program (or XDP_PASS for pass cases) of that round; the table
-# gives medians over the rounds and the min-max of the ratio.
+# gives medians over the rounds and the min-max of the ratio. mxg_dispatch
+# is mxg_deny256 inside libxdp's dispatcher with xdp-filter loaded first:
+# against mxg_deny256, the dispatcher's cost (where the kernel runs one).
 #
 # Env: FLOOD_PACKETS (2000000 per run), FLOOD_ROUNDS (3), FLOOD_CASES (all),
 # FLOOD_CPU (1), FLOOD_BUDGET seconds (300). Not a test: never fails on a
@@ -35,7 +37,7 @@ BUDGET=${FLOOD_BUDGET:-300}
 CPU=${FLOOD_CPU:-$(($(nproc) > 1 ? 1 : 0))}
 XDPF_OBJ=${XDPF_OBJ:-/usr/lib/$(gcc -print-multiarch 2>/dev/null)/bpf/xdpfilt_alw_ip.o}
 ALL_CASES="floor_drop floor_pass probe_hash probe_lpm probe_boot_ns probe_coarse_ns
-	probe_jiffies mxg_deny256 mxg_deny65k mxg_deny100k mxg_rate mxg_random
+	probe_jiffies mxg_deny256 mxg_dispatch mxg_deny65k mxg_deny100k mxg_rate mxg_random
 	mxg_pass_ack mxg_pass_80 mxg_rate_one24 mxg_rate_2cpu floor_drop_2cpu xdp_filter nft_deny
 	nft_meter ipt_deny ipt_hashlimit"
 CASES=${FLOOD_CASES:-$ALL_CASES}
@@ -75,9 +77,20 @@ pair_down() {
 	ip netns del "$NSG" 2>/dev/null
 	ip netns del "$NSM" 2>/dev/null
 }
+# xdp-filter and libxdp keep directories in bpffs (mxg_dispatch): remove
+# them, when empty, if they were not there before.
+leftovers=
+for p in /sys/fs/bpf/xdp-filter/programs /sys/fs/bpf/xdp-filter /sys/fs/bpf/xdp/globals \
+	/sys/fs/bpf/xdp; do
+	[ -e $p ] || leftovers="$leftovers $p"
+done
 cleanup() {
+	local p
 	pair_down
 	rm -rf "$PIN" "$TMP"
+	for p in $leftovers; do
+		rmdir $p
+	done 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -180,6 +193,20 @@ run_case() {
 		attach floor_drop && run_2cpu "$1"; detach_xdp ;;
 	mxg_deny256)
 		mxguard_up && mxg_import "$TMP/deny256" && measure "$1" DROP many; stop_daemon ;;
+	mxg_dispatch)
+		# mxg_deny256 again, inside libxdp's dispatcher with xdp-filter
+		# loaded first (behind it: mxguard runs at priority 5): where
+		# libxdp can build a dispatcher on this kernel, else a SKIP line.
+		if command -v xdp-filter >/dev/null &&
+			M xdp-filter load -v mx0 >"$TMP/xdpf.out" 2>&1 &&
+			M xdp-loader status mx0 2>/dev/null | grep -q xdp_dispatcher; then
+			mxguard_up && mxg_import "$TMP/deny256" && measure "$1" DROP many
+			stop_daemon
+		else
+			echo "$(grep -i "compatibility check" "$TMP/xdpf.out" 2>/dev/null |
+				sed 's/^ *//' | head -1)" >"$TMP/no_dispatcher"
+		fi
+		M xdp-filter unload mx0 >/dev/null 2>&1 ;;
 	mxg_deny65k)
 		mxguard_up && mxg_import "$TMP/deny65k" && measure "$1" DROP many; stop_daemon ;;
 	mxg_deny100k)
@@ -327,4 +354,8 @@ END {
 		printf "%-18s %9s %22s %9s %22s\n", k, pm, rpm, wm, rwm
 	}
 }' "$TMP/runs"
+if [ -e "$TMP/no_dispatcher" ]; then
+	echo "SKIP mxg_dispatch (mxguard in libxdp's dispatcher with xdp-filter): libxdp" \
+		"cannot build one on this kernel ($(cat "$TMP/no_dispatcher"))"
+fi
 exit 0

@@ -5,7 +5,8 @@
 #
 #   0. a live SYN flood from many sources: mxguard's XDP cost per packet on
 #      each path beside the XDP_DROP/XDP_PASS floors, xdp-filter, nftables
-#      and iptables; bulk load of 1,000,000 ranges beside ipset and nft;
+#      and iptables, and inside libxdp's dispatcher where it runs; bulk
+#      load of 1,000,000 ranges beside ipset and nft;
 #      memory per entry, daemon RSS with 1,000,000 bans
 #   1. XDP cost per packet, one packet repeated (BPF_PROG_TEST_RUN), beside
 #      an XDP_PASS-only program; the parser's worst lines; the accounts
@@ -14,8 +15,7 @@
 #   3. ban latency, log line -> map entry: mxguard run vs fail2ban + mxguard action
 #   5. sustained load, 50,000 failure lines/s for a minute: keeping up, ban
 #      latency under load, CPU and memory, beside fail2ban at a rate it takes
-#   6. sharing the hook: mxguard alone vs inside libxdp's dispatcher
-#   7. fleet mode: a ban on one host -> another host's map through Redis,
+#   6. fleet mode: a ban on one host -> another host's map through Redis,
 #      beside the local ban; bans/s one Redis carries for 3 hosts
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/lib.sh
@@ -127,7 +127,5 @@ section "Sustained load: ban latency and keeping up at 50,000 failure lines/s"
 tests/bench/load.sh || echo "SKIP sustained load: tests/bench/load.sh failed"
 
 # ---------------------------------------------------------------- 6
-section "Sharing the XDP hook: mxguard alone vs in libxdp's dispatcher with xdp-filter"
-tests/bench/dispatch.sh || echo "SKIP dispatcher cost: tests/bench/dispatch.sh failed"
 section "Fleet: ban on A -> C's map through one Redis, and bans/s for 3 hosts"
 tests/bench/fleet.sh || echo "SKIP fleet: tests/bench/fleet.sh failed"
