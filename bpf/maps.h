@@ -78,6 +78,20 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } deny_v6 SEC(".maps");
 
+/*
+ * The /24s of IPv4 wholly inside an active ban, cached per epoch, and the
+ * generation that voids the cache (bpf/denycache.h). Userspace bumps the
+ * generation through mmap, an atomic add every process can do.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MXG_DCACHE_ENTRIES);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} deny_cache SEC(".maps");
+
 /* SYN token buckets per (IPv4 source prefix, port); least recently used recycled. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

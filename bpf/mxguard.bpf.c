@@ -18,6 +18,12 @@
  *   6. pass.
  * In monitor mode steps 3 to 5 count what they would drop and pass.
  * Anything else that does not parse passes untouched and is counted.
+ *
+ * The allowlist is looked up only where step 3, 4 or 5 would otherwise
+ * judge the packet (a deny match, an attack fragment, a SYN to a protected
+ * port): the verdicts are those of the order above, and a packet nothing
+ * could drop costs no lookup. An IPv4 source whose whole /24 is banned is
+ * judged at step 3 by the deny cache (denycache.h) before the trie.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -30,6 +36,7 @@
 #include "parsing.h"
 #include "ratelimit.h"
 #include "clock.h"
+#include "denycache.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -213,8 +220,11 @@ int mxguard_xdp(struct xdp_md *ctx)
 	struct mxg_port_limit *limit = NULL;
 	struct mxg_config *cfg;
 	struct mxg_stats *st;
-	struct mxg_deny *deny;
+	struct mxg_deny *deny = NULL;
+	struct dcache_ref dc = {};
+	bool use_dc, cached = false;
 	struct mxg_bucket *b;
+	__u64 inc = 1;
 	struct pkt pkt = {};
 	int verdict = XDP_PASS;
 	bool monitor, is_syn;
@@ -249,19 +259,29 @@ int mxguard_xdp(struct xdp_md *ctx)
 	if (is_syn)
 		st->smtp_syn++;
 
-	if (allowed(&pkt)) {
-		st->allowlisted++;
-		goto out;
-	}
-
 	now = mxg_now();
-	deny = deny_lookup(&pkt, now);
-	if (deny) {
-		if (!deny_active(deny, now)) {
+	/* A /24 the deny cache holds is judged without the trie (denycache.h). */
+	use_dc = pkt.family == 4 && !monitor && dcache_ref(pkt.src, now, &dc);
+	if (use_dc && dcache_hit(&dc)) {
+		if (dcache_sample())
+			inc = MXG_DCACHE_SAMPLE;
+		else
+			cached = true;
+	}
+	if (!cached) {
+		deny = deny_lookup(&pkt, now);
+		if (deny && !deny_active(deny, now)) {
 			/* Fail safe: an expired ban stops dropping on its own. */
 			st->deny_expired++;
-		} else {
-			__u64 hits = __sync_fetch_and_add(&deny->hits, 1) + 1;
+			deny = NULL;
+		}
+	}
+	if (cached || deny) {
+		/* The allowlist is looked up only where a step could drop. */
+		if (allowed(&pkt))
+			goto allow;
+		if (deny) {
+			__u64 hits = __sync_fetch_and_add(&deny->hits, inc) + inc;
 
 			emit_event(&deny->last_event_ns, now, MXG_EV_DENY, &pkt,
 				   pkt.src, pkt.family == 4 ? 32 : 128, hits,
@@ -270,17 +290,23 @@ int mxguard_xdp(struct xdp_md *ctx)
 				st->monitor_deny++;
 				goto out;
 			}
-			/* The scope alone would not have dropped it: only the fragment rule. */
-			if (!limit && !pkt.l4_opaque && !(cfg->flags & MXG_F_DENY_ALL))
-				st->frag_denied++;
-			else
-				st->denied++;
-			verdict = XDP_DROP;
-			goto out;
+			if (use_dc)
+				dcache_fill(&dc, pkt.src, deny, now);
+		} else {
+			st->deny_cached++;
 		}
+		/* The scope alone would not have dropped it: only the fragment rule. */
+		if (!limit && !pkt.l4_opaque && !(cfg->flags & MXG_F_DENY_ALL))
+			st->frag_denied++;
+		else
+			st->denied++;
+		verdict = XDP_DROP;
+		goto out;
 	}
 
 	if (pkt.frag_bad && (limit || !pkt.has_port)) {
+		if (allowed(&pkt))
+			goto allow;
 		if (monitor) {
 			st->monitor_frag++;
 			goto out;
@@ -290,6 +316,10 @@ int mxguard_xdp(struct xdp_md *ctx)
 		goto out;
 	}
 
+	if (!is_syn)
+		goto out;
+	if (allowed(&pkt))
+		goto allow;
 	if (!is_syn)
 		goto out;
 	b = rate_bucket(&pkt, cfg, limit, now, prefix, &plen);
@@ -307,6 +337,9 @@ int mxguard_xdp(struct xdp_md *ctx)
 	}
 	st->rate_limited++;
 	verdict = XDP_DROP;
+	goto out;
+allow:
+	st->allowlisted++;
 out:
 	if (verdict == XDP_DROP)
 		st->dropped++;

@@ -102,8 +102,31 @@ struct mxg_config {
 struct mxg_clock_slot {
 	__u64 jiffies;		/* bpf_jiffies64() when boot_ns was read */
 	__u64 boot_ns;		/* bpf_ktime_get_boot_ns() then; 0 = never read */
-	__u64 pad[6];
+	__u32 rng;		/* this CPU's sampling state (deny cache hits) */
+	__u32 pad32;
+	__u64 pad[5];
 };
+
+/*
+ * The IPv4 deny cache (bpf/denycache.h), the pinned array "deny_cache":
+ * entry 0 is the generation every writer of deny_v4 bumps after it deletes
+ * or replaces an entry; entry 1 + (a >> 13), for the address a in host
+ * order, covers the 32 /24s of a /19: bit (a >> 8) & 31 of its low half
+ * says "this whole /24 is inside an active ban that lasts past the epoch",
+ * valid while its high half equals the tag of the current epoch and
+ * generation. An epoch is 2^30 ns (1.07 s) of CLOCK_BOOTTIME. The last
+ * 1,024 entries are a summary, one bit per /16 (bit (a >> 16) & 63 of
+ * entry MXG_DCACHE_SUMMARY + (a >> 22)), set with the first bit of any of
+ * its /24s and never cleared: where it is clear, no word is read.
+ */
+#define MXG_DCACHE_WORDS (1U << 19)
+#define MXG_DCACHE_GEN 0
+#define MXG_DCACHE_SUMMARY (1 + MXG_DCACHE_WORDS)
+#define MXG_DCACHE_ENTRIES (MXG_DCACHE_SUMMARY + 1024)
+#define MXG_DCACHE_EPOCH_SHIFT 30
+/* The widest prefix a bit stands for, and 1 in how many cached drops count hits. */
+#define MXG_DCACHE_PREFIX 24
+#define MXG_DCACHE_SAMPLE 64
 
 /*
  * Value of the "ports" hash map, keyed by the TCP destination port (host
@@ -230,7 +253,7 @@ struct mxg_stats {
 	__u64 frag_denied;	/* fragments from a denied source the SMTP scope alone would pass: dropped */
 	__u64 frag_invalid;	/* fragments shaped as RFC 1858/3128/7112 attacks: dropped */
 	__u64 monitor_frag;	/* monitor mode: would have been dropped as frag_invalid */
-	__u64 pad;
+	__u64 deny_cached;	/* of denied and frag_denied: judged by the deny cache alone */
 };
 
 /*

@@ -412,13 +412,15 @@ judged:
 		return;
 	}
 	w->smtp_syn = limit && l.syn && !l.ack;
-	/* step 2 */
-	if (oracle_allowed(w->family, w->src)) {
+	ds = oracle_deny(w->family, w->src);
+	w->deny_expired = ds == DENY_EXPIRED_ONLY;
+	/* step 2, where step 3, 4 or 5 could judge the packet */
+	if (oracle_allowed(w->family, w->src) &&
+	    (ds == DENIED || (l.frag_bad && (limit || !l.port_known)) || w->smtp_syn)) {
 		w->counter = CNT(allowlisted);
 		return;
 	}
 	/* step 3 */
-	ds = oracle_deny(w->family, w->src);
 	if (ds == DENIED) {
 		if (monitor) {
 			w->counter = CNT(monitor_deny);
@@ -428,7 +430,6 @@ judged:
 		w->counter = limit || l.opaque || deny_all ? CNT(denied) : CNT(frag_denied);
 		return;
 	}
-	w->deny_expired = ds == DENY_EXPIRED_ONLY;
 	/* step 4 */
 	if (l.frag_bad && (limit || !l.port_known)) {
 		if (monitor) {
@@ -697,7 +698,7 @@ static const char *counter_name(size_t c)
 		{ CNT(non_ip), "non_ip" }, { CNT(allowlisted), "allowlisted" },
 		{ CNT(denied), "denied" }, { CNT(deny_expired), "deny_expired" },
 		{ CNT(monitor_deny), "monitor_deny" }, { CNT(frag_denied), "frag_denied" },
-		{ CNT(frag_invalid), "frag_invalid" }, { CNT(monitor_frag), "monitor_frag" },
+		{ CNT(frag_invalid), "frag_invalid" }, { CNT(monitor_frag), "monitor_frag" }, { CNT(deny_cached), "deny_cached" },
 	};
 	size_t i;
 
@@ -733,6 +734,10 @@ static bool counters_agree(const struct mxg_stats *a, const struct mxg_stats *b,
 			want = w->smtp_syn;
 		else if (off == offsetof(struct mxg_stats, deny_expired))
 			want = w->deny_expired && w->counter != CNT(deny_expired);
+		/* Whether the cache or the trie judged a denied frame is history. */
+		else if (off == offsetof(struct mxg_stats, deny_cached) && d <= 1 &&
+			 (w->counter == CNT(denied) || w->counter == CNT(frag_denied)))
+			continue;
 		if (w->counter && off == w->counter - 1 && off != offsetof(struct mxg_stats, passed))
 			want++;
 		if (d != want) {

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <time.h>
@@ -318,6 +319,15 @@ static inline int bpffs_ready(void)
 	return sf.f_type == 0xcafe4a11 /* BPF_FS_MAGIC */ ? 0 : -ENOENT;
 }
 
+/* Is bpffs at /sys/fs/bpf, mounting it if it is not? */
+static inline bool bpffs_mounted(void)
+{
+	if (!bpffs_ready())
+		return true;
+	mkdir("/sys/fs/bpf", 0755);
+	return !mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL) && !bpffs_ready();
+}
+
 static inline int set_config(struct fixture *fx, uint32_t flags,
 			     uint32_t prefix_v4, uint32_t prefix_v6)
 {
@@ -520,6 +530,25 @@ static inline int run_frame(int prog_fd, const struct frame *f, unsigned int rep
 	if (duration)
 		*duration = o.duration;
 	return 0;
+}
+
+/* Run a SYN from src to port `repeat` times; returns the verdict or -1. */
+static inline int syn_from_n(struct fixture *fx, const char *src, uint16_t port,
+			     unsigned int repeat)
+{
+	struct pkt_spec s = { .family = strchr(src, ':') ? 6 : 4, .src = src,
+			      .dport = port, .tcp_flags = TF_SYN };
+	struct frame f;
+	uint32_t v;
+
+	if (pkt_build(&s, &f) || run_frame(fx->prog_fd, &f, repeat, &v, NULL))
+		return -1;
+	return v;
+}
+
+static inline int syn_from(struct fixture *fx, const char *src, uint16_t port)
+{
+	return syn_from_n(fx, src, port, 1);
 }
 
 #endif

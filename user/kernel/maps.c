@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -53,6 +54,7 @@ const struct mxg_stat_field mxg_stat_fields[] = {
 	F(frag_denied, "fragments from a denied source, dropped whatever the scope"),
 	F(frag_invalid, "tiny or overlapping TCP fragments (RFC 1858/3128/7112), dropped"),
 	F(monitor_frag, "monitor mode: would have been dropped as frag_invalid"),
+	F(deny_cached, "of the denylist's drops, judged by the /24 deny cache"),
 };
 #undef F
 const unsigned int mxg_n_stat_fields =
@@ -220,6 +222,29 @@ static int lpm_key(int fd4, int fd6, const struct mxg_cidr *c,
 	return fd6;
 }
 
+int mxg_deny_cache_void(const struct mxg_maps *m)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	__u32 key = MXG_DCACHE_GEN;
+	__u64 *gen, g;
+	int ret;
+
+	/* An atomic add through the shared mapping: writers never lose a bump. */
+	gen = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, m->deny_cache, 0);
+	if (gen != MAP_FAILED) {
+		__atomic_fetch_add(&gen[MXG_DCACHE_GEN], 1, __ATOMIC_SEQ_CST);
+		munmap(gen, page);
+		return 0;
+	}
+	/* Without mmap a write still moves the tag on, if two can race. */
+	ret = ret_errno(bpf_map_lookup_elem(m->deny_cache, &key, &g));
+	if (!ret) {
+		g++;
+		ret = ret_errno(bpf_map_update_elem(m->deny_cache, &key, &g, BPF_ANY));
+	}
+	return ret;
+}
+
 int mxg_deny_put(const struct mxg_maps *m, const struct mxg_cidr *c,
 		 const struct mxg_deny *val)
 {
@@ -231,7 +256,14 @@ int mxg_deny_put(const struct mxg_maps *m, const struct mxg_cidr *c,
 
 	/* The program needs it to look past an expired entry. */
 	v.prefixlen = c->prefixlen;
-	return ret_errno(bpf_map_update_elem(fd, key, &v, BPF_ANY));
+	/* A new entry only adds drops; one that replaces may shorten a ban. */
+	if (!bpf_map_update_elem(fd, key, &v, BPF_NOEXIST))
+		return 0;
+	if (errno != EEXIST)
+		return -errno;
+	if (bpf_map_update_elem(fd, key, &v, BPF_ANY))
+		return -errno;
+	return c->addr.family == 4 ? mxg_deny_cache_void(m) : 0;
 }
 
 /*
@@ -285,7 +317,9 @@ int mxg_deny_del(const struct mxg_maps *m, const struct mxg_cidr *c)
 	void *key;
 	int fd = lpm_key(m->deny_v4, m->deny_v6, c, &k4, &k6, &key);
 
-	return ret_errno(bpf_map_delete_elem(fd, key));
+	if (bpf_map_delete_elem(fd, key))
+		return -errno;
+	return c->addr.family == 4 ? mxg_deny_cache_void(m) : 0;
 }
 
 int mxg_allow_put(const struct mxg_maps *m, const struct mxg_cidr *c,

@@ -27,6 +27,7 @@
 	X(port_index, sizeof(__u32),            false)	/* ports by index */ \
 	X(deny_v4,  sizeof(struct mxg_lpm_v4),  true)	/* bans */	\
 	X(deny_v6,  sizeof(struct mxg_lpm_v6),  true)			\
+	X(deny_cache, sizeof(__u32),            false)	/* /24s banned whole */ \
 	X(allow_v4, sizeof(struct mxg_lpm_v4),  true)	/* allowlist */	\
 	X(allow_v6, sizeof(struct mxg_lpm_v6),  true)			\
 	X(rate_v4,  sizeof(struct mxg_rate_v4), true)	/* SYN buckets */ \
@@ -96,13 +97,22 @@ int mxg_port_put(const struct mxg_maps *m, uint16_t port,
 int mxg_ports_prune(const struct mxg_maps *m, const uint16_t *keep,
 		    unsigned int n);
 
-/* Add or replace a deny entry; expires_ns 0 = permanent. */
+/*
+ * Add or replace a deny entry; expires_ns 0 = permanent. A replacement
+ * bumps the deny cache's generation (bpf/denycache.h), as does every delete.
+ */
 int mxg_deny_put(const struct mxg_maps *m, const struct mxg_cidr *c,
 		 const struct mxg_deny *val);
 /* Read the exact entry for c (not a longest-prefix match); -ENOENT. */
 int mxg_deny_get(const struct mxg_maps *m, const struct mxg_cidr *c,
 		 struct mxg_deny *val);
 int mxg_deny_del(const struct mxg_maps *m, const struct mxg_cidr *c);
+/*
+ * Void every bit of the deny cache: the program judges each banned /24 by
+ * the trie again. mxg_deny_put and mxg_deny_del call it; a caller that
+ * writes deny_v4 itself must call it after a delete or replacement.
+ */
+int mxg_deny_cache_void(const struct mxg_maps *m);
 /*
  * The longest entry covering c: c itself or a wider one, as the program
  * would match it. Returns 0 or -ENOENT.
