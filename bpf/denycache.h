@@ -29,6 +29,14 @@
  * narrower entries say (an expired narrower entry falls back to the wider
  * active one). The value's prefixlen field only decides whether to try.
  *
+ * Hosts. Where no such /24 entry exists (bans of /25 to /32), the program
+ * caches the address alone: bit a & 31 of the word that deny_cache_hosts
+ * keeps for a >> 5 (an LRU hash: a word it evicts is only a miss), same
+ * tag, set when the entry the trie judged the address by outlasts the
+ * epoch. It stands for that one address, which the trie just judged, so
+ * it trusts nothing in the value. Its own /16 summary gates the lookup,
+ * so traffic from /16s where no banned host was seen pays nothing.
+ *
  * Why it can only drop what the trie would drop:
  *   - expiry: a bit lives at most until its epoch ends, and is set only
  *     for entries that outlive it;
@@ -64,11 +72,13 @@
 #define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
 #endif
 
-/* Where a source's bits are (summary and word) and the tag to compare with. */
+/* Where a source's bits are (summaries and word) and the tag to compare with. */
 struct dcache_ref {
 	__u64 *word;
 	__u64 *sum;
+	__u64 *host_sum;
 	__u64 sum_bit;
+	__u32 addr;	/* the source, host order */
 	__u32 bit;
 	__u32 tag;
 };
@@ -92,24 +102,48 @@ static __always_inline bool dcache_ref(const __u8 *src, __u64 now,
 	a = bpf_ntohl(a);
 	key = MXG_DCACHE_SUMMARY + (a >> 22);
 	r->sum = bpf_map_lookup_elem(&deny_cache, &key);
+	key = MXG_DCACHE_HOST_SUMMARY + (a >> 22);
+	r->host_sum = bpf_map_lookup_elem(&deny_cache, &key);
 	key = 1 + (a >> 13);
 	r->word = bpf_map_lookup_elem(&deny_cache, &key);
-	if (!r->sum || !r->word)
+	if (!r->sum || !r->host_sum || !r->word)
 		return false;
+	r->addr = a;
 	r->sum_bit = 1ULL << ((a >> 16) & 63);
 	r->bit = 1U << ((a >> 8) & 31);
 	r->tag = (__u32)((now >> MXG_DCACHE_EPOCH_SHIFT) + READ_ONCE(*gen));
 	return true;
 }
 
+static __always_inline bool word_has(__u64 w, __u32 tag, __u32 bit)
+{
+	return (__u32)(w >> 32) == tag && ((__u32)w & bit);
+}
+
+/* Set bit under tag in *word: one compare-and-swap, a lost race is a miss. */
+static __always_inline void word_set(__u64 *word, __u32 tag, __u32 bit)
+{
+	__u64 old = READ_ONCE(*word);
+	__u64 next = (__u32)(old >> 32) == tag ? old : (__u64)tag << 32;
+
+	next |= bit;
+	if (next != old)
+		__sync_val_compare_and_swap(word, old, next);
+}
+
+/* Is the source's /24, or else the source alone, cached as banned? */
 static __always_inline bool dcache_hit(const struct dcache_ref *r)
 {
-	__u64 w;
+	__u32 key = r->addr >> 5;
+	__u64 *w;
 
-	if (!(READ_ONCE(*r->sum) & r->sum_bit))
+	if ((READ_ONCE(*r->sum) & r->sum_bit) &&
+	    word_has(READ_ONCE(*r->word), r->tag, r->bit))
+		return true;
+	if (!(READ_ONCE(*r->host_sum) & r->sum_bit))
 		return false;
-	w = READ_ONCE(*r->word);
-	return (__u32)(w >> 32) == r->tag && ((__u32)w & r->bit);
+	w = bpf_map_lookup_elem(&deny_cache_hosts, &key);
+	return w && word_has(READ_ONCE(*w), r->tag, 1U << (r->addr & 31));
 }
 
 /* One in MXG_DCACHE_SAMPLE, per CPU (state in the CPU's clock slot). */
@@ -131,9 +165,9 @@ static __always_inline bool dcache_sample(void)
 }
 
 /*
- * After the trie banned src through d: set its /24's bit if an active
- * entry of /24 or wider covers it past the current epoch. One attempt;
- * a lost race leaves it to the next packet.
+ * After the trie banned the source through d, active: cache its /24 if an
+ * entry of /24 or wider covers it past the current epoch, else the source
+ * alone if d lasts past the epoch.
  */
 static __always_inline void dcache_fill(const struct dcache_ref *r,
 					const __u8 *src,
@@ -141,24 +175,31 @@ static __always_inline void dcache_fill(const struct dcache_ref *r,
 {
 	struct mxg_lpm_v4 k = { .prefixlen = MXG_DCACHE_PREFIX };
 	__u64 end = ((now >> MXG_DCACHE_EPOCH_SHIFT) + 1) << MXG_DCACHE_EPOCH_SHIFT;
+	__u32 key = r->addr >> 5, hbit = 1U << (r->addr & 31);
 	struct mxg_deny *wide;
-	__u64 old, next;
+	__u64 *w, fresh;
 
-	if (d->prefixlen > MXG_DCACHE_PREFIX)
+	if (d->prefixlen <= MXG_DCACHE_PREFIX) {
+		__builtin_memcpy(k.addr, src, 4);
+		wide = bpf_map_lookup_elem(&deny_v4, &k);
+		if (wide && (!wide->expires_ns || wide->expires_ns >= end)) {
+			word_set(r->word, r->tag, r->bit);
+			if (!(READ_ONCE(*r->sum) & r->sum_bit))
+				__sync_fetch_and_or(r->sum, r->sum_bit);
+			return;
+		}
+	}
+	if (d->expires_ns && d->expires_ns < end)
 		return;
-	__builtin_memcpy(k.addr, src, 4);
-	wide = bpf_map_lookup_elem(&deny_v4, &k);
-	if (!wide)
-		return;
-	if (wide->expires_ns && wide->expires_ns < end)
-		return;
-	old = READ_ONCE(*r->word);
-	next = (__u32)(old >> 32) == r->tag ? old : (__u64)r->tag << 32;
-	next |= r->bit;
-	if (next != old)
-		__sync_val_compare_and_swap(r->word, old, next);
-	if (!(READ_ONCE(*r->sum) & r->sum_bit))
-		__sync_fetch_and_or(r->sum, r->sum_bit);
+	w = bpf_map_lookup_elem(&deny_cache_hosts, &key);
+	if (w) {
+		word_set(w, r->tag, hbit);
+	} else {
+		fresh = (__u64)r->tag << 32 | hbit;
+		bpf_map_update_elem(&deny_cache_hosts, &key, &fresh, BPF_NOEXIST);
+	}
+	if (!(READ_ONCE(*r->host_sum) & r->sum_bit))
+		__sync_fetch_and_or(r->host_sum, r->sum_bit);
 }
 
 #endif

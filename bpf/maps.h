@@ -92,6 +92,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } deny_cache SEC(".maps");
 
+/* Banned IPv4 addresses cached per epoch, 32 to a word keyed by a >> 5 (bpf/denycache.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MXG_DCACHE_HOST_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} deny_cache_hosts SEC(".maps");
+
 /* SYN token buckets per (IPv4 source prefix, port); least recently used recycled. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -117,12 +117,20 @@ struct mxg_clock_slot {
  * generation. An epoch is 2^30 ns (1.07 s) of CLOCK_BOOTTIME. The last
  * 1,024 entries are a summary, one bit per /16 (bit (a >> 16) & 63 of
  * entry MXG_DCACHE_SUMMARY + (a >> 22)), set with the first bit of any of
- * its /24s and never cleared: where it is clear, no word is read.
+ * its /24s and never cleared: where it is clear, no word is read. The
+ * 1,024 after them are the same summary for "deny_cache_hosts", which
+ * holds single banned addresses: key a >> 5, a word of the same form whose
+ * bit a & 31 stands for the address a alone.
  */
 #define MXG_DCACHE_WORDS (1U << 19)
 #define MXG_DCACHE_GEN 0
 #define MXG_DCACHE_SUMMARY (1 + MXG_DCACHE_WORDS)
-#define MXG_DCACHE_ENTRIES (MXG_DCACHE_SUMMARY + 1024)
+#define MXG_DCACHE_HOST_SUMMARY (MXG_DCACHE_SUMMARY + 1024)
+#define MXG_DCACHE_ENTRIES (MXG_DCACHE_HOST_SUMMARY + 1024)
+/* Host words (/27s) the LRU map keeps: 8 bytes each plus the map's own. */
+#ifndef MXG_DCACHE_HOST_WORDS
+#define MXG_DCACHE_HOST_WORDS 65536
+#endif
 #define MXG_DCACHE_EPOCH_SHIFT 30
 /* The widest prefix a bit stands for, and 1 in how many cached drops count hits. */
 #define MXG_DCACHE_PREFIX 24

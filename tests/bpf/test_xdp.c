@@ -698,23 +698,23 @@ static bool ban_stops_dropping_within_a_jiffy_of_its_expiry(void)
 	return ok;
 }
 
+/* IPv6: the deny cache (test_denycache) samples the hits of IPv4 bans it answers. */
 static bool deny_entry_hit_counter_increments(void)
 {
-	struct mxg_lpm_v4 k = { .prefixlen = 25, .addr = { 198, 18, 66, 0 } };
+	struct mxg_lpm_v6 k = { .prefixlen = 48, .addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x66 } };
 	struct mxg_deny d = {};
 	struct fixture fx;
 	bool ok = true;
 	int i;
 
-	/* A /25: the deny cache (test_denycache) samples the hits of a /24 or wider. */
 	if (!ASSERT_EQ(fixture_open(&fx), 0, "load program"))
 		return false;
-	ok &= ASSERT_EQ(list_add(&fx, true, "198.18.66.0/25", 0), 0, "deny 198.18.66.0/25");
+	ok &= ASSERT_EQ(list_add(&fx, true, "2001:db8:66::/48", 0), 0, "deny 2001:db8:66::/48");
 	for (i = 0; i < 3; i++)
-		ok &= ASSERT_EQ(syn_from(&fx, i == 1 ? "198.18.66.100" : BAD4, 25), XDP_DROP,
-				"SYN from the denied /25");
-	ok &= ASSERT_EQ(syn_from(&fx, "198.18.66.200", 25), XDP_PASS, "SYN from the other /25");
-	ok &= ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(fx.skel->maps.deny_v4), &k, &d), 0,
+		ok &= ASSERT_EQ(syn_from(&fx, i == 1 ? "2001:db8:66:1::9" : BAD6, 25), XDP_DROP,
+				"SYN from the denied /48");
+	ok &= ASSERT_EQ(syn_from(&fx, "2001:db8:67::1", 25), XDP_PASS, "SYN from the next /48");
+	ok &= ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(fx.skel->maps.deny_v6), &k, &d), 0,
 			"look up the deny entry");
 	ok &= ASSERT_EQ(d.hits, 3, "hits");
 	ok &= ASSERT_EQ(d.reason, MXG_REASON_MANUAL, "reason untouched");

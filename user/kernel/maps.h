@@ -28,6 +28,7 @@
 	X(deny_v4,  sizeof(struct mxg_lpm_v4),  true)	/* bans */	\
 	X(deny_v6,  sizeof(struct mxg_lpm_v6),  true)			\
 	X(deny_cache, sizeof(__u32),            false)	/* /24s banned whole */ \
+	X(deny_cache_hosts, sizeof(__u32),      false)	/* banned hosts */ \
 	X(allow_v4, sizeof(struct mxg_lpm_v4),  true)	/* allowlist */	\
 	X(allow_v6, sizeof(struct mxg_lpm_v6),  true)			\
 	X(rate_v4,  sizeof(struct mxg_rate_v4), true)	/* SYN buckets */ \
