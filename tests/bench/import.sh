@@ -121,6 +121,11 @@ for m in deny_v4 rate_v4 rate_v6; do
 		"$(awk -v b="$b" -v e="$e" 'BEGIN { if (e > 0) printf "%.0f", b / e; else print "-" }')"
 done
 echo "(rate maps are preallocated: bytes per tracked prefix = memlock / max_entries)"
+# The deny caches are fixed costs, whatever the denylist holds.
+for m in deny_cache deny_cache_hosts; do
+	b=$(memlock "$m")
+	printf '%-16s fixed %10s MiB\n' "$m" "$(awk -v b="$b" 'BEGIN { printf "%.1f", b / 1048576 }')"
+done
 
 # The daemon's memory once it holds them: restart it, so it adopts every
 # ban from the maps, and read its RSS when it is up.
