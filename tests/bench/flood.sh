@@ -38,7 +38,7 @@ CPU=${FLOOD_CPU:-$(($(nproc) > 1 ? 1 : 0))}
 XDPF_OBJ=${XDPF_OBJ:-/usr/lib/$(gcc -print-multiarch 2>/dev/null)/bpf/xdpfilt_alw_ip.o}
 ALL_CASES="floor_drop floor_pass probe_hash probe_lpm probe_boot_ns probe_coarse_ns
 	probe_jiffies mxg_deny256 mxg_dispatch mxg_deny65k mxg_deny100k mxg_rate mxg_random
-	mxg_pass_ack mxg_pass_80 mxg_rate_one24 mxg_rate_2cpu floor_drop_2cpu xdp_filter nft_deny
+	mxg_pass_ack mxg_pass_ack100k mxg_pass_80 mxg_rate_one24 mxg_rate_2cpu floor_drop_2cpu xdp_filter nft_deny
 	nft_meter ipt_deny ipt_hashlimit"
 CASES=${FLOOD_CASES:-$ALL_CASES}
 
@@ -222,6 +222,11 @@ run_case() {
 		stop_daemon ;;
 	mxg_pass_ack)
 		mxguard_up && measure "$1" PASS many --ack; stop_daemon ;;
+	mxg_pass_ack100k)
+		# the same ACKs with 100,000 bans loaded that cover none of them:
+		# every ACK walks the trie and finds nothing, as on a busy MX
+		mxguard_up && mxg_import "$TMP/deny100k_other" && measure "$1" PASS many --ack
+		stop_daemon ;;
 	mxg_pass_80)
 		mxguard_up && measure "$1" PASS many --dport 80; stop_daemon ;;
 	mxg_rate_2cpu)
@@ -271,7 +276,7 @@ run_2cpu() {
 
 # The deny lists: the flood's 256 /24s; its 65,536 sources one by one; and
 # 100,000 ranges of lengths 16 to 32 all over IPv4 (not 198.18.0.0/15) with
-# the flood's /16 among them.
+# the flood's /16 among them, and the same without it.
 awk 'BEGIN { for (i = 0; i < 256; i++) printf "198.19.%d.0/24 1h\n", i }' >"$TMP/deny256"
 awk 'BEGIN { for (i = 0; i < 65536; i++) printf "198.19.%d.%d/32 1h\n", i % 256, int(i / 256) }' >"$TMP/deny65k"
 awk 'BEGIN {
@@ -285,6 +290,7 @@ awk 'BEGIN {
 		n++
 	}
 }' >"$TMP/deny100k"
+grep -v '^198\.19\.' "$TMP/deny100k" >"$TMP/deny100k_other"
 cat >"$TMP/nft_deny" <<-'EOF'
 table netdev mxgbench {
 	chain ingress {
