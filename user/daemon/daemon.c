@@ -823,7 +823,7 @@ static void prune_expired(struct daemon *d)
 
 	mxg_deny_each(&d->m, prune_one, &p);
 	for (i = 0; i < p.n; i++)
-		mxg_deny_del(&d->m, &p.v[i]);
+		mxg_deny_del_expired(&d->m, &p.v[i]);
 	if (p.n)
 		mxg_debug("pruned %u long-expired bans", p.n);
 }

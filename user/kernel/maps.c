@@ -313,15 +313,22 @@ int mxg_deny_match(const struct mxg_maps *m, const struct mxg_cidr *c,
 	return ret_errno(bpf_map_lookup_elem(fd, key, val));
 }
 
-int mxg_deny_del(const struct mxg_maps *m, const struct mxg_cidr *c)
+int mxg_deny_del_expired(const struct mxg_maps *m, const struct mxg_cidr *c)
 {
 	struct mxg_lpm_v4 k4;
 	struct mxg_lpm_v6 k6;
 	void *key;
 	int fd = lpm_key(m->deny_v4, m->deny_v6, c, &k4, &k6, &key);
 
-	if (bpf_map_delete_elem(fd, key))
-		return -errno;
+	return ret_errno(bpf_map_delete_elem(fd, key));
+}
+
+int mxg_deny_del(const struct mxg_maps *m, const struct mxg_cidr *c)
+{
+	int ret = mxg_deny_del_expired(m, c);
+
+	if (ret)
+		return ret;
 	return c->addr.family == 4 ? mxg_deny_cache_void(m) : 0;
 }
 

@@ -109,6 +109,12 @@ int mxg_deny_get(const struct mxg_maps *m, const struct mxg_cidr *c,
 		 struct mxg_deny *val);
 int mxg_deny_del(const struct mxg_maps *m, const struct mxg_cidr *c);
 /*
+ * Delete an entry that has expired, without voiding the deny cache: no
+ * verdict rests on an expired entry (a wider active one judges instead),
+ * and the prune of thousands of them pays no mmap each.
+ */
+int mxg_deny_del_expired(const struct mxg_maps *m, const struct mxg_cidr *c);
+/*
  * Void every bit of the deny cache: the program judges each banned /24 by
  * the trie again. mxg_deny_put and mxg_deny_del call it; a caller that
  * writes deny_v4 itself must call it after a delete or replacement.
