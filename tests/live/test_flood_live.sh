@@ -5,6 +5,8 @@
 #     rate_v4 holds) while a legitimate client in another /24 keeps
 #     connecting to a real listener on port 25, and a banned range floods
 #     too: the client gets through, rate_v4 does not fill, the ban holds;
+#   - a banned /24 flooding: the deny cache answers, and an unban lets the
+#     range in at once;
 #   - two generators, one per CPU, flooding one /24: the SYNs passed stay
 #     within 5 % of burst + rate x time.
 #
@@ -111,6 +113,32 @@ if [ "${nb:-0}" -gt 0 ] && [ $((d1 - d0)) -gt 0 ] && [ $((d2 - d1)) = "$(field "
 else
 	fail banned_range_stays_banned_and_dropped_during_random_flood \
 		"denied $((d1 - d0)) of ${nb:-0} during, $((d2 - d1)) of 10000 after, or a bucket for it, or the ban is gone"
+fi
+
+# ---- the deny cache, live: a banned /24's flood is answered by the cache,
+# and an unban through mxguard lets the range in at once, not an epoch later
+"$MXG" ban 198.18.88.0/24 --pin-dir "$PIN" >/dev/null
+c0=$(counter deny_cached)
+x0=$(counter denied)
+g=$(gen 0 one24 200000 3 --base 198.18.88.0)
+c1=$(counter deny_cached)
+x1=$(counter denied)
+"$MXG" unban 198.18.88.0/24 --pin-dir "$PIN" >/dev/null
+g2=$(gen 0 one24 200 3 --base 198.18.88.0)
+x2=$(counter denied)
+n=$(field "$g" packets)
+echo "  info: banned /24 sent ${n:-0}: denied $((x1 - x0)), by the cache $((c1 - c0));" \
+	"after the unban it sent $(field "$g2" packets), denied $((x2 - x1))"
+if [ "${n:-0}" -gt 0 ] && [ $((x1 - x0)) = "$n" ] && [ $((c1 - c0)) -ge $((n / 2)) ]; then
+	pass banned_24_flood_is_answered_by_the_deny_cache
+else
+	fail banned_24_flood_is_answered_by_the_deny_cache \
+		"sent ${n:-0}, denied $((x1 - x0)), cached $((c1 - c0))"
+fi
+if [ "$(field "$g2" packets)" = 200 ] && [ "$x2" = "$x1" ]; then
+	pass unban_during_a_flood_lets_the_range_in_at_once
+else
+	fail unban_during_a_flood_lets_the_range_in_at_once "denied $((x2 - x1)) of 200 after the unban"
 fi
 
 # ---- two CPUs, one /24, default port 25 limit 50/s burst 500
