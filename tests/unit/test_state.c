@@ -302,6 +302,89 @@ static bool apply_never_shortens_and_extends_only_its_own_entry(void)
 	return ok;
 }
 
+/* Every entry of both tries, as text, sorted by the trie's own order. */
+static int dump_one(const struct mxg_cidr *c, const struct mxg_deny *v, void *arg)
+{
+	char buf[MXG_CIDR_STRLEN], *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 65536 - n, "%s %llu %u|", mxg_cidr_str(c, buf, sizeof(buf)),
+		 (unsigned long long)v->expires_ns, v->ban_count);
+	return 0;
+}
+
+/*
+ * Import's bulk writer and mxg_denylist_apply, given the same seeded mix of
+ * ranges (nested, repeated, longer and shorter, both families, some over
+ * entries already there), decide alike and leave the same entries.
+ */
+static bool bulk_writer_decides_and_writes_as_apply_does(void)
+{
+	static char want[65536], got[65536];
+	unsigned int covered = 0;
+	uint64_t now = mxg_boot_ns(), hour = 3600ULL * 1000000000ULL, x = 12345;
+	struct mxg_maps ref;
+	struct mxg_bulk *b;
+	int i, r1, r2, round;
+	bool ok = true;
+
+	for (round = 0; round < 2 && ok; round++) {
+		if (!setup())
+			return false;
+		ref = m;
+		mxg_maps_init(&m);
+		if (maps_new()) {
+			mxg_maps_close(&ref);
+			return false;
+		}
+		/* the second round starts with an entry: the writer takes apply's path */
+		if (round == 1) {
+			struct mxg_cidr pre = C("198.18.3.0/24");
+
+			mxg_denylist_apply(&ref, &pre, now + 5 * hour, MXG_REASON_MANUAL, 1, now, NULL);
+			mxg_denylist_apply(&m, &pre, now + 5 * hour, MXG_REASON_MANUAL, 1, now, NULL);
+		}
+		b = mxg_bulk_new(&m);
+		if (!ASSERT_TRUE(b != NULL, "writer"))
+			return false;
+		for (i = 0; i < 400 && ok; i++) {
+			static const unsigned int lens[] = { 16, 20, 24, 28, 32 };
+			char text[64];
+			struct mxg_cidr c;
+			uint64_t exp;
+
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			if ((x >> 60) == 0)
+				snprintf(text, sizeof(text), "2001:db8:%x::%x",
+					 (unsigned int)(x >> 20) & 3, (unsigned int)(x >> 24) & 0xff);
+			else
+				snprintf(text, sizeof(text), "198.18.%u.%u",
+					 (unsigned int)(x >> 24) & 7, (unsigned int)(x >> 32) & 255);
+			if (!ASSERT_EQ(mxg_cidr_parse(text, &c), 0, text))
+				return false;
+			c.prefixlen = c.addr.family == 6 ? 48 + (unsigned int)(x >> 8) % 3 * 8 :
+							    lens[(x >> 40) % 5];
+			mxg_addr_mask(&c.addr, c.prefixlen);
+			mxg_cidr_str(&c, text, sizeof(text));
+			exp = (x >> 44) % 4 == 0 ? 0 : now + ((x >> 46) % 6 + 1) * hour;
+			r1 = mxg_denylist_apply(&ref, &c, exp, MXG_REASON_IMPORT, 1, now, NULL);
+			r2 = mxg_bulk_apply(b, &c, exp, MXG_REASON_IMPORT, now, NULL);
+			ok &= ASSERT_EQ(r2, r1, text);
+			covered += r1 == MXG_APPLY_COVERED;
+		}
+		mxg_bulk_free(b);
+		want[0] = got[0] = '\0';
+		mxg_deny_each(&ref, dump_one, want);
+		mxg_deny_each(&m, dump_one, got);
+		ok &= ASSERT_TRUE(strlen(want) > 100, "entries written");
+		ok &= ASSERT_TRUE(covered > 20, "covers were found");
+		ok &= ASSERT_STREQ(got, want, "the same entries");
+		mxg_maps_close(&ref);
+		teardown();
+	}
+	return ok;
+}
+
 int main(void)
 {
 	mxg_maps_init(&m);
@@ -319,6 +402,7 @@ int main(void)
 	TEST_RUN(restore_refuses_an_expiry_beyond_the_longest_ban);
 	TEST_RUN(restore_of_an_unreadable_file_says_so_and_reads_nothing);
 	TEST_RUN(apply_never_shortens_and_extends_only_its_own_entry);
+	TEST_RUN(bulk_writer_decides_and_writes_as_apply_does);
 	mxg_maps_close(&m);
 	return test_summary();
 }

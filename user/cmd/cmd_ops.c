@@ -470,6 +470,7 @@ const struct cli_command cli_import = {
 int cmd_import(int argc, char **argv)
 {
 	struct import_args a = { 0 };
+	struct mxg_bulk *bulk;
 	struct cli_ctx ctx;
 	const char *pin_dir, *path;
 	uint64_t default_ns, now;
@@ -498,6 +499,13 @@ int cmd_import(int argc, char **argv)
 	if (ret) {
 		fclose(f);
 		return ret;
+	}
+	bulk = mxg_bulk_new(&m);
+	if (!bulk) {
+		cli_err("import", "out of memory");
+		mxg_maps_close(&m);
+		fclose(f);
+		return EXIT_RUNTIME;
 	}
 	/*
 	 * Two passes over a seekable file: validate everything, then write,
@@ -559,8 +567,8 @@ int cmd_import(int argc, char **argv)
 			}
 			if (pass == 0)
 				continue;
-			err = mxg_denylist_apply(&m, &c, ns ? now + ns : 0, MXG_REASON_IMPORT,
-						 1, now, note);
+			err = mxg_bulk_apply(bulk, &c, ns ? now + ns : 0, MXG_REASON_IMPORT,
+					     now, note);
 			if (err < 0) {
 				cli_err("import", "%s:%lu: cannot write the denylist: %s",
 					path, lineno, strerror(-err));
@@ -574,6 +582,7 @@ int cmd_import(int argc, char **argv)
 		}
 	}
 	free(line);
+	mxg_bulk_free(bulk);
 	mxg_maps_close(&m);
 	if (f != stdin)
 		fclose(f);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/random.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "clock.h"
 #include "denylist.h"
 #include "duration.h"
+#include "hash.h"
 
 static bool active(const struct mxg_deny *v, uint64_t now)
 {
@@ -68,6 +70,154 @@ int mxg_denylist_apply(const struct mxg_maps *m, const struct mxg_cidr *c,
 		return result;
 	ret = mxg_deny_put(m, c, &v);
 	return ret ? ret : result;
+}
+
+/* ---- bulk writer (import) --------------------------------------------- */
+
+/* One range the writer wrote: a possible cover of later ones. */
+struct bulk_slot {
+	struct mxg_cidr c;
+	uint64_t expires_ns;
+	bool used;
+};
+
+struct mxg_bulk {
+	const struct mxg_maps *m;
+	bool empty[2];			/* [0] IPv4, [1] IPv6: trie empty at the start */
+	bool lens[2][129];		/* prefix lengths of the ranges written */
+	struct bulk_slot *slot;
+	size_t cap, n;			/* cap a power of two, n <= cap / 2 */
+	uint64_t seed;
+};
+
+struct mxg_bulk *mxg_bulk_new(const struct mxg_maps *m)
+{
+	struct mxg_bulk *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->m = m;
+	b->empty[0] = mxg_deny_empty(m, 4);
+	b->empty[1] = mxg_deny_empty(m, 6);
+	if (getrandom(&b->seed, sizeof(b->seed), 0) != sizeof(b->seed))
+		b->seed = 0x9e3779b97f4a7c15ULL;
+	return b;
+}
+
+void mxg_bulk_free(struct mxg_bulk *b)
+{
+	if (b)
+		free(b->slot);
+	free(b);
+}
+
+static struct bulk_slot *bulk_find(const struct mxg_bulk *b, const struct mxg_cidr *c)
+{
+	size_t i;
+
+	if (!b->cap)
+		return NULL;
+	for (i = mxg_cidr_hash(b->seed, c) & (b->cap - 1); b->slot[i].used;
+	     i = (i + 1) & (b->cap - 1))
+		if (b->slot[i].c.prefixlen == c->prefixlen &&
+		    mxg_addr_equal(&b->slot[i].c.addr, &c->addr))
+			return &b->slot[i];
+	return NULL;
+}
+
+/* Remember a written range; false when out of memory (covers then come from the trie). */
+static bool bulk_keep(struct mxg_bulk *b, const struct mxg_cidr *c, uint64_t expires_ns)
+{
+	struct bulk_slot *old = b->slot, *s;
+	size_t i, cap = b->cap;
+
+	if ((b->n + 1) * 2 > b->cap) {
+		b->cap = cap ? cap * 2 : 1024;
+		b->slot = calloc(b->cap, sizeof(*b->slot));
+		if (!b->slot) {
+			b->slot = old;
+			b->cap = cap;
+			return false;
+		}
+		b->n = 0;
+		for (i = 0; i < cap; i++)
+			if (old[i].used)
+				bulk_keep(b, &old[i].c, old[i].expires_ns);
+		free(old);
+	}
+	s = bulk_find(b, c);
+	if (!s) {
+		for (i = mxg_cidr_hash(b->seed, c) & (b->cap - 1); b->slot[i].used;
+		     i = (i + 1) & (b->cap - 1))
+			;
+		s = &b->slot[i];
+		s->used = true;
+		s->c = *c;
+		b->n++;
+	}
+	s->expires_ns = expires_ns;
+	b->lens[c->addr.family == 6][c->prefixlen] = true;
+	return true;
+}
+
+/* The longest range this writer wrote that covers c (c itself included). */
+static bool bulk_cover(const struct mxg_bulk *b, const struct mxg_cidr *c,
+		       struct mxg_deny *cover)
+{
+	const bool *lens = b->lens[c->addr.family == 6];
+	struct bulk_slot *s;
+	struct mxg_cidr w;
+	int len;
+
+	for (len = (int)c->prefixlen; len >= 0; len--) {
+		if (!lens[len])
+			continue;
+		w = *c;
+		w.prefixlen = (unsigned int)len;
+		mxg_addr_mask(&w.addr, w.prefixlen);
+		s = bulk_find(b, &w);
+		if (s) {
+			memset(cover, 0, sizeof(*cover));
+			cover->expires_ns = s->expires_ns;
+			cover->prefixlen = (uint32_t)len;
+			cover->ban_count = 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+int mxg_bulk_apply(struct mxg_bulk *b, const struct mxg_cidr *c,
+		   uint64_t expires_ns, uint32_t reason, uint64_t now_ns,
+		   const char *note)
+{
+	unsigned int max = c->addr.family == 6 ? 128 : 32;
+	struct mxg_deny cover, v = {
+		.expires_ns = expires_ns,
+		.added_ns = now_ns,
+		.reason = reason,
+		.ban_count = 1,
+	};
+	int ret, result;
+
+	if (!b->empty[c->addr.family == 6])
+		return mxg_denylist_apply(b->m, c, expires_ns, reason, 1, now_ns, note);
+	if (note)
+		snprintf(v.note, sizeof(v.note), "%s", note);
+	result = mxg_deny_decide(c, bulk_cover(b, c, &cover) ? &cover : NULL, now_ns, &v);
+	if (result == MXG_APPLY_COVERED)
+		return result;
+	if (result != MXG_APPLY_ADDED)
+		return mxg_denylist_apply(b->m, c, expires_ns, reason, 1, now_ns, note);
+	ret = mxg_deny_add(b->m, c, &v);
+	if (ret == -EEXIST)
+		return mxg_denylist_apply(b->m, c, expires_ns, reason, 1, now_ns, note);
+	if (ret)
+		return ret;
+	/* A full-length key covers only itself, which the trie answers (EEXIST). */
+	if (c->prefixlen < max && !bulk_keep(b, c, expires_ns))
+		b->empty[c->addr.family == 6] = false;
+	return result;
 }
 
 int mxg_ban_duration(const char *s, uint64_t *ns)

@@ -248,6 +248,27 @@ int mxg_deny_cache_void(const struct mxg_maps *m)
 	return ret;
 }
 
+int mxg_deny_add(const struct mxg_maps *m, const struct mxg_cidr *c,
+		 const struct mxg_deny *val)
+{
+	struct mxg_lpm_v4 k4;
+	struct mxg_lpm_v6 k6;
+	struct mxg_deny v = *val;
+	void *key;
+	int fd = lpm_key(m->deny_v4, m->deny_v6, c, &k4, &k6, &key);
+
+	v.prefixlen = c->prefixlen;
+	return ret_errno(bpf_map_update_elem(fd, key, &v, BPF_NOEXIST));
+}
+
+bool mxg_deny_empty(const struct mxg_maps *m, int family)
+{
+	union { struct mxg_lpm_v4 v4; struct mxg_lpm_v6 v6; } first;
+
+	return bpf_map_get_next_key(family == 4 ? m->deny_v4 : m->deny_v6, NULL,
+				    &first) && errno == ENOENT;
+}
+
 int mxg_deny_put(const struct mxg_maps *m, const struct mxg_cidr *c,
 		 const struct mxg_deny *val)
 {

@@ -104,6 +104,11 @@ int mxg_ports_prune(const struct mxg_maps *m, const uint16_t *keep,
  */
 int mxg_deny_put(const struct mxg_maps *m, const struct mxg_cidr *c,
 		 const struct mxg_deny *val);
+/* Add a deny entry only if c has none: -EEXIST otherwise. */
+int mxg_deny_add(const struct mxg_maps *m, const struct mxg_cidr *c,
+		 const struct mxg_deny *val);
+/* Does the family's trie hold no entry at all? */
+bool mxg_deny_empty(const struct mxg_maps *m, int family);
 /* Read the exact entry for c (not a longest-prefix match); -ENOENT. */
 int mxg_deny_get(const struct mxg_maps *m, const struct mxg_cidr *c,
 		 struct mxg_deny *val);
