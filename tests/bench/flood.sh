@@ -37,7 +37,7 @@ BUDGET=${FLOOD_BUDGET:-300}
 CPU=${FLOOD_CPU:-$(($(nproc) > 1 ? 1 : 0))}
 XDPF_OBJ=${XDPF_OBJ:-/usr/lib/$(gcc -print-multiarch 2>/dev/null)/bpf/xdpfilt_alw_ip.o}
 ALL_CASES="floor_drop floor_pass probe_hash probe_lpm probe_boot_ns probe_coarse_ns
-	probe_jiffies mxg_deny256 mxg_dispatch mxg_deny65k mxg_deny100k mxg_rate mxg_random
+	probe_jiffies mxg_deny256 mxg_deny256_allow mxg_dispatch mxg_deny65k mxg_deny100k mxg_rate mxg_random
 	mxg_pass_ack mxg_pass_ack100k mxg_pass_80 mxg_rate_one24 mxg_rate_2cpu floor_drop_2cpu xdp_filter nft_deny
 	nft_meter ipt_deny ipt_hashlimit"
 CASES=${FLOOD_CASES:-$ALL_CASES}
@@ -182,6 +182,15 @@ mxguard_up() {
 	return 1
 }
 mxg_import() { "$MXG" import "$1" --pin-dir "$PIN/mx" >/dev/null; }
+# 24 allowlist entries: 8 /16s, 8 /24s and 8 hosts, spread over IPv4
+mxg_allow_some() {
+	local i
+	for i in 1 2 3 4 5 6 7 8; do
+		"$MXG" allow add "$((i * 20)).$((i * 7)).0.0/16" --pin-dir "$PIN/mx" &&
+			"$MXG" allow add "$((i * 20 + 5)).$i.$((i * 3)).0/24" --pin-dir "$PIN/mx" &&
+			"$MXG" allow add "$((i * 20 + 9)).$i.$i.$i" --pin-dir "$PIN/mx" || return 1
+	done >/dev/null
+}
 
 run_case() {
 	case $1 in
@@ -193,6 +202,13 @@ run_case() {
 		attach floor_drop && run_2cpu "$1"; detach_xdp ;;
 	mxg_deny256)
 		mxguard_up && mxg_import "$TMP/deny256" && measure "$1" DROP many; stop_daemon ;;
+	mxg_deny256_allow)
+		# the same with an allowlist such as an operator keeps (own and
+		# partners' networks, none of them the flood's): every drop still
+		# looks the source up in it first
+		mxguard_up && mxg_import "$TMP/deny256" && mxg_allow_some &&
+			measure "$1" DROP many
+		stop_daemon ;;
 	mxg_dispatch)
 		# mxg_deny256 again, inside libxdp's dispatcher with xdp-filter
 		# loaded first (behind it: mxguard runs at priority 5): where
