@@ -23,6 +23,25 @@ static uint64_t cached_of(struct fixture *fx)
 	return stats_read(fx, &s) ? 0 : s.deny_cached;
 }
 
+/*
+ * One SYN from each of 32 hosts of 198.18.66.0/24 never seen before
+ * (.100 to .131): how many were dropped, and how many of those the cache
+ * answered. Only a /24 bit can answer a host's first SYN.
+ */
+static bool first_syns_answered_by_the_24(struct fixture *fx)
+{
+	uint64_t c0 = cached_of(fx);
+	unsigned int i, dropped = 0;
+	char host[32];
+
+	for (i = 100; i < 132; i++) {
+		snprintf(host, sizeof(host), "198.18.66.%u", i);
+		dropped += syn_from(fx, host, 25) == XDP_DROP;
+	}
+	return ASSERT_EQ(dropped, 32, "every first SYN dropped") &&
+	       ASSERT_TRUE(cached_of(fx) - c0 >= 24, "most answered by the /24's bit (1 in 64 sampled)");
+}
+
 static struct mxg_cidr cidr(const char *s)
 {
 	struct mxg_cidr c = {};
@@ -31,8 +50,11 @@ static struct mxg_cidr cidr(const char *s)
 	return c;
 }
 
-/* Ban c through user/kernel/maps.c, as the daemon and the CLI do. */
-static int ban_via_maps(struct fixture *fx, const char *c, uint64_t expires_ns)
+/*
+ * Ban c until expires_ns, or unban it (del), through user/kernel/maps.c,
+ * as the daemon and the CLI do.
+ */
+static int via_maps(struct fixture *fx, const char *c, uint64_t expires_ns, bool del)
 {
 	struct mxg_deny v = { .expires_ns = expires_ns, .added_ns = boot_ns(),
 			      .reason = MXG_REASON_MANUAL, .ban_count = 1 };
@@ -44,24 +66,19 @@ static int ban_via_maps(struct fixture *fx, const char *c, uint64_t expires_ns)
 	ret = mxg_maps_open(&m, fx->pin_dir, err, sizeof(err));
 	if (ret)
 		return ret;
-	ret = mxg_deny_put(&m, &k, &v);
+	ret = del ? mxg_deny_del(&m, &k) : mxg_deny_put(&m, &k, &v);
 	mxg_maps_close(&m);
 	return ret;
 }
 
+static int ban_via_maps(struct fixture *fx, const char *c, uint64_t expires_ns)
+{
+	return via_maps(fx, c, expires_ns, false);
+}
+
 static int unban_via_maps(struct fixture *fx, const char *c)
 {
-	struct mxg_cidr k = cidr(c);
-	struct mxg_maps m;
-	char err[256];
-	int ret;
-
-	ret = mxg_maps_open(&m, fx->pin_dir, err, sizeof(err));
-	if (ret)
-		return ret;
-	ret = mxg_deny_del(&m, &k);
-	mxg_maps_close(&m);
-	return ret;
+	return via_maps(fx, c, 0, true);
 }
 
 /* Ban c and send SYNs from HOST_A until the cache judges them (bounded). */
@@ -87,7 +104,8 @@ static bool banned_24_is_judged_by_the_cache_for_every_host_in_it(void)
 		return false;
 	ok &= warm(&fx, "198.18.66.0/24", 0);
 	c0 = cached_of(&fx);
-	/* another host of the /24, never seen: its bit was set by HOST_A */
+	/* other hosts of the /24, never seen: its bit was set by HOST_A */
+	ok &= first_syns_answered_by_the_24(&fx);
 	ok &= ASSERT_EQ(syn_from_n(&fx, HOST_B, 25, 640), XDP_DROP, "host B dropped");
 	ok &= ASSERT_TRUE(cached_of(&fx) - c0 >= 500, "most of host B's SYNs cached");
 	ok &= ASSERT_EQ(syn_from(&fx, "198.18.67.1", 25), XDP_PASS, "next /24 passes");
@@ -103,6 +121,7 @@ static bool wide_ban_caches_its_24s(void)
 	if (!ASSERT_EQ(fixture_open(&fx), 0, "load program"))
 		return false;
 	ok &= warm(&fx, "198.18.0.0/16", 0);
+	ok &= first_syns_answered_by_the_24(&fx);
 	ok &= ASSERT_EQ(syn_from(&fx, "198.19.0.1", 25), XDP_PASS, "outside the /16 passes");
 	fixture_close(&fx);
 	return ok;
@@ -113,12 +132,15 @@ static bool ban_narrower_than_24_caches_each_host_alone(void)
 {
 	struct fixture fx;
 	bool ok = true;
+	uint64_t c0;
 
 	if (!ASSERT_EQ(fixture_open(&fx), 0, "load program"))
 		return false;
 	ok &= warm(&fx, "198.18.66.0/25", 0);
+	c0 = cached_of(&fx);
 	ok &= ASSERT_EQ(syn_from(&fx, "198.18.66.100", 25), XDP_DROP,
 			"another host of the /25, first SYN: the trie drops it");
+	ok &= ASSERT_EQ(cached_of(&fx) - c0, 0, "no /24 bit answered it");
 	ok &= ASSERT_EQ(syn_from_n(&fx, HOST_B, 25, 64), XDP_PASS,
 			"the other half of the /24 passes");
 	fixture_close(&fx);
