@@ -580,11 +580,12 @@ static void write_account_metrics(const struct daemon *d, FILE *f)
 	mxg_metric(f, "mxguard_accounts_evicted_total", "counter",
 		   "Account names dropped from the full store for newer ones.",
 		   (double)as.evicted);
-	fprintf(f, "# HELP mxguard_compromise_hooks_total Runs of on_compromise, by how they ended.\n# TYPE mxguard_compromise_hooks_total counter\n");
-	fprintf(f, "mxguard_compromise_hooks_total{result=\"ok\"} %llu\n", (unsigned long long)hs.ok);
-	fprintf(f, "mxguard_compromise_hooks_total{result=\"failed\"} %llu\n", (unsigned long long)hs.failed);
-	fprintf(f, "mxguard_compromise_hooks_total{result=\"killed\"} %llu\n", (unsigned long long)hs.killed);
-	fprintf(f, "mxguard_compromise_hooks_total{result=\"skipped\"} %llu\n", (unsigned long long)hs.skipped);
+	mxg_metric_head(f, "mxguard_compromise_hooks_total", "counter",
+			"Runs of on_compromise, by how they ended.");
+	mxg_metric_label(f, "mxguard_compromise_hooks_total", "result", "ok", (double)hs.ok);
+	mxg_metric_label(f, "mxguard_compromise_hooks_total", "result", "failed", (double)hs.failed);
+	mxg_metric_label(f, "mxguard_compromise_hooks_total", "result", "killed", (double)hs.killed);
+	mxg_metric_label(f, "mxguard_compromise_hooks_total", "result", "skipped", (double)hs.skipped);
 }
 
 /* One Prometheus scrape. */
@@ -596,22 +597,20 @@ static void write_metrics(FILE *f, void *arg)
 	struct mxg_stats st;
 	unsigned int i;
 	uint64_t cum = 0;
+	char name[64], help[128];
 
-	fprintf(f, "# HELP mxguard_up The daemon is running.\n# TYPE mxguard_up gauge\nmxguard_up 1\n");
+	mxg_metric(f, "mxguard_up", "gauge", "The daemon is running.", 1);
 	if (!mxg_stats_read(&d->m, &st)) {
 		for (i = 0; i < mxg_n_stat_fields; i++) {
-			fprintf(f, "# HELP mxguard_xdp_%s_total XDP: %s.\n# TYPE mxguard_xdp_%s_total counter\n",
-				mxg_stat_fields[i].name, mxg_stat_fields[i].help,
-				mxg_stat_fields[i].name);
-			fprintf(f, "mxguard_xdp_%s_total %llu\n", mxg_stat_fields[i].name,
-				(unsigned long long)*(const __u64 *)((const char *)&st +
-								     mxg_stat_fields[i].off));
+			snprintf(name, sizeof(name), "mxguard_xdp_%s_total", mxg_stat_fields[i].name);
+			snprintf(help, sizeof(help), "XDP: %s.", mxg_stat_fields[i].help);
+			mxg_metric(f, name, "counter", help,
+				   (double)*(const __u64 *)((const char *)&st + mxg_stat_fields[i].off));
 		}
 	}
-	fprintf(f, "# HELP mxguard_bans_total Bans the daemon wrote, by source.\n# TYPE mxguard_bans_total counter\n");
+	mxg_metric_head(f, "mxguard_bans_total", "counter", "Bans the daemon wrote, by source.");
 	for (i = MXG_REASON_LOG; i <= MXG_REASON_RATE; i++)
-		fprintf(f, "mxguard_bans_total{reason=\"%s\"} %llu\n", reasons[i],
-			(unsigned long long)e->bans[i]);
+		mxg_metric_label(f, "mxguard_bans_total", "reason", reasons[i], (double)e->bans[i]);
 	mxg_metric(f, "mxguard_would_bans_total", "counter",
 		   "Bans monitor mode would have made.",
 		   (double)e->would_bans);
@@ -624,24 +623,25 @@ static void write_metrics(FILE *f, void *arg)
 	mxg_metric(f, "mxguard_bans_refused_total", "counter",
 		   "Bans the denylist did not take (full, or an error).",
 		   (double)e->bans_refused);
-	fprintf(f, "# HELP mxguard_map_entries Entries in a map (counted every %ds).\n# TYPE mxguard_map_entries gauge\n",
-		TICK_MAP_COUNT);
+	snprintf(help, sizeof(help), "Entries in a map (counted every %ds).", TICK_MAP_COUNT);
+	mxg_metric_head(f, "mxguard_map_entries", "gauge", help);
 	for (i = 0; i < MXG_N_FILL; i++)
-		fprintf(f, "mxguard_map_entries{map=\"%s\"} %lu\n", d->fill[i].name,
-			d->fill[i].entries);
-	fprintf(f, "# HELP mxguard_map_max_entries Capacity of a map.\n# TYPE mxguard_map_max_entries gauge\n");
+		mxg_metric_label(f, "mxguard_map_entries", "map", d->fill[i].name,
+				 (double)d->fill[i].entries);
+	mxg_metric_head(f, "mxguard_map_max_entries", "gauge", "Capacity of a map.");
 	for (i = 0; i < MXG_N_FILL; i++)
-		fprintf(f, "mxguard_map_max_entries{map=\"%s\"} %u\n", d->fill[i].name,
-			d->fill[i].max);
+		mxg_metric_label(f, "mxguard_map_max_entries", "map", d->fill[i].name,
+				 (double)d->fill[i].max);
 	mxg_metric(f, "mxguard_log_lines_total", "counter",
 		   "Log lines read.",
 		   (double)e->lines);
-	fprintf(f, "# HELP mxguard_log_failures_total AUTH failures recognised, by service.\n# TYPE mxguard_log_failures_total counter\n");
+	mxg_metric_head(f, "mxguard_log_failures_total", "counter",
+			"AUTH failures recognised, by service.");
 	for (i = 0; i < MXG_SVC_COUNT; i++)
-		fprintf(f, "mxguard_log_failures_total{service=\"%s\"} %llu\n",
-			mxg_service_name((enum mxg_service)i),
-			(unsigned long long)e->matched[i]);
-	fprintf(f, "# HELP mxguard_ban_latency_seconds From reading a log line to its ban in the map.\n# TYPE mxguard_ban_latency_seconds histogram\n");
+		mxg_metric_label(f, "mxguard_log_failures_total", "service",
+				 mxg_service_name((enum mxg_service)i), (double)e->matched[i]);
+	mxg_metric_head(f, "mxguard_ban_latency_seconds", "histogram",
+			"From reading a log line to its ban in the map.");
 	for (i = 0; i < MXG_LAT_BUCKETS; i++) {
 		cum += e->lat_count[i];
 		fprintf(f, "mxguard_ban_latency_seconds_bucket{le=\"%g\"} %llu\n",
@@ -651,10 +651,13 @@ static void write_metrics(FILE *f, void *arg)
 	fprintf(f, "mxguard_ban_latency_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cum);
 	fprintf(f, "mxguard_ban_latency_seconds_sum %.9f\nmxguard_ban_latency_seconds_count %llu\n",
 		e->lat_sum, (unsigned long long)cum);
-	if (d->ready)
-		fprintf(f, "# HELP mxguard_policy_entries Addresses and ranges being counted.\n# TYPE mxguard_policy_entries gauge\nmxguard_policy_entries %u\n"
-			"# HELP mxguard_policy_bans Ban records the policy holds.\n# TYPE mxguard_policy_bans gauge\nmxguard_policy_bans %u\n",
-			mxg_policy_entries(e->policy), mxg_policy_bans(e->policy));
+	if (d->ready) {
+		mxg_metric(f, "mxguard_policy_entries", "gauge",
+			   "Addresses and ranges being counted.",
+			   mxg_policy_entries(e->policy));
+		mxg_metric(f, "mxguard_policy_bans", "gauge",
+			   "Ban records the policy holds.", mxg_policy_bans(e->policy));
+	}
 	write_account_metrics(d, f);
 	mxg_fleetd_metrics(d->fleet, f);
 	if (d->follow) {

@@ -488,10 +488,11 @@ void mxg_fleetd_metrics(struct mxg_fleetd *fd, FILE *f)
 	mxg_metric(f, "mxguard_fleet_events_applied_total", "counter",
 		   "Peers' events applied to the maps.",
 		   (double)st.applied);
-	fprintf(f, "# HELP mxguard_fleet_events_refused_total Peers' events refused, by why.\n# TYPE mxguard_fleet_events_refused_total counter\n");
+	mxg_metric_head(f, "mxguard_fleet_events_refused_total", "counter",
+			"Peers' events refused, by why.");
 	for (i = 1; i < MXG_FLEET_N_REFUSALS; i++)
-		fprintf(f, "mxguard_fleet_events_refused_total{why=\"%s\"} %" PRIu64 "\n",
-			mxg_fleet_refusal_name((int)i), st.refused[i]);
+		mxg_metric_label(f, "mxguard_fleet_events_refused_total", "why",
+				 mxg_fleet_refusal_name((int)i), (double)st.refused[i]);
 	mxg_metric(f, "mxguard_fleet_count_bans_total", "counter",
 		   "Bans made when a fleet-wide failure count crossed its limit here.",
 		   (double)fd->count_bans);

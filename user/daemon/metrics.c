@@ -286,9 +286,20 @@ void mxg_metrics_expire(struct mxg_metrics *mx)
 			client_close(mx, &mx->c[i]);
 }
 
+void mxg_metric_head(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void mxg_metric_label(FILE *f, const char *name, const char *label,
+		      const char *value, double v)
+{
+	fprintf(f, "%s{%s=\"%s\"} %.15g\n", name, label, value, v);
+}
+
 void mxg_metric(FILE *f, const char *name, const char *type, const char *help,
 		double v)
 {
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %.15g\n", name, help, name,
-		type, name, v);
+	mxg_metric_head(f, name, type, help);
+	fprintf(f, "%s %.15g\n", name, v);
 }

@@ -34,6 +34,10 @@ typedef void (*mxg_metrics_fn)(FILE *out, void *arg);
  */
 void mxg_metric(FILE *f, const char *name, const char *type, const char *help,
 		double v);
+/* A labelled series: its HELP and TYPE lines once, then one line per label. */
+void mxg_metric_head(FILE *f, const char *name, const char *type, const char *help);
+void mxg_metric_label(FILE *f, const char *name, const char *label,
+		      const char *value, double v);
 
 /*
  * Listen on "HOST:PORT" ("127.0.0.1:9587", "[::1]:9587"). Returns NULL
