@@ -356,38 +356,29 @@ test_reload() {
 }
 
 # --- config errors ----------------------------------------------------------
+# config_refused NAME PATTERN: check-config of $c exits 2 saying PATTERN
+config_refused() {
+	local out rc
+	out=$("$MXG" check-config -c "$c" 2>&1); rc=$?
+	if [ $rc = 2 ] && echo "$out" | grep -q "$2"; then
+		pass "$1"
+	else
+		fail "$1" "$rc $out"
+	fi
+}
+
 test_config_errors() {
 	local c=$DIR/bad.conf out rc
 	printf '[daemon]\non_compromise = hook.sh\n' >"$c"
-	out=$("$MXG" check-config -c "$c" 2>&1); rc=$?
-	if [ $rc = 2 ] && echo "$out" | grep -q "$c:2: on_compromise: .*absolute path"; then
-		pass relative_hook_path_is_a_config_error_with_file_line
-	else
-		fail relative_hook_path_is_a_config_error_with_file_line "$rc $out"
-	fi
+	config_refused relative_hook_path_is_a_config_error_with_file_line "$c:2: on_compromise: .*absolute path"
 	cp "$HOOK" "$DIR/open.py"
 	chmod 777 "$DIR/open.py"
 	printf '[daemon]\non_compromise = %s\n' "$DIR/open.py" >"$c"
-	out=$("$MXG" check-config -c "$c" 2>&1); rc=$?
-	if [ $rc = 2 ] && echo "$out" | grep -q "$c:2: on_compromise: .*writable by group or others"; then
-		pass world_writable_hook_is_refused
-	else
-		fail world_writable_hook_is_refused "$rc $out"
-	fi
+	config_refused world_writable_hook_is_refused "$c:2: on_compromise: .*writable by group or others"
 	printf '[policy]\nrole_accounts = admin ro\001ot\n' >"$c"
-	out=$("$MXG" check-config -c "$c" 2>&1); rc=$?
-	if [ $rc = 2 ] && echo "$out" | grep -q "$c:2: role_accounts: "; then
-		pass control_byte_in_role_accounts_is_a_config_error
-	else
-		fail control_byte_in_role_accounts_is_a_config_error "$rc $out"
-	fi
+	config_refused control_byte_in_role_accounts_is_a_config_error "$c:2: role_accounts: "
 	printf '[policy]\ncompromise_accounts = 1\n' >"$c"
-	out=$("$MXG" check-config -c "$c" 2>&1); rc=$?
-	if [ $rc = 2 ] && echo "$out" | grep -q "$c:2: compromise_accounts: "; then
-		pass compromise_accounts_below_two_is_a_config_error
-	else
-		fail compromise_accounts_below_two_is_a_config_error "$rc $out"
-	fi
+	config_refused compromise_accounts_below_two_is_a_config_error "$c:2: compromise_accounts: "
 	out=$("$MXG" accounts -s "$DIR/nowhere" 2>&1); rc=$?
 	if [ $rc = 1 ] && echo "$out" | grep -q "no $DIR/nowhere/accounts.state"; then
 		pass accounts_without_state_says_so

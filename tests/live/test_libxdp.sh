@@ -86,6 +86,15 @@ filter_load() { # xdp-filter with 198.18.2.2 denied; prints libxdp's account
 		in_ns "$SRV" xdp-filter ip -m src 198.18.2.2 >/dev/null 2>&1
 }
 status() { in_ns "$SRV" xdp-loader status mx0 2>&1; }
+# pass_prog: $TMP/pass.o, an XDP program that passes everything
+pass_prog() {
+	cat >"$TMP/pass.bpf.c" <<-'EOF'
+	#include <linux/bpf.h>
+	__attribute__((section("xdp"), used)) int pass_all(struct xdp_md *c) { return XDP_PASS; }
+	char _l[] __attribute__((section("license"), used)) = "GPL";
+	EOF
+	clang -g -O2 -target bpf -I/usr/include/$(gcc -print-multiarch) -c "$TMP/pass.bpf.c" -o "$TMP/pass.o"
+}
 # n_mxguard: how many mxguard programs run on mx0 (dispatcher or alone)
 n_mxguard() { status | grep -c mxguard_xdp; }
 rate_limited() { "$MXG" stats --json --pin-dir "$PIN" | sed -E 's/.*"rate_limited":([0-9]+).*/\1/'; }
@@ -160,12 +169,7 @@ if [ $DISP = yes ]; then
 	# ---- attacker: a program ahead of mxguard that ends the chain ----
 	# Loading one takes the same privileges as detaching mxguard; what
 	# holds is that mxguard shows it, so it cannot pass unseen.
-	cat >"$TMP/pass.bpf.c" <<-'EOF'
-	#include <linux/bpf.h>
-	__attribute__((section("xdp"), used)) int pass_all(struct xdp_md *c) { return XDP_PASS; }
-	char _l[] __attribute__((section("license"), used)) = "GPL";
-	EOF
-	clang -g -O2 -target bpf -I/usr/include/$(gcc -print-multiarch) -c "$TMP/pass.bpf.c" -o "$TMP/pass.o"
+	pass_prog
 	in_ns "$SRV" xdp-loader load -P 1 -A XDP_DROP mx0 "$TMP/pass.o" >/dev/null 2>&1
 	in_ns "$SRV" "$MXG" status --pin-dir "$PIN" | grep -q "1 ahead of it" &&
 		pass attacker_program_ahead_of_mxguard_is_shown_in_status ||
@@ -219,12 +223,7 @@ else
 	# Without a dispatcher nothing can run ahead of mxguard: its bpf_link
 	# refuses every other attachment (xdp-loader's, a netlink attach even
 	# with overwrite) and a netlink detach.
-	cat >"$TMP/pass.bpf.c" <<-'EOF'
-	#include <linux/bpf.h>
-	__attribute__((section("xdp"), used)) int pass_all(struct xdp_md *c) { return XDP_PASS; }
-	char _l[] __attribute__((section("license"), used)) = "GPL";
-	EOF
-	clang -g -O2 -target bpf -I/usr/include/$(gcc -print-multiarch) -c "$TMP/pass.bpf.c" -o "$TMP/pass.o"
+	pass_prog
 	in_ns "$SRV" xdp-loader load -P 1 -A XDP_DROP mx0 "$TMP/pass.o" >/dev/null 2>&1
 	l=$?
 	bpftool prog load "$TMP/pass.o" "$PIN-pass" type xdp &&
